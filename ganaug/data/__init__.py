@@ -76,7 +76,14 @@ def load_dataset(
     return splits
 
 
+RESHAPE_CHUNK = 4096  # images converted at a time, so a large (e.g. memory-mapped) split never becomes one huge float tensor
+
+
 def _reshape_images(images: torch.Tensor, image_size: int | None, channels: int | None) -> torch.Tensor:
+    if (channels in (None, images.shape[1])) and (image_size in (None, images.shape[-1])):
+        return images  # nothing to do; keeps a memory-mapped split lazy
+    if len(images) > RESHAPE_CHUNK:
+        return torch.cat([_reshape_images(images[i : i + RESHAPE_CHUNK], image_size, channels) for i in range(0, len(images), RESHAPE_CHUNK)])
     if channels is not None and channels != images.shape[1]:
         if channels == 1 and images.shape[1] == 3:  # ITU-R 601 luma, as PIL's "L"
             weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)

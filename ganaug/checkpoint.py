@@ -1,0 +1,122 @@
+"""Checkpoints as safetensors (tensors) + JSON (everything else), written atomically, never pickled.
+
+A checkpoint ``NAME`` is two files: ``NAME.safetensors`` and ``NAME.json``. The JSON holds how to
+rebuild each model (registry, name, kwargs), the optimizer hyper-parameters, the trainer's counters
+and history, so that nothing needs unpickling to resume or sample.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+FORMAT_VERSION = 1
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename over ``path``: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2)))
+
+
+def _optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer's state_dict into tensors (per-parameter state) and JSON (param groups)."""
+    sd = opt.state_dict()
+    tensors = {}
+    for pid, state in sd["state"].items():
+        for key, value in state.items():
+            tensors[f"{prefix}.state.{pid}.{key}"] = torch.as_tensor(value).clone()
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def _optimizer_state(prefix: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> dict[str, Any]:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + ".state."):
+            pid, key = name[len(prefix) + 7 :].split(".", 1)
+            state.setdefault(int(pid), {})[key] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(
+    path: Path,
+    models: dict[str, tuple[nn.Module, dict[str, Any]]],
+    optimizers: dict[str, torch.optim.Optimizer] | None = None,
+    extra_tensors: dict[str, torch.Tensor] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> None:
+    """Save ``models`` ({role: (module, spec)} where spec = {registry, name, kwargs}), optimizers and metadata.
+
+    The JSON is written after the tensors, so a JSON file always belongs to a complete tensor file.
+    """
+    tensors: dict[str, torch.Tensor] = {}
+    info: dict[str, Any] = {"format_version": FORMAT_VERSION, "models": {}, "optimizers": {}, "meta": meta or {}}
+    for role, (module, spec) in models.items():
+        for key, value in module.state_dict().items():
+            tensors[f"model.{role}.{key}"] = value.detach().cpu().contiguous()
+        info["models"][role] = spec
+    for role, opt in (optimizers or {}).items():
+        opt_tensors, opt_meta = _optimizer_tensors(f"optim.{role}", opt)
+        tensors.update({k: v.cpu().contiguous() for k, v in opt_tensors.items()})
+        info["optimizers"][role] = opt_meta
+    for key, value in (extra_tensors or {}).items():
+        tensors[f"extra.{key}"] = value.cpu().contiguous()
+    path = Path(path)
+    atomic_write(path.with_suffix(".safetensors"), lambda tmp: save_file(tensors, str(tmp)))
+    write_json(path.with_suffix(".json"), info)
+
+
+class Checkpoint:
+    """A loaded checkpoint: ``info`` (the JSON) and ``tensors``; rebuild models with :meth:`build`."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        json_path, tensor_path = path.with_suffix(".json"), path.with_suffix(".safetensors")
+        if not json_path.exists() or not tensor_path.exists():
+            raise FileNotFoundError(f"checkpoint {path} needs both {json_path.name} and {tensor_path.name}")
+        self.info = json.loads(json_path.read_text())
+        if self.info.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{json_path}: unsupported checkpoint format {self.info.get('format_version')!r}")
+        self.tensors = load_file(str(tensor_path))
+        self.meta: dict[str, Any] = self.info["meta"]
+
+    def state_dict(self, role: str) -> dict[str, torch.Tensor]:
+        prefix = f"model.{role}."
+        return {k[len(prefix) :]: v for k, v in self.tensors.items() if k.startswith(prefix)}
+
+    def build(self, role: str) -> nn.Module:
+        """Rebuild the model of ``role`` from its registry name and kwargs, and load its weights."""
+        from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+
+        registries = {"generator": GENERATORS, "discriminator": DISCRIMINATORS, "classifier": CLASSIFIERS}
+        spec = self.info["models"][role]
+        model = registries[spec["registry"]].create(spec["name"], **spec["kwargs"])
+        model.load_state_dict(self.state_dict(role))
+        return model
+
+    def load_into(self, role: str, module: nn.Module) -> None:
+        module.load_state_dict(self.state_dict(role))
+
+    def load_optimizer(self, role: str, opt: torch.optim.Optimizer) -> None:
+        opt.load_state_dict(_optimizer_state(f"optim.{role}", self.tensors, self.info["optimizers"][role]))
+
+    def extra(self, key: str) -> torch.Tensor:
+        return self.tensors[f"extra.{key}"]

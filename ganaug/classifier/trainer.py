@@ -1,0 +1,105 @@
+"""The classifier training loop (Adam, cross-entropy), and prediction. Deterministic for a seed on CPU."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganaug.checkpoint import Checkpoint, save_checkpoint
+from ganaug.config import ClassifierConfig
+from ganaug.data.dataset import ImageDataset, to_float
+from ganaug.models import CLASSIFIERS
+from ganaug.runtime import EpochProgress, batches, num_epochs
+
+
+@dataclass
+class ClassifierResult:
+    model: nn.Module
+    spec: dict[str, Any]  # registry, name, kwargs: enough to rebuild the model
+    history: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, train_acc, val_acc
+
+
+def build_classifier(cfg: ClassifierConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, dict]:
+    kwargs = dict(image_size=image_size, channels=channels, num_classes=num_classes, width=cfg.width)
+    return CLASSIFIERS.create(cfg.model, **kwargs), {"registry": "classifier", "name": cfg.model, "kwargs": kwargs}
+
+
+def train_classifier(
+    cfg: ClassifierConfig,
+    train: ImageDataset,
+    seed: int,
+    device: torch.device,
+    val: ImageDataset | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: bool = True,
+    title: str = "classifier",
+) -> ClassifierResult:
+    """Train on ``train``; report accuracy on ``val`` each epoch; resume from ``checkpoint_dir/last`` if present."""
+    torch.manual_seed(seed)
+    model, spec = build_classifier(cfg, train.image_size, train.channels, train.num_classes)
+    model = model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rng = torch.Generator().manual_seed(seed)
+    epochs = num_epochs(cfg.epochs, cfg.steps, len(train), cfg.batch_size)
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+
+    last = checkpoint_dir / "last" if checkpoint_dir else None
+    if last is not None and last.with_suffix(".json").exists():
+        ckpt = Checkpoint(last)
+        ckpt.load_into("classifier", model)
+        ckpt.load_optimizer("classifier", opt)
+        rng.set_state(ckpt.extra("rng_state"))
+        torch.set_rng_state(ckpt.extra("torch_rng_state"))
+        history, start_epoch = ckpt.meta["history"], ckpt.meta["epoch"]
+
+    images, labels = to_float(train.images), train.labels
+    with EpochProgress(title, epochs, start_epoch, enabled=progress) as bar:
+        for epoch in range(start_epoch, epochs):
+            model.train()
+            loss_sum, correct, seen = 0.0, 0, 0
+            for idx in batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size):
+                x, y = images[idx].to(device), labels[idx].to(device)
+                logits = model(x)
+                loss = F.cross_entropy(logits, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                loss_sum += loss.item() * len(idx)
+                correct += (logits.argmax(1) == y).sum().item()
+                seen += len(idx)
+
+            row = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen}
+            if val is not None:
+                row["val_acc"] = float((predict(model, val.images, device) == val.labels).float().mean())
+            row["images_per_s"] = bar.epoch_done(seen, loss=row["loss"], **({"val_acc": row["val_acc"]} if val else {}))
+            history.append(row)
+            if last is not None and ((epoch + 1) % 10 == 0 or epoch + 1 == epochs):
+                save_checkpoint(
+                    last, {"classifier": (model, spec)}, {"classifier": opt},
+                    {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state()},
+                    {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json")},
+                )
+    return ClassifierResult(model.eval(), spec, history)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
+    """Logits for uint8 images (N, C, H, W) or float images in [-1, 1]."""
+    model.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size]
+        x = to_float(x) if x.dtype == torch.uint8 else x
+        out.append(model(x.to(device)).float().cpu())
+    return torch.cat(out) if out else torch.empty(0, 0)
+
+
+def predict(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Predicted class indices (int64)."""
+    return predict_logits(model, images, device).argmax(1)

@@ -1,0 +1,139 @@
+"""Validated configuration objects. Configuration flows one way: defaults < YAML < ``--set key=value`` -> these -> constructors.
+
+Every default lives here, next to its meaning. Unknown keys and wrong types are errors that name the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(ValueError):
+    """A configuration problem the user can fix; the message names the key, the value and what was expected."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(Strict):
+    dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10 | svhn | stl10 | folder:PATH
+    data_dir: str | None = None  # None: $GANAUG_DATA_DIR, else ./data
+    download: bool = True  # fetch missing files from the official URLs (checksummed)
+    image_size: int | None = Field(None, ge=8, le=128)  # resize to this square size; None keeps the native size
+    channels: Literal[1, 3] | None = None  # convert to gray (1) or RGB (3); None keeps the native channels
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0)  # of each class of the training split, held out for validation
+
+
+class ImbalanceConfig(Strict):
+    profile: Literal["none", "reduce", "long-tail", "counts"] = "reduce"
+    classes: list[int] = [0, 1, 2]  # "reduce": the classes cut down, as 002 does
+    fraction: float = Field(0.1, gt=0.0, le=1.0)  # "reduce": the share of those classes that is kept
+    rho: float = Field(100.0, ge=1.0)  # "long-tail": largest / smallest class size
+    counts: list[int] | None = None  # "counts": exact images per class
+
+    @model_validator(mode="after")
+    def _counts_given(self) -> "ImbalanceConfig":
+        if self.profile == "counts" and not self.counts:
+            raise ValueError("profile 'counts' needs imbalance.counts, one number per class")
+        return self
+
+
+class GANConfig(Strict):
+    architecture: str = "dcgan"  # name in the GENERATORS and DISCRIMINATORS registries
+    conditional: bool = True  # class-conditional generator and discriminator
+    z_dim: int = Field(100, ge=1)  # noise dimension
+    g_width: int = Field(128, ge=8)  # generator channels at its last hidden layer (doubling towards the input)
+    d_width: int = Field(128, ge=8)  # discriminator channels at its first layer (doubling with depth)
+    loss: str = "non-saturating"  # name in the GAN_LOSSES registry
+    steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
+    epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
+    batch_size: int = Field(64, ge=2)
+    lr_g: float = Field(2e-4, gt=0)  # Adam learning rates, DCGAN's 2e-4
+    lr_d: float = Field(2e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
+    checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
+
+
+class ClassifierConfig(Strict):
+    model: str = "small-cnn"  # name in the CLASSIFIERS registry
+    width: int = Field(32, ge=4)  # channels of the first block
+    steps: int = Field(600, ge=1)  # training length in optimizer updates (digits: about 30 epochs)
+    epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
+    batch_size: int = Field(64, ge=2)
+    lr: float = Field(1e-3, gt=0)  # Adam
+    weight_decay: float = Field(0.0, ge=0)
+    repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
+
+
+class DemoConfig(Strict):
+    """The main job: imbalance a dataset, train a conditional GAN on it, rebalance with synthetic images, compare."""
+
+    data: DataConfig = DataConfig()
+    imbalance: ImbalanceConfig = ImbalanceConfig()
+    gan: GANConfig = GANConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    judge_samples_per_class: int = Field(100, ge=1)  # generated images per class scored by the reference classifier
+    seed: int = 0
+    out: str = "runs/demo"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    progress: bool = True  # progress bars on the terminal
+
+
+C = TypeVar("C", bound=BaseModel)
+
+
+def parse_overrides(overrides: list[str]) -> dict[str, Any]:
+    """``["gan.epochs=5", "data.dataset=mnist"]`` -> nested dict; values are parsed as YAML scalars/lists."""
+    tree: dict[str, Any] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        key, raw = item.split("=", 1)
+        node = tree
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(raw) if raw != "" else None
+    return tree
+
+
+def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge; ``update`` wins."""
+    out = dict(base)
+    for key, value in update.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dict[str, Any]) -> C:
+    """Defaults < YAML file < each of ``layers`` in order, validated into ``cls``."""
+    values: dict[str, Any] = {}
+    source = "command line"
+    if yaml_path is not None:
+        source = str(yaml_path)
+        try:
+            loaded = yaml.safe_load(Path(yaml_path).read_text())
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"{yaml_path}: cannot read config: {err}") from err
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{yaml_path}: expected a mapping of keys to values at the top level")
+        values = loaded
+    for layer in layers:
+        values = merge(values, layer)
+    try:
+        return cls.model_validate(values)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()
+        )
+        raise ConfigError(f"invalid config ({source}): {problems}") from None
+
+
+def save_config(config: BaseModel, path: Path) -> None:
+    """The resolved config, written to the run folder before anything trains."""
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))

@@ -1,0 +1,1 @@
+"""End-to-end experiments, each a readable function from a validated config to a run folder."""

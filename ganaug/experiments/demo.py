@@ -1,0 +1,200 @@
+"""The main job: does GAN rebalancing help a classifier trained on an imbalanced split?
+
+1. load the dataset; hold out a validation split; the test split is never touched until evaluation;
+2. make the training split imbalanced (002's protocol: classes {0, 1, 2} cut to 10 %);
+3. train a conditional GAN on that imbalanced training split only;
+4. generate images of the cut classes until every class is as large as the largest;
+5. train the classifier on (a) the imbalanced real data, (b) real + synthetic, (c) the full real training
+   split (the reference: the upper bound and the judge of the generator), ``repeats`` seeds each;
+6. evaluate on the test split; write metrics.json, figures, report.md and report.html.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ganaug.checkpoint import write_json
+from ganaug.classifier.trainer import predict, train_classifier
+from ganaug.config import ConfigError, DemoConfig, save_config
+from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
+from ganaug.data import splits as S
+from ganaug.gan.trainer import generate, train_gan
+from ganaug.metrics import class_consistency, classification_metrics, paired_difference
+from ganaug.runtime import resolve_device
+
+ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split
+SCALARS = ("accuracy", "balanced_accuracy", "macro_f1")
+
+
+def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
+    """Run the whole study into ``cfg.out`` and return the path of ``report.html``.
+
+    Re-running the same command into the same folder resumes from the checkpoints it finds.
+    """
+    out = Path(cfg.out)
+    _claim_run_folder(out, cfg)
+    device = resolve_device(cfg.device)
+    tic = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
+    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    full_train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
+    test = data.test
+
+    # 2. Imbalance the training split.
+    imbalanced = make_imbalanced(full_train, cfg)
+    targets = [c for c, (n, m) in enumerate(zip(imbalanced.class_counts(), full_train.class_counts())) if n < m]
+
+    # 3. The GAN sees the imbalanced training split and nothing else.
+    t = time.perf_counter()
+    gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress)
+    timings["gan_seconds"] = time.perf_counter() - t
+
+    # 4. Rebalance: top each cut class up to the largest class with generated images.
+    largest = max(imbalanced.class_counts())
+    synth_counts = [largest - n if c in targets else 0 for c, n in enumerate(imbalanced.class_counts())]
+    x, y = generate(gan.generator, synth_counts, cfg.gan.z_dim, cfg.seed + 1, device)
+    synthetic = ImageDataset(to_uint8(x) if len(y) else imbalanced.images[:0], y, imbalanced.class_names)
+    write_image_folder(synthetic, out / "synthetic")
+    training_sets = {"baseline": imbalanced, "augmented": concat(imbalanced, synthetic), "reference": full_train}
+
+    # 5. Classifiers, paired by seed across arms.
+    t = time.perf_counter()
+    results: dict[str, list[dict]] = {arm: [] for arm in ARMS}
+    histories: dict[str, list[dict]] = {}
+    models = {}
+    for repeat in range(cfg.classifier.repeats):
+        for arm in ARMS:
+            seed = cfg.seed + repeat
+            res = train_classifier(
+                cfg.classifier, training_sets[arm], seed, device, val=val,
+                checkpoint_dir=out / "checkpoints" / f"classifier-{arm}-{repeat}", progress=cfg.progress,
+                title=f"{arm} #{repeat + 1}",
+            )
+            # 6. Evaluate on the untouched test split.
+            results[arm].append(classification_metrics(test.labels, predict(res.model, test.images, device), test.num_classes))
+            if repeat == 0:
+                histories[arm], models[arm] = res.history, res.model
+    timings["classifier_seconds"] = time.perf_counter() - t
+
+    # The reference classifier judges the generator: fresh samples of every class, labelled by the class asked for.
+    judge = models["reference"]
+    jx, jy = generate(gan.generator, [cfg.judge_samples_per_class] * test.num_classes, cfg.gan.z_dim, cfg.seed + 2, device)
+    consistency = class_consistency(predict(judge, jx, device), jy, test.num_classes)
+    used = class_consistency(predict(judge, synthetic.images, device), synthetic.labels, test.num_classes)
+
+    metrics = {
+        "dataset": cfg.data.dataset,
+        "seed": cfg.seed,
+        "class_names": test.class_names,
+        "target_classes": targets,
+        "counts": {
+            "full_train": full_train.class_counts(),
+            "imbalanced_train": imbalanced.class_counts(),
+            "synthetic": synthetic.class_counts(),
+            "val": val.class_counts(),
+            "test": test.class_counts(),
+        },
+        **{arm: summarize(results[arm]) for arm in ARMS},
+        "augmented_vs_baseline": compare(results["augmented"], results["baseline"], test.num_classes),
+        "gan": {
+            "class_consistency": consistency["overall"],
+            "class_consistency_per_class": consistency["per_class"],
+            "class_consistency_of_used_samples": used["per_class"],
+            "judge": "reference classifier (seed repeat 1), trained on the full real training split",
+            "history": gan.history,
+        },
+        "classifier_histories": histories,
+        "training_images_sha256": {
+            "gan": images_digest(imbalanced.images),
+            "baseline": images_digest(imbalanced.images),
+            "reference": images_digest(full_train.images),
+            "test": images_digest(test.images),
+        },
+        "timings": {**timings, "total_seconds": time.perf_counter() - tic},
+        "device": str(device),
+    }
+    write_json(out / "metrics.json", metrics)
+
+    from ganaug.report.demo import write_demo_report
+
+    samples = {"real": full_train, "synthetic": ImageDataset(to_uint8(jx), jy, test.class_names)}
+    return write_demo_report(out, cfg, metrics, samples, command)
+
+
+def make_imbalanced(train: ImageDataset, cfg: DemoConfig) -> ImageDataset:
+    """Apply the configured imbalance profile to the training split."""
+    imb = cfg.imbalance
+    if imb.profile == "none":
+        return train
+    if imb.profile == "reduce":
+        return S.reduce_classes(train, imb.classes, imb.fraction, cfg.seed)
+    if imb.profile == "long-tail":
+        return S.long_tail(train, imb.rho, cfg.seed)
+    return S.explicit_counts(train, imb.counts, cfg.seed)
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Mean over repeats of each metric (std beside it), mean per-class recall, summed confusion matrix, and the runs."""
+    out: dict = {k: float(np.mean([r[k] for r in runs])) for k in SCALARS}
+    out["std"] = {k: float(np.std([r[k] for r in runs], ddof=1)) if len(runs) > 1 else 0.0 for k in SCALARS}
+    recalls = np.array([r["per_class_recall"] for r in runs])
+    out["per_class_recall"] = recalls.mean(0).tolist()
+    out["per_class_recall_std"] = (recalls.std(0, ddof=1) if len(runs) > 1 else np.zeros(recalls.shape[1])).tolist()
+    out["confusion_matrix"] = np.sum([r["confusion_matrix"] for r in runs], axis=0).tolist()
+    out["repeats"] = len(runs)
+    out["runs"] = [{k: r[k] for k in (*SCALARS, "per_class_recall")} for r in runs]
+    return out
+
+
+def compare(treatment: list[dict], control: list[dict], num_classes: int) -> dict:
+    """Paired differences (same seed) of every metric, overall and per class."""
+    out = {k: paired_difference([r[k] for r in treatment], [r[k] for r in control]) for k in SCALARS}
+    out["per_class_recall"] = [
+        paired_difference([r["per_class_recall"][c] for r in treatment], [r["per_class_recall"][c] for r in control])
+        for c in range(num_classes)
+    ]
+    return out
+
+
+def images_digest(images: torch.Tensor) -> str:
+    """SHA-256 of the pixels of a set of images, so a run records exactly which images a model saw."""
+    return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
+
+
+def write_image_folder(ds: ImageDataset, root: Path) -> None:
+    """PNG files in ImageFolder layout: ``root/<class name>/<index>.png``."""
+    folders = [root / name.replace("/", "-") for name in ds.class_names]  # Fashion-MNIST has "T-shirt/top"
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    counters = [0] * ds.num_classes
+    for img, label in zip(ds.images, ds.labels.tolist()):
+        arr = img.permute(1, 2, 0).numpy()
+        Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(folders[label] / f"{counters[label]:05d}.png")
+        counters[label] += 1
+
+
+def _claim_run_folder(out: Path, cfg: DemoConfig) -> None:
+    """Write the resolved config first; refuse to resume a folder that holds a run with another config."""
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "config.yaml"
+    if saved.exists():
+        import yaml
+
+        previous = yaml.safe_load(saved.read_text())
+        current = json.loads(cfg.model_dump_json())
+        for key in ("progress", "out"):
+            previous.pop(key, None), current.pop(key, None)
+        if previous != current:
+            raise ConfigError(
+                f"{saved} holds a run with a different config; resume it with the same options or choose another --out"
+            )
+    save_config(cfg, saved)

@@ -1,0 +1,1 @@
+"""GAN losses, training loop and sampling."""

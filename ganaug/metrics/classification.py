@@ -1,0 +1,42 @@
+"""Classification metrics on a held-out split (scikit-learn), and paired differences across repeats."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score
+
+
+def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> dict:
+    """Accuracy, balanced accuracy (mean per-class recall), macro-F1, per-class recall and the confusion matrix.
+
+    Balanced accuracy and macro-F1 weigh every class equally, so they show what imbalance does to the
+    small classes, which plain accuracy hides.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels = list(range(num_classes))
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class_recall": [float(r) for r in recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)],
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def paired_difference(treatment: Sequence[float], control: Sequence[float], confidence: float = 0.95) -> dict:
+    """Mean of ``treatment[i] - control[i]`` over repeats paired by seed, with a Student-t confidence interval.
+
+    With one repeat there is no interval (``low``/``high`` are None): a single run cannot say how much
+    of a difference is noise.
+    """
+    diff = np.asarray(treatment, dtype=float) - np.asarray(control, dtype=float)
+    out = {"mean": float(diff.mean()), "n": int(len(diff)), "confidence": confidence, "low": None, "high": None}
+    if len(diff) > 1:
+        sem = diff.std(ddof=1) / math.sqrt(len(diff))
+        half = float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * sem)
+        out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out

@@ -1,0 +1,141 @@
+"""The demo's report: report.md (readable as text) and report.html (the same, self-contained, with figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ganaug.checkpoint import atomic_write
+from ganaug.config import DemoConfig
+from ganaug.data.dataset import ImageDataset
+from ganaug.report import figures
+from ganaug.report.html import markdown_to_html
+
+ARMS = ("baseline", "augmented", "reference")
+ARM_LABELS = {
+    "baseline": "baseline: imbalanced real",
+    "augmented": "augmented: imbalanced real + synthetic",
+    "reference": "reference: full real training split",
+}
+METRIC_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1"}
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
+
+
+def interval(d: dict) -> str:
+    """'+1.2 [-0.3, +2.7]' in percentage points, or just the mean when there is one repeat."""
+    if d["low"] is None:
+        return f"{100 * d['mean']:+.1f} (1 repeat, no interval)"
+    return f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+
+
+def verdict(d: dict, what: str) -> str:
+    """Plain words for a paired difference: helped / hurt / no clear difference at this number of repeats."""
+    if d["low"] is None:
+        return f"with one repeat there is no interval, so this run cannot say whether the synthetic data changed {what}"
+    if d["low"] > 0:
+        return f"the synthetic data **helped**: {what} rose by {interval(d)} points"
+    if d["high"] < 0:
+        return f"the synthetic data **hurt**: {what} changed by {interval(d)} points"
+    return f"**no clear difference** in {what}: {interval(d)} points, an interval that includes zero"
+
+
+def write_demo_report(out: Path, cfg: DemoConfig, m: dict, samples: dict[str, ImageDataset], command: str) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+    names = m["class_names"]
+    fig_dir = out / "figures"
+    figures.sample_grid(samples["real"], samples["synthetic"], fig_dir / "samples.png")
+    figures.training_curves(m["gan"]["history"], m["classifier_histories"], fig_dir / "curves.png")
+    figures.per_class_bars(m, ARMS, names, fig_dir / "per_class_recall.png")
+    figures.confusion_matrices(m, ARMS, names, fig_dir / "confusion.png")
+
+    diff = m["augmented_vs_baseline"]
+    repeats = m["baseline"]["repeats"]
+    targets = ", ".join(names[c] for c in m["target_classes"]) or "none"
+    lines = [
+        f"# ganaug demo: does GAN rebalancing help on {m['dataset']}?",
+        "",
+        f"**Answer.** On the untouched test split, {verdict(diff['balanced_accuracy'], 'balanced accuracy')} "
+        f"(augmented minus baseline, mean over {repeats} paired seeds, 95% t-interval).",
+        "",
+        "## Setup",
+        "",
+        f"- Dataset `{m['dataset']}`; classes cut down: {targets} "
+        f"(profile `{cfg.imbalance.profile}`, fraction {cfg.imbalance.fraction}).",
+        "- The conditional GAN was trained on the imbalanced training split only; the validation split was held out "
+        "of the training split; the test split was used for evaluation only.",
+        f"- Generator: `{cfg.gan.architecture}`, {len(m['gan']['history'])} epochs, loss `{cfg.gan.loss}`. "
+        f"Classifier: `{cfg.classifier.model}`, {repeats} seeds per training set.",
+        f"- Wall time: {m['timings']['total_seconds']:.0f} s on `{m['device']}` "
+        f"(GAN {m['timings']['gan_seconds']:.0f} s, classifiers {m['timings']['classifier_seconds']:.0f} s).",
+        "",
+        "| class | full train | imbalanced train | synthetic added | validation | test |",
+        "|---|---|---|---|---|---|",
+    ]
+    counts = m["counts"]
+    for c, name in enumerate(names):
+        lines.append(
+            f"| {name} | {counts['full_train'][c]} | {counts['imbalanced_train'][c]} | {counts['synthetic'][c]} "
+            f"| {counts['val'][c]} | {counts['test'][c]} |"
+        )
+    lines += [
+        "",
+        f"## Test results (%, mean ± std over {repeats} seeds)",
+        "",
+        "| training set | " + " | ".join(METRIC_LABELS.values()) + " |",
+        "|---|" + "---|" * len(METRIC_LABELS),
+    ]
+    for arm in ARMS:
+        cells = [f"{pct(m[arm][k])} ± {pct(m[arm]['std'][k])}" for k in METRIC_LABELS]
+        lines.append(f"| {ARM_LABELS[arm]} | " + " | ".join(cells) + " |")
+    lines.append("| **augmented − baseline** (points, 95% CI) | " + " | ".join(interval(diff[k]) for k in METRIC_LABELS) + " |")
+
+    consistency = m["gan"]["class_consistency_per_class"]
+    lines += [
+        "",
+        "## Per class: test recall (%) and class consistency of the generator",
+        "",
+        "| class | baseline | augmented | reference | augmented − baseline (points, 95% CI) | class consistency |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c, name in enumerate(names):
+        mark = " (cut)" if c in m["target_classes"] else ""
+        lines.append(
+            f"| {name}{mark} | {pct(m['baseline']['per_class_recall'][c])} | {pct(m['augmented']['per_class_recall'][c])} "
+            f"| {pct(m['reference']['per_class_recall'][c])} | {interval(diff['per_class_recall'][c])} | {pct(consistency[c])} |"
+        )
+    lines += [
+        "",
+        "![recall per class](figures/per_class_recall.png)",
+        "",
+        "## Generator",
+        "",
+        f"**Class consistency {pct(m['gan']['class_consistency'])}%**: the share of "
+        f"{cfg.judge_samples_per_class} fresh samples per class that the reference classifier (trained on the full "
+        "real training split) assigns to the class the generator was asked for (000's classification judgement).",
+        "",
+        "![real and synthetic samples per class](figures/samples.png)",
+        "",
+        "## Training curves",
+        "",
+        "![training curves](figures/curves.png)",
+        "",
+        "## Confusion matrices (test, summed over seeds, row-normalised)",
+        "",
+        "![confusion matrices](figures/confusion.png)",
+        "",
+        "## Reproduce",
+        "",
+        f"```\n{command}\n```",
+        "",
+        "Files: `metrics.json` (every number above), `config.yaml` (the resolved config), `synthetic/` (the generated "
+        "images added to training), `checkpoints/` (safetensors + JSON).",
+        "",
+    ]
+    md = "\n".join(lines)
+    atomic_write(out / "report.md", lambda tmp: tmp.write_text(md))
+    page = markdown_to_html(md, out, f"ganaug demo: {m['dataset']}")
+    html_path = out / "report.html"
+    atomic_write(html_path, lambda tmp: tmp.write_text(page))
+    return html_path
