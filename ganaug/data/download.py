@@ -5,6 +5,8 @@ If they are missing and downloading is allowed, each missing file (or the archiv
 fetched from its official URL, or from ``$GANAUG_MIRROR/<dataset>/<file name>`` when that variable
 (or the ``mirror`` argument) is set, checked against its md5, and only then moved into place.
 Otherwise a :class:`DataError` lists each expected file, where to put it and where it comes from.
+Files already on disk are not re-hashed (Debian's Fashion-MNIST, for one, is recompressed and has
+other md5s); the loaders validate their content instead.
 """
 
 from __future__ import annotations
@@ -130,9 +132,14 @@ def fetch(url: str, dest: Path, md5: str, timeout: float = TIMEOUT_S) -> Path:
         digest = hashlib.md5()
         print(f"downloading {url} -> {dest}", file=sys.stderr)
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            expected = response.headers.get("Content-Length")
+            received = 0
             for block in iter(lambda: response.read(CHUNK), b""):
                 digest.update(block)
                 out.write(block)
+                received += len(block)
+        if expected is not None and received != int(expected):  # read(n) does not raise on a cut-off transfer
+            raise DataError(f"could not download {url}: connection closed after {received} of {expected} bytes")
         if digest.hexdigest() != md5:
             raise DataError(f"checksum mismatch for {url}: expected md5 {md5}, got {digest.hexdigest()}; the file was discarded")
         os.replace(tmp, dest)
@@ -146,12 +153,12 @@ def fetch(url: str, dest: Path, md5: str, timeout: float = TIMEOUT_S) -> Path:
 
 def _check_member(member: tarfile.TarInfo, dest: Path, archive: Path) -> None:
     """Reject members that would land, or point through a link, outside ``dest``."""
-    target = (dest / member.name).resolve()
-    if not target.is_relative_to(dest):
+    path = dest / member.name
+    if not path.resolve().is_relative_to(dest):
         raise DataError(f"{archive}: member {member.name!r} would be written outside {dest}; archive refused")
     if member.issym() or member.islnk():
         # A symlink resolves from its own folder, a hard link from the archive root.
-        base = target.parent if member.issym() else dest
+        base = path.parent if member.issym() else dest
         link = (base / member.linkname).resolve()
         if os.path.isabs(member.linkname) or not link.is_relative_to(dest):
             raise DataError(f"{archive}: link {member.name!r} -> {member.linkname!r} points outside {dest}; archive refused")
@@ -196,13 +203,16 @@ def _present(path: Path) -> bool:
     return path.is_file() or (path.suffix == ".gz" and path.with_suffix("").is_file())
 
 
-def _missing_message(dataset: str, root: Path, missing: list[str], source: Source) -> str:
+def _missing_message(dataset: str, root: Path, missing: list[str], source: Source, tried: bool = False) -> str:
     lines = [f"dataset {dataset!r}: {len(missing)} file(s) missing from {root}:"]
     for name in missing:
-        url = next((r.url for r in source.resources if name in r.provides), "")
-        origin = f"  (from {url}" + (", extract it here)" if url.endswith((".tar.gz", ".tgz")) else ")")
-        lines.append(f"  {root / name}{origin if url else ''}")
-    lines.append(f"Put the files in {root}, or allow downloading to fetch them.")
+        resource = next(r for r in source.resources if name in r.provides)
+        how = f"inside {resource.url}, extract it here" if resource.is_archive else f"from {resource.url}"
+        lines.append(f"  {root / name}  ({how})")
+    if tried:
+        lines.append(f"Put the files in {root} by hand, or point ${MIRROR_ENV} at a mirror laid out as <base>/{dataset}/<file name>.")
+    else:
+        lines.append(f"Put the files in {root}, or allow downloading to fetch them.")
     if source.note:
         lines.append(source.note)
     return "\n".join(lines)
@@ -230,8 +240,8 @@ def ensure_files(dataset: str, root: Path, download: bool, mirror: str | None = 
                 finally:
                     path.unlink(missing_ok=True)
     except DataError as err:
-        raise DataError(f"{_missing_message(dataset, root, missing, source)}\nDownload failed: {err}") from err
+        raise DataError(f"{_missing_message(dataset, root, missing, source, tried=True)}\nDownload failed: {err}") from err
     still = [f for f in source.files if not _present(root / f)]
     if still:
-        raise DataError(_missing_message(dataset, root, still, source) + "\nThe download did not contain them.")
+        raise DataError(_missing_message(dataset, root, still, source, tried=True) + "\nThe download did not contain them.")
     return root

@@ -21,17 +21,17 @@ def write_batches(root: Path, n: int = 4, seed: int = 0, key=str) -> dict[str, t
     The official files come from Python 2, whose str keys load as str; ``key=bytes`` mimics a Python 3 re-pickle.
     """
     rng = np.random.default_rng(seed)
-    k_ = (lambda s: s.encode()) if key is bytes else (lambda s: s)
+    enc = (lambda s: s.encode()) if key is bytes else (lambda s: s)
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     written = {}
     for k, name in enumerate(BATCHES):
         data = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
         labels = [(k + i) % 10 for i in range(n)]
-        batch = {k_("batch_label"): k_(name), k_("labels"): labels, k_("data"): data, k_("filenames"): [k_("x.png")] * n}
+        batch = {enc("batch_label"): enc(name), enc("labels"): labels, enc("data"): data, enc("filenames"): [enc("x.png")] * n}
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
         written[name] = (data, labels)
-    meta = {k_("label_names"): [k_(c) for c in CLASSES], k_("num_cases_per_batch"): n, k_("num_vis"): 3072}
+    meta = {enc("label_names"): [enc(c) for c in CLASSES], enc("num_cases_per_batch"): n, enc("num_vis"): 3072}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
     return written
 
