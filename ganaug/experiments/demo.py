@@ -38,14 +38,14 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     Re-running the same command into the same folder resumes from the checkpoints it finds.
     """
-    out = Path(cfg.out)
-    _claim_run_folder(out, cfg)
-    device = resolve_device(cfg.device)
     tic = time.perf_counter()
     timings: dict[str, float] = {}
+    device = resolve_device(cfg.device)
 
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    out = Path(cfg.out)
+    _claim_run_folder(out, cfg)
     full_train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
     test = data.test
 

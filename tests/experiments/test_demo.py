@@ -1,0 +1,84 @@
+"""`ganaug demo --quick` end to end through the CLI, on the embedded digits."""
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from ganaug.cli import app
+
+ARMS = ("baseline", "augmented", "reference")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_prints_report_path_and_writes_the_run_folder(quick_run):
+    out, output = quick_run
+    assert f"report: {out / 'report.html'}" in output
+    for name in ("report.md", "report.html", "metrics.json", "config.yaml", "checkpoints/gan/last.safetensors",
+                 "checkpoints/gan/last.json", "figures/samples.png", "figures/curves.png"):
+        assert (out / name).is_file(), name
+
+
+def test_metrics_json_has_the_documented_keys(quick_run):
+    out, _ = quick_run
+    m = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= m["reference"]["accuracy"] <= 1.0
+    for arm in ARMS:
+        for key in ("accuracy", "balanced_accuracy", "macro_f1"):
+            assert 0.0 <= m[arm][key] <= 1.0
+        assert len(m[arm]["per_class_recall"]) == 10
+        assert m[arm]["repeats"] == 2
+    assert 0.0 <= m["gan"]["class_consistency"] <= 1.0
+    # The protocol: classes 0-2 cut to 10 % and topped up with exactly enough synthetic images to balance them.
+    counts = m["counts"]
+    assert m["target_classes"] == [0, 1, 2]
+    for c in range(10):
+        assert counts["imbalanced_train"][c] + counts["synthetic"][c] == (
+            max(counts["imbalanced_train"]) if c < 3 else counts["imbalanced_train"][c]
+        )
+        assert counts["imbalanced_train"][c] == (round(0.1 * counts["full_train"][c]) if c < 3 else counts["full_train"][c])
+    # The GAN saw the imbalanced training split, never the test split.
+    sha = m["training_images_sha256"]
+    assert sha["gan"] == sha["baseline"] != sha["test"]
+
+
+def test_synthetic_images_written_as_image_folder(quick_run):
+    out, _ = quick_run
+    m = json.loads((out / "metrics.json").read_text())
+    for c, name in enumerate(m["class_names"]):
+        folder = out / "synthetic" / name
+        assert len(list(folder.glob("*.png"))) == m["counts"]["synthetic"][c]
+
+
+def test_html_report_is_self_contained(quick_run):
+    out, _ = quick_run
+    page = (out / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 4
+    assert not re.search(r'src="(?!data:)', page)  # no image loaded from disk or network
+    assert "<table>" in page and "class consistency" in page.lower()
+
+
+def test_rerun_resumes_from_checkpoints_and_gives_the_same_numbers(quick_run):
+    out, _ = quick_run
+    before = json.loads((out / "metrics.json").read_text())
+    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    after = json.loads((out / "metrics.json").read_text())
+    for arm in ARMS:
+        assert after[arm]["runs"] == before[arm]["runs"]
+    assert after["gan"]["class_consistency"] == before["gan"]["class_consistency"]
+
+
+def test_rerun_with_another_config_is_refused(quick_run):
+    out, _ = quick_run
+    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "2"])
+    assert result.exit_code != 0
+    assert "different config" in str(result.exception)

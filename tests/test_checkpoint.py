@@ -1,0 +1,48 @@
+import json
+
+import pytest
+import torch
+
+from ganaug.checkpoint import Checkpoint, atomic_write, save_checkpoint
+from ganaug.models import CLASSIFIERS
+
+
+def test_round_trip_rebuilds_model_and_optimizer(tmp_path):
+    kwargs = dict(image_size=8, channels=1, num_classes=3, width=4)
+    net = CLASSIFIERS.create("small-cnn", **kwargs)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net(torch.randn(2, 1, 8, 8)).sum().backward()
+    opt.step()
+    spec = {"registry": "classifier", "name": "small-cnn", "kwargs": kwargs}
+    save_checkpoint(tmp_path / "ck", {"classifier": (net, spec)}, {"classifier": opt}, {"x": torch.arange(3)}, {"epoch": 4})
+    ck = Checkpoint(tmp_path / "ck")
+    rebuilt = ck.build("classifier").eval()
+    x = torch.randn(3, 1, 8, 8)
+    assert torch.equal(rebuilt(x), net.eval()(x))
+    opt2 = torch.optim.Adam(CLASSIFIERS.create("small-cnn", **kwargs).parameters(), lr=1.0)
+    ck.load_optimizer("classifier", opt2)
+    assert opt2.param_groups[0]["lr"] == 1e-3
+    assert torch.equal(opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    assert ck.meta["epoch"] == 4 and torch.equal(ck.extra("x"), torch.arange(3))
+    # Metadata is plain JSON: nothing needs unpickling.
+    assert json.loads((tmp_path / "ck.json").read_text())["models"]["classifier"]["name"] == "small-cnn"
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    target = tmp_path / "f.txt"
+    target.write_text("old")
+
+    def boom(tmp):
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        atomic_write(target, boom)
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_missing_half_is_an_error(tmp_path):
+    (tmp_path / "ck.json").write_text("{}")
+    with pytest.raises(FileNotFoundError, match="ck.safetensors"):
+        Checkpoint(tmp_path / "ck")
