@@ -47,8 +47,8 @@ class GANConfig(Strict):
     architecture: str = "dcgan"  # name in the GENERATORS and DISCRIMINATORS registries
     conditional: bool = True  # class-conditional generator and discriminator
     z_dim: int = Field(100, ge=1)  # noise dimension
-    g_width: int = Field(128, ge=8)  # generator channels at its last hidden layer (doubling towards the input)
-    d_width: int = Field(128, ge=8)  # discriminator channels at its first layer (doubling with depth)
+    g_width: int = Field(128, ge=8)  # channels of the generator's first (widest) layer, halved per upsampling (min 16)
+    d_width: int = Field(128, ge=8)  # channels of the discriminator's last (widest) layer, halved towards the input
     loss: str = "non-saturating"  # name in the GAN_LOSSES registry
     steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps

@@ -46,7 +46,10 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     out = Path(cfg.out)
     _claim_run_folder(out, cfg)
-    full_train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
+    if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
+        full_train, val = data.train, data.val
+    else:
+        full_train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
     test = data.test
 
     # 2. Imbalance the training split.

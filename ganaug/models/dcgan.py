@@ -32,6 +32,11 @@ def conv_plan(image_size: int) -> tuple[int, int, int]:
     raise AssertionError("unreachable: every size in [8, 128] has a factorable neighbour")
 
 
+def layer_widths(widest: int, n: int, narrowest: int = 16) -> list[int]:
+    """``n`` channel counts starting at ``widest`` and halving per layer, never below ``narrowest``."""
+    return [max(widest // 2**i, min(widest, narrowest)) for i in range(n)]
+
+
 class DCGANGenerator(nn.Module):
     def __init__(self, image_size: int, channels: int, num_classes: int = 0, z_dim: int = 100, width: int = 64,
                  embed_dim: int = 50) -> None:
@@ -40,7 +45,7 @@ class DCGANGenerator(nn.Module):
         base, n_up, self.work_size = conv_plan(image_size)
         self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
         in_ch = z_dim + (embed_dim if num_classes else 0)
-        widths = [width * 2 ** (n_up - 1 - i) for i in range(n_up)]  # e.g. 512, 256, 128, 64
+        widths = layer_widths(width, n_up)  # e.g. 128, 64, 32: widest next to the noise
         layers: list[nn.Module] = [nn.ConvTranspose2d(in_ch, widths[0], base, 1, 0, bias=False),
                                    nn.BatchNorm2d(widths[0]), nn.ReLU(True)]
         for w_in, w_out in zip(widths[:-1], widths[1:]):
@@ -62,7 +67,7 @@ class DCGANDiscriminator(nn.Module):
         super().__init__()
         self.image_size, self.num_classes = image_size, num_classes
         base, n_down, self.work_size = conv_plan(image_size)
-        widths = [width * 2**i for i in range(n_down)]  # e.g. 64, 128, 256, 512
+        widths = layer_widths(width, n_down)[::-1]  # e.g. 32, 64, 128: widest next to the output
         layers: list[nn.Module] = [nn.Conv2d(channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2, True)]
         for w_in, w_out in zip(widths[:-1], widths[1:]):
             layers += [nn.Conv2d(w_in, w_out, 4, 2, 1, bias=False), nn.BatchNorm2d(w_out), nn.LeakyReLU(0.2, True)]
