@@ -53,6 +53,7 @@ class GANConfig(Strict):
     steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
     batch_size: int = Field(64, ge=2)
+    sampling: Literal["class-balanced", "uniform"] = "class-balanced"  # how real batches are drawn (see runtime.py)
     lr_g: float = Field(2e-4, gt=0)  # Adam learning rates, DCGAN's 2e-4
     lr_d: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas

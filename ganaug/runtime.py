@@ -40,6 +40,20 @@ def batches(n: int, batch_size: int, generator: torch.Generator, drop_last: bool
         yield perm[start : start + batch_size]
 
 
+def class_balanced_batches(labels: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """``len(labels) // batch_size`` batches drawn with replacement so that every class is equally likely.
+
+    For a conditional GAN on imbalanced data: sampled in proportion to their counts, the rare classes
+    are too rare in the discriminator's batches for the generator to learn their label (on MNIST with
+    classes 0-2 cut to 10 %, the generator drew other digits for them).
+    """
+    counts = torch.bincount(labels).clamp(min=1).float()
+    weights = (1.0 / counts)[labels]
+    steps = max(1, len(labels) // batch_size)
+    drawn = torch.multinomial(weights, steps * batch_size, replacement=True, generator=generator)
+    yield from drawn.view(steps, batch_size)
+
+
 class EpochProgress:
     """A rich progress bar over epochs showing the latest losses, images/s and ETA (silent when disabled)."""
 

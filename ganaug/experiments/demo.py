@@ -27,6 +27,7 @@ from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data import splits as S
 from ganaug.gan.trainer import generate, train_gan
 from ganaug.metrics import class_consistency, classification_metrics, paired_difference
+from ganaug.report.demo import write_demo_report
 from ganaug.runtime import resolve_device
 
 ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split
@@ -116,18 +117,23 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
             "history": gan.history,
         },
         "classifier_histories": histories,
-        "training_images_sha256": {
-            "gan": images_digest(imbalanced.images),
-            "baseline": images_digest(imbalanced.images),
+        "training_images_sha256": {  # what each model saw; the GAN trained on the baseline's images only
+            "gan_and_baseline": images_digest(imbalanced.images),
+            "augmented": images_digest(training_sets["augmented"].images),
             "reference": images_digest(full_train.images),
+            "val": images_digest(val.images),
             "test": images_digest(test.images),
         },
         "timings": {**timings, "total_seconds": time.perf_counter() - tic},
         "device": str(device),
     }
     write_json(out / "metrics.json", metrics)
-
-    from ganaug.report.demo import write_demo_report
+    write_json(out / "splits.json", {  # positions in the dataset's official training split (val: in its own split)
+        "gan_and_baseline": imbalanced.indices.tolist(),
+        "reference": full_train.indices.tolist(),
+        "val": val.indices.tolist(),
+        "val_is_own_split": data.val is not None,
+    })
 
     samples = {"real": full_train, "synthetic": ImageDataset(to_uint8(jx), jy, test.class_names)}
     return write_demo_report(out, cfg, metrics, samples, command)

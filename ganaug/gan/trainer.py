@@ -20,7 +20,7 @@ from ganaug.config import GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES
 from ganaug.models import DISCRIMINATORS, GENERATORS
-from ganaug.runtime import EpochProgress, batches, num_epochs
+from ganaug.runtime import EpochProgress, batches, class_balanced_batches, num_epochs
 
 
 class GANDivergedError(RuntimeError):
@@ -82,7 +82,7 @@ def train_gan(
             G.train(), D.train()
             sums = {"loss_d": 0.0, "loss_g": 0.0, "d_real": 0.0, "d_fake": 0.0}
             steps = 0
-            for idx in batches(len(data), cfg.batch_size, rng, drop_last=True):
+            for idx in real_batches(cfg, labels, rng):
                 real, y = images[idx].to(device), labels[idx].to(device)
                 y = y if cfg.conditional else None
                 z = torch.randn(len(idx), cfg.z_dim, generator=rng).to(device)
@@ -121,6 +121,13 @@ def train_gan(
                     {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json")},
                 )
     return GANResult(G.eval(), D.eval(), specs, history)
+
+
+def real_batches(cfg: GANConfig, labels: torch.Tensor, rng: torch.Generator):
+    """Index batches of real images for one epoch, drawn as ``cfg.sampling`` says."""
+    if cfg.sampling == "class-balanced":
+        return class_balanced_batches(labels, cfg.batch_size, rng)
+    return batches(len(labels), cfg.batch_size, rng, drop_last=True)
 
 
 def check_divergence(row: dict[str, float], epoch: int, last: Path | None) -> None:

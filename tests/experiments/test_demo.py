@@ -45,9 +45,16 @@ def test_metrics_json_has_the_documented_keys(quick_run):
             max(counts["imbalanced_train"]) if c < 3 else counts["imbalanced_train"][c]
         )
         assert counts["imbalanced_train"][c] == (round(0.1 * counts["full_train"][c]) if c < 3 else counts["full_train"][c])
-    # The GAN saw the imbalanced training split, never the test split.
-    sha = m["training_images_sha256"]
-    assert sha["gan"] == sha["baseline"] != sha["test"]
+
+
+def test_gan_saw_only_the_imbalanced_training_images(quick_run):
+    """No leakage: the GAN's images are a subset of the training split, disjoint from the validation split."""
+    out, _ = quick_run
+    splits = json.loads((out / "splits.json").read_text())
+    gan, reference, val = (set(splits[k]) for k in ("gan_and_baseline", "reference", "val"))
+    assert gan < reference and not gan & val and not reference & val
+    m = json.loads((out / "metrics.json").read_text())
+    assert len(gan) == sum(m["counts"]["imbalanced_train"]) and len(val) == sum(m["counts"]["val"])
 
 
 def test_synthetic_images_written_as_image_folder(quick_run):
