@@ -35,9 +35,9 @@ def gan_step_ms(size: int, width: int) -> float:
 
     def step() -> None:
         fake = G(torch.randn(BATCH, cfg.z_dim), y)
-        loss_d = loss.discriminator(D(x, y), D(fake.detach(), y))
+        loss_d = loss.discriminator(D(x, y)["adv"], D(fake.detach(), y)["adv"])
         opt_d.zero_grad(), loss_d.backward(), opt_d.step()
-        loss_g = loss.generator(D(fake, y))
+        loss_g = loss.generator(D(fake, y)["adv"])
         opt_g.zero_grad(), loss_g.backward(), opt_g.step()
 
     return time_it(step)

@@ -44,8 +44,10 @@ class ImbalanceConfig(Strict):
 
 
 class GANConfig(Strict):
-    architecture: str = "dcgan"  # name in the GENERATORS and DISCRIMINATORS registries
+    architecture: str = "cdcgan"  # name in the GENERATORS and DISCRIMINATORS registries (`ganaug models`)
     conditional: bool = True  # class-conditional generator and discriminator
+    generator_kwargs: dict[str, Any] = {}  # extra architecture options, passed to the generator's factory
+    discriminator_kwargs: dict[str, Any] = {}  # e.g. {spectral_norm: true}, passed to the discriminator's factory
     z_dim: int = Field(100, ge=1)  # noise dimension
     g_width: int = Field(128, ge=8)  # channels of the generator's first (widest) layer, halved per upsampling (min 16)
     d_width: int = Field(128, ge=8)  # channels of the discriminator's last (widest) layer, halved towards the input

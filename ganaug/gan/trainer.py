@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ganaug.checkpoint import Checkpoint, save_checkpoint
-from ganaug.config import GANConfig
+from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES
 from ganaug.models import DISCRIMINATORS, GENERATORS
@@ -38,13 +38,21 @@ class GANResult:
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
     """Generator and discriminator of ``cfg.architecture`` for this data, and their rebuild specs."""
     classes = num_classes if cfg.conditional else 0
-    g_kwargs = dict(image_size=image_size, channels=channels, num_classes=classes, z_dim=cfg.z_dim, width=cfg.g_width)
-    d_kwargs = dict(image_size=image_size, channels=channels, num_classes=classes, width=cfg.d_width)
+    g_kwargs = dict(image_size=image_size, channels=channels, num_classes=classes, z_dim=cfg.z_dim, width=cfg.g_width,
+                    **cfg.generator_kwargs)
+    d_kwargs = dict(image_size=image_size, channels=channels, num_classes=classes, width=cfg.d_width,
+                    **cfg.discriminator_kwargs)
+    models = []
+    for role, registry, kwargs in (("generator", GENERATORS, g_kwargs), ("discriminator", DISCRIMINATORS, d_kwargs)):
+        try:
+            models.append(registry.create(cfg.architecture, **kwargs))
+        except (TypeError, ValueError, KeyError) as err:
+            raise ConfigError(f"gan.architecture={cfg.architecture!r}: cannot build the {role} with {kwargs}: {err}") from err
     specs = {
         "generator": {"registry": "generator", "name": cfg.architecture, "kwargs": g_kwargs},
         "discriminator": {"registry": "discriminator", "name": cfg.architecture, "kwargs": d_kwargs},
     }
-    return GENERATORS.create(cfg.architecture, **g_kwargs), DISCRIMINATORS.create(cfg.architecture, **d_kwargs), specs
+    return models[0], models[1], specs
 
 
 def train_gan(
@@ -89,14 +97,14 @@ def train_gan(
 
                 # Discriminator step: real -> 1, fake -> 0 (fake labels follow the real batch's class mix).
                 fake = G(z, y)
-                real_logits, fake_logits = D(real, y), D(fake.detach(), y)
+                real_logits, fake_logits = D(real, y)["adv"], D(fake.detach(), y)["adv"]
                 loss_d = loss.discriminator(real_logits, fake_logits)
                 opt_d.zero_grad(set_to_none=True)
                 loss_d.backward()
                 opt_d.step()
 
                 # Generator step: fool the updated discriminator.
-                loss_g = loss.generator(D(fake, y))
+                loss_g = loss.generator(D(fake, y)["adv"])
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()

@@ -5,6 +5,10 @@ pad 1, BatchNorm + ReLU on all but the last layer, Tanh at the end. The class la
 learned embedding concatenated to the noise. Discriminator: the mirror image, strided 4x4 convs with
 LeakyReLU(0.2), BatchNorm on all but the first, and a projection head (Miyato & Koyama 2018) for the
 class. ``num_classes=0`` gives the unconditional DCGAN.
+
+Every discriminator in ganaug returns a small dict: ``adv`` (real/fake logits, shape (B,)),
+``features`` (the pooled features of its last hidden layer, (B, F), for feature matching) and, for
+auxiliary-classifier discriminators, ``cls`` (class logits, (B, K)).
 """
 
 from __future__ import annotations
@@ -76,15 +80,16 @@ class DCGANDiscriminator(nn.Module):
         self.embed = nn.Embedding(num_classes, widths[-1]) if num_classes else None
         init_dcgan_weights(self)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Real/fake logits, shape (B,)."""
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """``{"adv": real/fake logits (B,), "features": pooled last-layer features (B, F)}``."""
         if self.work_size != self.image_size:
             x = F.interpolate(x, size=self.work_size, mode="bilinear", align_corners=False)
         h = self.features(x)
+        pooled = h.sum(dim=(2, 3))
         logits = self.out(h).flatten()
         if self.embed is not None:
-            logits = logits + (self.embed(y) * h.sum(dim=(2, 3))).sum(dim=1)  # projection term
-        return logits
+            logits = logits + (self.embed(y) * pooled).sum(dim=1)  # projection term
+        return {"adv": logits, "features": pooled}
 
 
 def init_dcgan_weights(module: nn.Module) -> None:
@@ -101,11 +106,30 @@ def init_dcgan_weights(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.02)
 
 
+def _unconditional(num_classes: int) -> None:
+    if num_classes:
+        raise ValueError("'dcgan' is the unconditional DCGAN of 003; for a class-conditional one use 'cdcgan' or 'acgan'")
+
+
 @GENERATORS.register("dcgan")
-def dcgan_generator(**kwargs) -> DCGANGenerator:
-    return DCGANGenerator(**kwargs)
+def dcgan_generator(num_classes: int = 0, **kwargs) -> DCGANGenerator:
+    _unconditional(num_classes)
+    return DCGANGenerator(num_classes=0, **kwargs)
 
 
 @DISCRIMINATORS.register("dcgan")
-def dcgan_discriminator(**kwargs) -> DCGANDiscriminator:
+def dcgan_discriminator(num_classes: int = 0, **kwargs) -> DCGANDiscriminator:
+    _unconditional(num_classes)
+    return DCGANDiscriminator(num_classes=0, **kwargs)
+
+
+@GENERATORS.register("cdcgan")
+def cdcgan_generator(**kwargs) -> DCGANGenerator:
+    """Conditional DCGAN generator: the class embedding is concatenated to the noise."""
+    return DCGANGenerator(**kwargs)
+
+
+@DISCRIMINATORS.register("cdcgan")
+def cdcgan_discriminator(**kwargs) -> DCGANDiscriminator:
+    """Conditional DCGAN discriminator with a projection head for the class."""
     return DCGANDiscriminator(**kwargs)

@@ -14,6 +14,8 @@ SIZES = [8, 28, 32, 64]
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("num_classes", [0, 10])
 def test_gan_pair_shapes_and_backward(name, size, channels, num_classes):
+    if name == "dcgan" and num_classes:
+        pytest.skip("dcgan is unconditional")
     torch.manual_seed(0)
     G = GENERATORS.create(name, image_size=size, channels=channels, num_classes=num_classes, z_dim=16, width=16)
     D = DISCRIMINATORS.create(name, image_size=size, channels=channels, num_classes=num_classes, width=16)
@@ -21,9 +23,9 @@ def test_gan_pair_shapes_and_backward(name, size, channels, num_classes):
     x = G(torch.randn(4, 16), y)
     assert x.shape == (4, channels, size, size)
     assert x.min() >= -1 and x.max() <= 1  # Tanh output, the range of to_float
-    logits = D(x, y)
-    assert logits.shape == (4,)
-    logits.mean().backward()
+    out = D(x, y)
+    assert out["adv"].shape == (4,) and out["features"].shape[0] == 4
+    out["adv"].mean().backward()
     grads = [p.grad for p in G.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
 
@@ -60,3 +62,8 @@ def test_dcgan_generator_follows_the_003_layout():
 def test_unknown_model_lists_valid_names():
     with pytest.raises(KeyError, match="valid names: .*dcgan"):
         GENERATORS.create("stylegan9", image_size=8, channels=1)
+
+
+def test_dcgan_is_unconditional():
+    with pytest.raises(ValueError, match="cdcgan"):
+        GENERATORS.create("dcgan", image_size=8, channels=1, num_classes=10)
