@@ -1,0 +1,150 @@
+"""Layer factories and small layers shared by the GAN architectures.
+
+The factories (``conv2d``, ``conv_transpose2d``, ``linear``, ``embedding``) take ``spectral_norm`` so a
+model passes its flag through instead of branching on it (the StudioGAN way). Spectral normalisation
+(Miyato et al. 2018) is ``torch.nn.utils.parametrizations.spectral_norm``: one power iteration per
+forward pass in training mode, the stored estimate in eval mode.
+
+Also here: the normalisation factory ``norm2d`` (BatchNorm or virtual batch normalisation), the
+``VirtualBatchNorm2d`` layer and the ``MinibatchStd`` layer.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
+
+NORMS = ("batch", "virtual-batch")
+
+
+def _maybe_sn(module: nn.Module, spectral_norm: bool) -> nn.Module:
+    return _spectral_norm(module) if spectral_norm else module
+
+
+def conv2d(c_in: int, c_out: int, kernel_size: int, stride: int = 1, padding: int = 0, bias: bool = True,
+           spectral_norm: bool = False) -> nn.Module:
+    return _maybe_sn(nn.Conv2d(c_in, c_out, kernel_size, stride, padding, bias=bias), spectral_norm)
+
+
+def conv_transpose2d(c_in: int, c_out: int, kernel_size: int, stride: int = 1, padding: int = 0, bias: bool = True,
+                     spectral_norm: bool = False) -> nn.Module:
+    return _maybe_sn(nn.ConvTranspose2d(c_in, c_out, kernel_size, stride, padding, bias=bias), spectral_norm)
+
+
+def linear(f_in: int, f_out: int, bias: bool = True, spectral_norm: bool = False) -> nn.Module:
+    return _maybe_sn(nn.Linear(f_in, f_out, bias=bias), spectral_norm)
+
+
+def embedding(num_embeddings: int, dim: int, spectral_norm: bool = False) -> nn.Module:
+    return _maybe_sn(nn.Embedding(num_embeddings, dim), spectral_norm)
+
+
+def trainable_weight(module: nn.Module) -> torch.Tensor:
+    """The weight parameter an initialiser should write to (the unnormalised one under spectral norm)."""
+    if parametrize.is_parametrized(module, "weight"):
+        return module.parametrizations.weight.original
+    return module.weight
+
+
+def has_spectral_norm(module: nn.Module) -> bool:
+    return parametrize.is_parametrized(module, "weight") and any(
+        type(p).__name__ == "_SpectralNorm" for p in module.parametrizations.weight)
+
+
+@torch.no_grad()
+def settle_spectral_norm(model: nn.Module, iterations: int = 15) -> None:
+    """Run power iterations on every spectrally normalised weight, e.g. after re-initialising it.
+
+    Each access of ``module.weight`` in training mode runs one power iteration in place.
+    """
+    for m in model.modules():
+        if has_spectral_norm(m) and m.training:
+            for _ in range(iterations):
+                m.weight  # noqa: B018  (the access is the power iteration)
+
+
+def check_norm(norm: str) -> None:
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
+
+
+def norm2d(norm: str, channels: int, reference_size: int = 0) -> nn.Module:
+    """BatchNorm2d (``"batch"``) or VirtualBatchNorm2d (``"virtual-batch"``, the first ``reference_size`` rows are the reference)."""
+    check_norm(norm)
+    return nn.BatchNorm2d(channels) if norm == "batch" else VirtualBatchNorm2d(channels, reference_size)
+
+
+class VirtualBatchNorm2d(nn.Module):
+    """Virtual batch normalisation (Salimans et al. 2016, "Improved techniques for training GANs", sec. 3.4).
+
+    The input holds a fixed reference batch in its first ``reference_size`` rows, followed by the
+    examples. The reference rows are normalised with the reference batch's per-channel statistics;
+    each example ``x`` with the statistics of the reference batch *plus x itself*, as the paper and
+    its code (improved-gan ``VBN``) do: ``mean = mean_x / (R+1) + mean_ref * R / (R+1)``, the same for
+    the mean square, ``var = mean_sq - mean**2``. So an example's output never depends on the other
+    examples of its batch, in training and eval mode alike (there are no running statistics).
+    A learned per-channel scale and shift follow, as in BatchNorm.
+    """
+
+    def __init__(self, channels: int, reference_size: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        if reference_size < 1:
+            raise ValueError(f"virtual batch norm needs a reference batch of >= 1 example, got {reference_size}")
+        self.reference_size, self.eps = reference_size, eps
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.reference_size
+        if x.shape[0] < r:
+            raise ValueError(f"VirtualBatchNorm2d expects the {r} reference rows first, got a batch of {x.shape[0]}")
+        ref, ex = x[:r], x[r:]
+        ref_mean = ref.mean(dim=(0, 2, 3), keepdim=True)
+        ref_sq = ref.square().mean(dim=(0, 2, 3), keepdim=True)
+        new = 1.0 / (r + 1.0)
+        mean = new * ex.mean(dim=(2, 3), keepdim=True) + (1.0 - new) * ref_mean
+        sq = new * ex.square().mean(dim=(2, 3), keepdim=True) + (1.0 - new) * ref_sq
+        out = torch.cat([self._normalize(ref, ref_mean, ref_sq), self._normalize(ex, mean, sq)])
+        return out * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+
+    def _normalize(self, x: torch.Tensor, mean: torch.Tensor, mean_sq: torch.Tensor) -> torch.Tensor:
+        var = (mean_sq - mean.square()).clamp_min(0.0)
+        return (x - mean) * torch.rsqrt(var + self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.weight.numel()}, reference_size={self.reference_size}"
+
+
+class MinibatchStd(nn.Module):
+    """StyleGAN's minibatch standard deviation layer (Karras et al. 2018, ProGAN sec. 3; StyleGAN2-ADA code).
+
+    Splits the batch into groups of ``group_size`` (sample i joins group ``i mod (N / group_size)``),
+    takes the standard deviation of every feature over each group, averages it over channels and
+    positions (per slice of ``channels // num_channels`` channels) and appends the result as
+    ``num_channels`` constant feature maps. A batch not divisible by ``group_size`` uses the largest
+    divisor of the batch size below it (a batch of one gives zero maps).
+    """
+
+    def __init__(self, group_size: int = 4, num_channels: int = 1) -> None:
+        super().__init__()
+        if group_size < 1 or num_channels < 1:
+            raise ValueError(f"minibatch std needs group_size >= 1 and num_channels >= 1, got {group_size}, {num_channels}")
+        self.group_size, self.num_channels = group_size, num_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        g = min(self.group_size, n)
+        while n % g:
+            g -= 1
+        f = self.num_channels
+        if c % f:
+            raise ValueError(f"minibatch std: {c} channels do not split into {f} groups")
+        y = x.reshape(g, -1, f, c // f, h, w)
+        y = (y - y.mean(dim=0)).square().mean(dim=0).add(1e-8).sqrt()  # (N/g, F, c/F, h, w)
+        y = y.mean(dim=(2, 3, 4)).reshape(-1, f, 1, 1).repeat(g, 1, h, w)
+        return torch.cat([x, y], dim=1)
+
+    def extra_repr(self) -> str:
+        return f"group_size={self.group_size}, num_channels={self.num_channels}"
