@@ -9,25 +9,64 @@ from ganaug.models.dcgan import conv_plan
 SIZES = [8, 28, 32, 64]
 
 
+# (unconditional, conditional) support of the architectures that lack one; the rest support both.
+SUPPORTS = {"dcgan": (True, False), "acgan": (False, True)}
+
+
+def supports(name: str, num_classes: int) -> bool:
+    return SUPPORTS.get(name, (True, True))[1 if num_classes else 0]
+
+
+def pair(name, size, channels, num_classes, **d_kwargs):
+    G = GENERATORS.create(name, image_size=size, channels=channels, num_classes=num_classes, z_dim=16, width=16)
+    D = DISCRIMINATORS.create(name, image_size=size, channels=channels, num_classes=num_classes, width=16, **d_kwargs)
+    return G, D
+
+
+def test_generators_and_discriminators_come_in_pairs():
+    assert GENERATORS.names() == DISCRIMINATORS.names()
+    assert {"mlp-gan", "dcgan", "cdcgan", "acgan", "sagan", "style-lite"} <= set(GENERATORS.names())
+
+
 @pytest.mark.parametrize("name", GENERATORS.names())
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("num_classes", [0, 10])
 def test_gan_pair_shapes_and_backward(name, size, channels, num_classes):
-    if name == "dcgan" and num_classes:
-        pytest.skip("dcgan is unconditional")
+    if not supports(name, num_classes):
+        pytest.skip(f"{name} is {'unconditional' if num_classes else 'conditional'} only")
     torch.manual_seed(0)
-    G = GENERATORS.create(name, image_size=size, channels=channels, num_classes=num_classes, z_dim=16, width=16)
-    D = DISCRIMINATORS.create(name, image_size=size, channels=channels, num_classes=num_classes, width=16)
+    G, D = pair(name, size, channels, num_classes)
+    assert G.num_classes == num_classes
     y = torch.arange(4) % 10 if num_classes else None
     x = G(torch.randn(4, 16), y)
     assert x.shape == (4, channels, size, size)
     assert x.min() >= -1 and x.max() <= 1  # Tanh output, the range of to_float
     out = D(x, y)
-    assert out["adv"].shape == (4,) and out["features"].shape[0] == 4
-    out["adv"].mean().backward()
-    grads = [p.grad for p in G.parameters() if p.requires_grad]
-    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert out["adv"].shape == (4,) and out["features"].shape[0] == 4 and out["features"].ndim == 2
+    if "cls" in out:
+        assert out["cls"].shape == (4, num_classes)
+    assert set(out) <= {"adv", "features", "cls"}
+    (out["adv"].mean() + out["features"].mean() + out.get("cls", torch.zeros(())).mean()).backward()
+    for net in (G, D):
+        grads = [(n, p.grad) for n, p in net.named_parameters() if p.requires_grad]
+        assert all(g is not None and torch.isfinite(g).all() for _, g in grads), [n for n, g in grads if g is None]
+
+
+@pytest.mark.parametrize("name", [n for n in GENERATORS.names() if supports(n, 10)])
+def test_conditional_models_use_the_label(name):
+    torch.manual_seed(0)
+    G, D = pair(name, 16, 1, 10)
+    G.eval(), D.eval()
+    z, x = torch.randn(1, 16).repeat(2, 1), torch.randn(1, 1, 16, 16).repeat(2, 1, 1, 1)
+    y = torch.tensor([1, 7])
+    g = G(z, y, noise_mode="const") if name == "style-lite" else G(z, y)
+    assert not torch.allclose(g[0], g[1])
+    out = D(x, y)
+    if "cls" in out:  # auxiliary classifier: the label is a target, not an input
+        assert torch.allclose(out["adv"][0], out["adv"][1])
+    else:
+        assert not torch.allclose(out["adv"][0], out["adv"][1])
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS.names())
