@@ -71,7 +71,10 @@ def check_norm(norm: str) -> None:
 
 
 def norm2d(norm: str, channels: int, reference_size: int = 0) -> nn.Module:
-    """BatchNorm2d (``"batch"``) or VirtualBatchNorm2d (``"virtual-batch"``, the first ``reference_size`` rows are the reference)."""
+    """BatchNorm2d (``"batch"``) or VirtualBatchNorm2d (``"virtual-batch"``).
+
+    For virtual batch norm the first ``reference_size`` rows of every input are the reference batch.
+    """
     check_norm(norm)
     return nn.BatchNorm2d(channels) if norm == "batch" else VirtualBatchNorm2d(channels, reference_size)
 
@@ -130,7 +133,8 @@ class MinibatchStd(nn.Module):
     def __init__(self, group_size: int = 4, num_channels: int = 1) -> None:
         super().__init__()
         if group_size < 1 or num_channels < 1:
-            raise ValueError(f"minibatch std needs group_size >= 1 and num_channels >= 1, got {group_size}, {num_channels}")
+            raise ValueError(f"minibatch std needs group_size >= 1 and num_channels >= 1, "
+                             f"got {group_size} and {num_channels}")
         self.group_size, self.num_channels = group_size, num_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,8 @@ from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 def place_attention(requested: Sequence[int], available: list[int]) -> list[int]:
     """Each requested resolution moved to the nearest available one (log scale, ties up), deduplicated."""
     if isinstance(requested, (int, str)) or any(not isinstance(r, int) or r < 1 for r in requested):
-        raise ValueError(f"attention_resolutions must be a list of positive ints (feature-map sizes in px), got {requested!r}")
+        raise ValueError("attention_resolutions must be a list of positive ints (feature-map sizes in px), "
+                         f"got {requested!r}")
     return sorted({min(available, key=lambda a: (abs(math.log2(a / r)), -a)) for r in requested})
 
 

@@ -127,3 +127,4 @@ def test_virtual_batch_norm_reference_is_restored_from_a_checkpoint():
     b.load_state_dict(a.state_dict())
     z, y = torch.randn(2, 8), torch.tensor([0, 2])
     assert torch.equal(a(z, y), b(z, y))
+    assert torch.allclose(a.eval()(z, y), b.train()(z, y), atol=1e-6)  # no running statistics: eval = train
