@@ -51,7 +51,17 @@ class GANConfig(Strict):
     z_dim: int = Field(100, ge=1)  # noise dimension
     g_width: int = Field(128, ge=8)  # channels of the generator's first (widest) layer, halved per upsampling (min 16)
     d_width: int = Field(128, ge=8)  # channels of the discriminator's last (widest) layer, halved towards the input
-    loss: str = "non-saturating"  # name in the GAN_LOSSES registry
+    loss: str = "non-saturating"  # minimax | non-saturating | hinge | least-squares | wasserstein (GAN_LOSSES)
+    label_smoothing: float = Field(0.0, ge=0.0, lt=0.5)  # one-sided: D's target for real images is 1 - this
+    gradient_penalty: float = Field(0.0, ge=0.0)  # WGAN-GP weight lambda (10 in Gulrajani et al.); 0 = off
+    r1_gamma: float = Field(0.0, ge=0.0)  # R1 penalty weight gamma on real images (Mescheder et al.); 0 = off
+    feature_matching: float = Field(0.0, ge=0.0)  # weight of the feature-matching term in G's loss; 0 = off
+    aux_class_weight: float = Field(1.0, ge=0.0)  # weight of the class loss when D has a "cls" head (acgan)
+    d_steps: int = Field(1, ge=1)  # discriminator steps per generator step (n_D:n_G, with g_steps)
+    g_steps: int = Field(1, ge=1)  # generator steps after every d_steps discriminator steps
+    ema_decay: float | None = Field(None, gt=0.0, lt=1.0)  # EMA of generator weights, e.g. 0.999; None = off
+    diffaugment: list[Literal["color", "translation", "cutout"]] = []  # DiffAugment ops on every D input
+    snapshot_epochs: list[int] = []  # also keep the generator of these epochs (003 compares 50 and 100)
     steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
     batch_size: int = Field(64, ge=2)
@@ -60,6 +70,14 @@ class GANConfig(Strict):
     lr_d: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "GANConfig":
+        if self.loss == "wasserstein" and self.gradient_penalty == 0:
+            raise ValueError("loss 'wasserstein' needs gan.gradient_penalty > 0 (10 in Gulrajani et al. 2017)")
+        if self.label_smoothing and self.loss not in ("minimax", "non-saturating", "least-squares"):
+            raise ValueError(f"gan.label_smoothing needs a loss with a real target, not {self.loss!r}")
+        return self
 
 
 class ClassifierConfig(Strict):

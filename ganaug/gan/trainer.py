@@ -1,8 +1,10 @@
-"""The GAN training loop: one discriminator step, then one generator step, per mini-batch.
+"""The GAN training loop: ``d_steps`` discriminator steps, then ``g_steps`` generator steps, over real batches.
 
-Deterministic for a seed on CPU: weights are initialised after ``torch.manual_seed(seed)`` and all
-noise and shuffling come from one ``torch.Generator`` whose state is saved in every checkpoint, so
-an interrupted run resumed from its last checkpoint ends where an uninterrupted one would.
+Every option of GANConfig acts through one of the small functions below (the loss, the penalties,
+DiffAugment, EMA); the loop itself stays the same. Deterministic for a seed on CPU: weights are
+initialised after ``torch.manual_seed(seed)``, batches and noise come from one ``torch.Generator``,
+and both generators' states are saved in every checkpoint, so a run resumed from its last checkpoint
+ends where an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
-from ganaug.gan.losses import GAN_LOSSES
+from ganaug.gan.losses import GAN_LOSSES, GANLoss
+from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import EpochProgress, batches, class_balanced_batches, num_epochs
 
@@ -29,10 +33,25 @@ class GANDivergedError(RuntimeError):
 
 @dataclass
 class GANResult:
-    generator: nn.Module
+    generator: nn.Module  # the EMA generator when gan.ema_decay is set
     discriminator: nn.Module
     specs: dict[str, dict[str, Any]]  # how to rebuild each model: registry, name, kwargs
     history: list[dict[str, float]] = field(default_factory=list)  # one row per epoch
+
+
+@dataclass
+class Parts:
+    """What the step functions need, built once from the config."""
+
+    cfg: GANConfig
+    G: nn.Module
+    D: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    loss: GANLoss
+    augment: nn.Module  # DiffAugment, or identity
+    rng: torch.Generator  # batches and noise
+    device: torch.device
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -67,68 +86,105 @@ def train_gan(
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
     G, D = G.to(device), D.to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas)
-    loss = GAN_LOSSES.create(cfg.loss)
-    rng = torch.Generator().manual_seed(seed)
+    p = Parts(
+        cfg, G, D,
+        opt_g=torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),  # two time-scale: lr_g != lr_d
+        opt_d=torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
+        loss=GAN_LOSSES.create(cfg.loss, real_target=1.0 - cfg.label_smoothing),
+        augment=DiffAugment(cfg.diffaugment) if cfg.diffaugment else nn.Identity(),
+        rng=torch.Generator().manual_seed(seed),
+        device=device,
+    )
+    ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
     epochs = num_epochs(cfg.epochs, cfg.steps, len(data), cfg.batch_size)
     history: list[dict[str, float]] = []
     start_epoch = 0
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
     if last is not None and last.with_suffix(".json").exists():
-        ckpt = Checkpoint(last)
-        ckpt.load_into("generator", G), ckpt.load_into("discriminator", D)
-        ckpt.load_optimizer("generator", opt_g), ckpt.load_optimizer("discriminator", opt_d)
-        rng.set_state(ckpt.extra("rng_state"))
-        torch.set_rng_state(ckpt.extra("torch_rng_state"))
-        history, start_epoch = ckpt.meta["history"], ckpt.meta["epoch"]
+        history, start_epoch = resume(Checkpoint(last), p, ema)
 
     images, labels = to_float(data.images), data.labels
     with EpochProgress("GAN", epochs, start_epoch, enabled=progress) as bar:
         for epoch in range(start_epoch, epochs):
             G.train(), D.train()
-            sums = {"loss_d": 0.0, "loss_g": 0.0, "d_real": 0.0, "d_fake": 0.0}
-            steps = 0
-            for idx in real_batches(cfg, labels, rng):
-                real, y = images[idx].to(device), labels[idx].to(device)
-                y = y if cfg.conditional else None
-                z = torch.randn(len(idx), cfg.z_dim, generator=rng).to(device)
+            sums = torch.zeros(4)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
+            d_count = g_count = 0
+            for idx in real_batches(cfg, labels, p.rng):
+                real = images[idx].to(device)
+                y = labels[idx].to(device) if cfg.conditional else None
+                stats, fake = discriminator_step(p, real, y)
+                sums[[0, 2, 3]] += stats
+                d_count += 1
+                if d_count % cfg.d_steps == 0:
+                    for k in range(cfg.g_steps):  # the first G step reuses the D step's fakes, as DCGAN does
+                        sums[1] += generator_step(p, real, y, fake if k == 0 else None)
+                        g_count += 1
+                        if ema is not None:
+                            ema.update(G)
 
-                # Discriminator step: real -> 1, fake -> 0 (fake labels follow the real batch's class mix).
-                fake = G(z, y)
-                real_logits, fake_logits = D(real, y)["adv"], D(fake.detach(), y)["adv"]
-                loss_d = loss.discriminator(real_logits, fake_logits)
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-
-                # Generator step: fool the updated discriminator.
-                loss_g = loss.generator(D(fake, y)["adv"])
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-
-                sums["loss_d"] += loss_d.item()
-                sums["loss_g"] += loss_g.item()
-                sums["d_real"] += torch.sigmoid(real_logits).mean().item()
-                sums["d_fake"] += torch.sigmoid(fake_logits).mean().item()
-                steps += 1
-
-            row = {k: v / max(steps, 1) for k, v in sums.items()}
-            check_divergence(row, epoch, last)
-            row["images_per_s"] = bar.epoch_done(steps * cfg.batch_size, loss_d=row["loss_d"], loss_g=row["loss_g"])
+            means = sums.tolist()
+            row = {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),
+                   "d_real": means[2] / max(d_count, 1), "d_fake": means[3] / max(d_count, 1),
+                   "d_updates": d_count, "g_updates": g_count}
+            check_divergence(row, epoch, last, p.loss.probabilistic)
+            row["images_per_s"] = bar.epoch_done(d_count * cfg.batch_size, loss_d=row["loss_d"], loss_g=row["loss_g"])
             row["epoch"] = epoch + 1
             history.append(row)
             if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
-                save_checkpoint(
-                    last,
-                    {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])},
-                    {"generator": opt_g, "discriminator": opt_d},
-                    {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state()},
-                    {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json")},
-                )
-    return GANResult(G.eval(), D.eval(), specs, history)
+                save(last, p, ema, specs, history, epoch + 1, seed)
+            if checkpoint_dir is not None and epoch + 1 in cfg.snapshot_epochs:
+                save(checkpoint_dir / f"epoch-{epoch + 1:04d}", p, ema, specs, history, epoch + 1, seed)
+    return GANResult((ema.model if ema else G).eval(), D.eval(), specs, history)
+
+
+def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """One discriminator update; returns (loss, mean D(real), mean D(fake)) detached, and the fakes (with G's graph)."""
+    cfg = p.cfg
+    fake_with_graph = p.G(noise(p, len(real)), y)  # fake labels follow the real batch's class mix
+    fake = fake_with_graph.detach()
+    out_real, out_fake = p.D(p.augment(real), y), p.D(p.augment(fake), y)
+    loss = p.loss.discriminator(out_real["adv"], out_fake["adv"])
+    if "cls" in out_real:  # auxiliary classifier (acgan): classify real and generated images
+        loss = loss + cfg.aux_class_weight * (F.cross_entropy(out_real["cls"], y) + F.cross_entropy(out_fake["cls"], y))
+    if cfg.gradient_penalty:
+        loss = loss + cfg.gradient_penalty * gradient_penalty(p.D, real, fake, y)
+    if cfg.r1_gamma:
+        loss = loss + cfg.r1_gamma / 2 * r1_penalty(p.D, p.augment(real), y)
+    p.opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    p.opt_d.step()
+    scores = [logit_score(out["adv"], p.loss) for out in (out_real, out_fake)]
+    return torch.stack([loss.detach(), *scores]), fake_with_graph
+
+
+def generator_step(
+    p: Parts, real: torch.Tensor, y: torch.Tensor | None, fake: torch.Tensor | None = None
+) -> torch.Tensor:
+    """One generator update against the current discriminator (on ``fake`` if given); returns the detached loss."""
+    cfg = p.cfg
+    fake = p.G(noise(p, len(real)), y) if fake is None else fake
+    out_fake = p.D(p.augment(fake), y)
+    loss = p.loss.generator(out_fake["adv"])
+    if "cls" in out_fake:
+        loss = loss + cfg.aux_class_weight * F.cross_entropy(out_fake["cls"], y)
+    if cfg.feature_matching:
+        with torch.no_grad():
+            real_features = p.D(p.augment(real), y)["features"]
+        loss = loss + cfg.feature_matching * feature_matching(real_features, out_fake["features"])
+    p.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    p.opt_g.step()
+    return loss.detach()
+
+
+def noise(p: Parts, n: int) -> torch.Tensor:
+    return torch.randn(n, p.cfg.z_dim, generator=p.rng).to(p.device)
+
+
+def logit_score(logits: torch.Tensor, loss: GANLoss) -> torch.Tensor:
+    """Mean D(x) as a probability for probabilistic losses, else the mean raw critic score."""
+    return (torch.sigmoid(logits) if loss.probabilistic else logits).detach().mean()
 
 
 def real_batches(cfg: GANConfig, labels: torch.Tensor, rng: torch.Generator):
@@ -138,16 +194,37 @@ def real_batches(cfg: GANConfig, labels: torch.Tensor, rng: torch.Generator):
     return batches(len(labels), cfg.batch_size, rng, drop_last=True)
 
 
-def check_divergence(row: dict[str, float], epoch: int, last: Path | None) -> None:
-    """Stop on NaN/inf losses, or a discriminator that calls every real image fake-proof (collapsed)."""
+def check_divergence(row: dict[str, float], epoch: int, last: Path | None, probabilistic: bool = True) -> None:
+    """Stop on NaN/inf losses, or (probabilistic losses) a discriminator that separates real and fake perfectly."""
     kept = f"; the last good checkpoint is {last}" if last is not None and last.with_suffix(".json").exists() else ""
     if not all(math.isfinite(v) for v in row.values()):
         raise GANDivergedError(f"epoch {epoch + 1}: non-finite GAN loss {row}{kept}. Lower the learning rates.")
-    if row["d_real"] > 0.999 and row["d_fake"] < 0.001:
+    if probabilistic and row["d_real"] > 0.999 and row["d_fake"] < 0.001:
         raise GANDivergedError(
             f"epoch {epoch + 1}: the discriminator separates real and fake perfectly (D(real)={row['d_real']:.4f}, "
             f"D(fake)={row['d_fake']:.4f}); the generator gets no gradient{kept}."
         )
+
+
+def save(path: Path, p: Parts, ema: EMA | None, specs: dict, history: list, epoch: int, seed: int) -> None:
+    models = {"generator": (p.G, specs["generator"]), "discriminator": (p.D, specs["discriminator"])}
+    if ema is not None:
+        models["generator_ema"] = (ema.model, specs["generator"])
+    save_checkpoint(
+        path, models, {"generator": p.opt_g, "discriminator": p.opt_d},
+        {"rng_state": p.rng.get_state(), "torch_rng_state": torch.get_rng_state()},
+        {"epoch": epoch, "history": history, "seed": seed, "config": p.cfg.model_dump(mode="json")},
+    )
+
+
+def resume(ckpt: Checkpoint, p: Parts, ema: EMA | None) -> tuple[list[dict], int]:
+    ckpt.load_into("generator", p.G), ckpt.load_into("discriminator", p.D)
+    ckpt.load_optimizer("generator", p.opt_g), ckpt.load_optimizer("discriminator", p.opt_d)
+    if ema is not None:
+        ckpt.load_into("generator_ema", ema.model)
+    p.rng.set_state(ckpt.extra("rng_state"))
+    torch.set_rng_state(ckpt.extra("torch_rng_state"))
+    return ckpt.meta["history"], ckpt.meta["epoch"]
 
 
 @torch.no_grad()

@@ -1,0 +1,106 @@
+"""Training stabilisers that act in the loop (architecture options such as spectral norm live in the models).
+
+Each is a small function or module the GAN trainer calls when its config switch is on:
+gradient penalties (WGAN-GP, R1), feature matching, an exponential moving average of the generator,
+and DiffAugment-style differentiable augmentation applied to every image the discriminator sees.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): mean (||grad_x D(x)|| - 1)^2 at random interpolates of real and fake."""
+    eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    x = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x, y)["adv"].sum(), x, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+def r1_penalty(D: nn.Module, real: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): mean ||grad_x D(x)||^2 on real images; the trainer weighs it by gamma / 2."""
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(D(x, y)["adv"].sum(), x, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
+def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """Salimans et al. 2016: squared distance between the batch means of D's last hidden features."""
+    return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+
+
+class EMA:
+    """Exponential moving average of the generator's weights (buffers such as BatchNorm statistics are copied)."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for ema_p, p in zip(self.model.parameters(), model.parameters()):
+            ema_p.lerp_(p, 1.0 - self.decay)
+        for ema_b, b in zip(self.model.buffers(), model.buffers()):
+            ema_b.copy_(b)
+
+
+class DiffAugment(nn.Module):
+    """Differentiable augmentation (Zhao et al. 2020) for data-efficient GANs, applied to real and fake alike.
+
+    ``policy`` names any of "color" (brightness, saturation, contrast), "translation" (shift by up to
+    1/8 of the size, zero fill) and "cutout" (a zeroed square of half the size). Images are in [-1, 1].
+    Random draws use torch's global generator, which the trainer seeds and checkpoints.
+    """
+
+    OPS = ("color", "translation", "cutout")
+
+    def __init__(self, policy: list[str]) -> None:
+        super().__init__()
+        unknown = [p for p in policy if p not in self.OPS]
+        if unknown:
+            raise ValueError(f"unknown DiffAugment op(s) {unknown}; valid: {', '.join(self.OPS)}")
+        self.policy = list(policy)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for op in self.policy:
+            x = getattr(self, op)(x)
+        return x
+
+    @staticmethod
+    def color(x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[0]
+        x = x + (torch.rand(n, 1, 1, 1, device=x.device) - 0.5)  # brightness
+        if x.shape[1] == 3:  # saturation
+            mean = x.mean(dim=1, keepdim=True)
+            x = (x - mean) * (torch.rand(n, 1, 1, 1, device=x.device) * 2) + mean
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)  # contrast
+        return (x - mean) * (torch.rand(n, 1, 1, 1, device=x.device) + 0.5) + mean
+
+    @staticmethod
+    def translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
+        n, _, h, w = x.shape
+        sh, sw = max(1, int(h * ratio + 0.5)), max(1, int(w * ratio + 0.5))
+        dy = torch.randint(-sh, sh + 1, (n, 1, 1), device=x.device)
+        dx = torch.randint(-sw, sw + 1, (n, 1, 1), device=x.device)
+        rows = torch.arange(h, device=x.device).view(1, h, 1) - dy  # source row of each output row
+        cols = torch.arange(w, device=x.device).view(1, 1, w) - dx
+        valid = ((rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)).unsqueeze(1)
+        idx = (rows.clamp(0, h - 1) * w + cols.clamp(0, w - 1)).flatten(1)  # (n, h*w)
+        out = x.flatten(2).gather(2, idx.unsqueeze(1).expand(-1, x.shape[1], -1)).view_as(x)
+        return out * valid
+
+    @staticmethod
+    def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
+        n, _, h, w = x.shape
+        ch, cw = max(1, int(h * ratio + 0.5)), max(1, int(w * ratio + 0.5))
+        top = torch.randint(0, h - ch + 1, (n, 1, 1), device=x.device)  # the square lies inside the image
+        left = torch.randint(0, w - cw + 1, (n, 1, 1), device=x.device)
+        rows = torch.arange(h, device=x.device).view(1, h, 1)
+        cols = torch.arange(w, device=x.device).view(1, 1, w)
+        inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)
+        return x * (~inside).unsqueeze(1).to(x.dtype)
