@@ -18,6 +18,7 @@ from ganaug.metrics.features import (
     inception_weights_to_safetensors,
 )
 from ganaug.metrics.fid import feature_statistics, fid, frechet_distance
+from ganaug.metrics.generative import generative_metrics, report_label
 from ganaug.metrics.inception_score import inception_score
 from ganaug.metrics.kid import kid
 from ganaug.metrics.leak_audit import memorisation_audit, split_duplicates
@@ -36,6 +37,7 @@ __all__ = [
     "feature_statistics",
     "fid",
     "frechet_distance",
+    "generative_metrics",
     "inception_score",
     "inception_weights_to_safetensors",
     "kid",
@@ -43,5 +45,6 @@ __all__ = [
     "mode_collapse",
     "paired_difference",
     "prdc",
+    "report_label",
     "split_duplicates",
 ]
