@@ -181,10 +181,11 @@ def test_loads_safetensors_converted_from_pth(weights, tmp_path, monkeypatch):
     assert "pt_inception-2015-12-05" in InceptionV3Features.from_file(st).name
 
 
-def test_missing_batchnorm_counters_are_accepted(weights, tmp_path):
+def test_legacy_format_without_batchnorm_counters_loads(weights, tmp_path):
+    """The published file predates torch's zip format; BatchNorm step counters may be absent."""
     _, state, _ = weights
     path = tmp_path / "old.pth"
-    torch.save({k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}, path)
+    torch.save({k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}, path, _use_new_zipfile_serialization=False)
     assert _same_state(InceptionV3Features.from_file(path), {k: v for k, v in state.items() if "num_batches" not in k})
 
 
