@@ -12,7 +12,7 @@ import typer
 from ganaug.config import ConfigError, DemoConfig, build_config, parse_overrides
 from ganaug.data.errors import DataError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 
 
 @app.callback()
@@ -57,6 +57,74 @@ def demo(
     cfg = build_config(DemoConfig, config, *layers, flags, parse_overrides(set_))
     report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
     typer.echo(f"report: {report}")
+
+
+@app.command()
+def models() -> None:
+    """List every registered generator, discriminator, classifier and GAN loss by name."""
+    from ganaug.gan.losses import GAN_LOSSES
+    from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+
+    for title, registry in (("generators", GENERATORS), ("discriminators", DISCRIMINATORS),
+                            ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES)):
+        typer.echo(f"{title}: {', '.join(registry.names())}")
+
+
+@app.command()
+def generate(
+    checkpoint: Path = typer.Option(..., help="a GAN checkpoint, e.g. runs/demo/checkpoints/gan/last"),
+    out: Path = typer.Option(..., help="a folder (ImageFolder layout of PNGs) or a file ending in .npz"),
+    per_class: Optional[int] = typer.Option(None, help="images of every class"),
+    class_: Optional[str] = typer.Option(None, "--class", help="one class, by index or name (with --n)"),
+    n: Optional[int] = typer.Option(None, help="number of images of --class (or in total, unconditional)"),
+    seed: int = typer.Option(0, help="the same seed gives the same images"),
+    truncation: float = typer.Option(1.0, help="truncation psi (< 1: less diverse, more typical; style-lite only)"),
+    raw: bool = typer.Option(False, "--raw", help="use the raw generator even when the checkpoint has an EMA copy"),
+) -> None:
+    """Generate images from a trained GAN, per class, as PNG folders or one .npz; deterministic for a seed."""
+    import torch
+
+    from ganaug.data import ImageDataset, to_uint8
+    from ganaug.data.export import write_image_folder, write_npz
+    from ganaug.gan.sampling import generate as sample, load_generator
+
+    try:
+        G, meta = load_generator(checkpoint, use_ema=not raw)
+    except (FileNotFoundError, ValueError) as err:
+        raise ConfigError(str(err)) from None
+    num_classes = G.num_classes or 1
+    names = meta.get("class_names") or [str(c) for c in range(num_classes)]
+    if not G.num_classes:
+        names = ["generated"]
+    counts = class_counts(names, per_class, class_, n)
+    try:
+        x, y = sample(G, counts, meta["config"]["z_dim"], seed, torch.device("cpu"), truncation_psi=truncation)
+    except ValueError as err:
+        raise ConfigError(f"--truncation {truncation}: {err}") from None
+    ds = ImageDataset(to_uint8(x), y, names)
+    if out.suffix == ".npz":
+        write_npz(ds, out)
+    else:
+        write_image_folder(ds, out)
+    typer.echo(f"wrote {len(ds)} images to {out}")
+
+
+def class_counts(names: list[str], per_class: int | None, class_: str | None, n: int | None) -> list[int]:
+    """Images per class from ``--per-class N`` or ``--class K --n N``; a class is an index or a name."""
+    if (per_class is None) == (class_ is None and n is None):
+        raise ConfigError("give either --per-class N, or --class K with --n N (or --n N alone for an unconditional GAN)")
+    if per_class is not None:
+        return [per_class] * len(names)
+    if n is None:
+        raise ConfigError("--class needs --n, the number of images")
+    if class_ is None:
+        if len(names) > 1:
+            raise ConfigError(f"this GAN is class-conditional ({len(names)} classes): give --class or --per-class")
+        return [n]
+    index = names.index(class_) if class_ in names else int(class_) if class_.isdigit() else -1
+    if not 0 <= index < len(names):
+        raise ConfigError(f"--class {class_!r}: expected an index in 0..{len(names) - 1} or one of {names}")
+    return [n if c == index else 0 for c in range(len(names))]
 
 
 def main() -> None:

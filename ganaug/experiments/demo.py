@@ -18,14 +18,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ConfigError, DemoConfig, save_config
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data import splits as S
-from ganaug.gan.trainer import generate, train_gan
+from ganaug.data.export import write_image_folder
+from ganaug.gan.trainer import train_gan
+from ganaug.gan.sampling import generate
 from ganaug.metrics import class_consistency, classification_metrics, paired_difference
 from ganaug.report.demo import write_demo_report
 from ganaug.runtime import resolve_device
@@ -177,18 +178,6 @@ def compare(treatment: list[dict], control: list[dict], num_classes: int) -> dic
 def images_digest(images: torch.Tensor) -> str:
     """SHA-256 of the pixels of a set of images, so a run records exactly which images a model saw."""
     return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
-
-
-def write_image_folder(ds: ImageDataset, root: Path) -> None:
-    """PNG files in ImageFolder layout: ``root/<class name>/<index>.png``."""
-    folders = [root / name.replace("/", "-") for name in ds.class_names]  # Fashion-MNIST has "T-shirt/top"
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-    counters = [0] * ds.num_classes
-    for img, label in zip(ds.images, ds.labels.tolist()):
-        arr = img.permute(1, 2, 0).numpy()
-        Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(folders[label] / f"{counters[label]:05d}.png")
-        counters[label] += 1
 
 
 def _claim_run_folder(out: Path, cfg: DemoConfig) -> None:

@@ -52,6 +52,7 @@ class Parts:
     augment: nn.Module  # DiffAugment, or identity
     rng: torch.Generator  # batches and noise
     device: torch.device
+    class_names: list[str]
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -94,6 +95,7 @@ def train_gan(
         augment=DiffAugment(cfg.diffaugment) if cfg.diffaugment else nn.Identity(),
         rng=torch.Generator().manual_seed(seed),
         device=device,
+        class_names=list(data.class_names),
     )
     ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
     epochs = num_epochs(cfg.epochs, cfg.steps, len(data), cfg.batch_size)
@@ -213,7 +215,8 @@ def save(path: Path, p: Parts, ema: EMA | None, specs: dict, history: list, epoc
     save_checkpoint(
         path, models, {"generator": p.opt_g, "discriminator": p.opt_d},
         {"rng_state": p.rng.get_state(), "torch_rng_state": torch.get_rng_state()},
-        {"epoch": epoch, "history": history, "seed": seed, "config": p.cfg.model_dump(mode="json")},
+        {"epoch": epoch, "history": history, "seed": seed, "config": p.cfg.model_dump(mode="json"),
+         "class_names": p.class_names},
     )
 
 
@@ -225,22 +228,3 @@ def resume(ckpt: Checkpoint, p: Parts, ema: EMA | None) -> tuple[list[dict], int
     p.rng.set_state(ckpt.extra("rng_state"))
     torch.set_rng_state(ckpt.extra("torch_rng_state"))
     return ckpt.meta["history"], ckpt.meta["epoch"]
-
-
-@torch.no_grad()
-def generate(
-    generator: nn.Module, counts: list[int], z_dim: int, seed: int, device: torch.device, batch_size: int = 256
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``counts[c]`` images of each class c as float [-1, 1] (N, C, H, W) with their labels; deterministic for a seed."""
-    generator.eval()
-    rng = torch.Generator().manual_seed(seed)
-    labels = torch.cat([torch.full((n,), c, dtype=torch.int64) for c, n in enumerate(counts)])
-    conditional = getattr(generator, "num_classes", 0) > 0
-    out = []
-    for start in range(0, len(labels), batch_size):
-        y = labels[start : start + batch_size]
-        z = torch.randn(len(y), z_dim, generator=rng)
-        out.append(generator(z.to(device), y.to(device) if conditional else None).cpu())
-    if not out:
-        return torch.empty(0), labels
-    return torch.cat(out), labels

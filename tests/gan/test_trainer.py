@@ -6,7 +6,8 @@ import torch
 from ganaug.checkpoint import Checkpoint
 from ganaug.config import GANConfig
 from ganaug.data import load_dataset, to_float
-from ganaug.gan.trainer import GANDivergedError, check_divergence, generate, train_gan
+from ganaug.gan.trainer import GANDivergedError, check_divergence, train_gan
+from ganaug.gan.sampling import generate
 
 CPU = torch.device("cpu")
 
