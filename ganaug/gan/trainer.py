@@ -86,7 +86,8 @@ def train_gan(
     """Train on ``data`` (the training split only); resume from ``checkpoint_dir/last`` if it exists."""
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
-    G, D = G.to(device), D.to(device)
+    memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    G, D = G.to(device, memory_format=memory), D.to(device, memory_format=memory)
     p = Parts(
         cfg, G, D,
         opt_g=torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),  # two time-scale: lr_g != lr_d
@@ -113,7 +114,7 @@ def train_gan(
             sums = torch.zeros(4)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
             d_count = g_count = 0
             for idx in real_batches(cfg, labels, p.rng):
-                real = images[idx].to(device)
+                real = images[idx].to(device).contiguous(memory_format=memory)
                 y = labels[idx].to(device) if cfg.conditional else None
                 stats, fake = discriminator_step(p, real, y)
                 sums[[0, 2, 3]] += stats
@@ -143,12 +144,14 @@ def train_gan(
 def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """One discriminator update; returns (loss, mean D(real), mean D(fake)) detached, and the fakes (with G's graph)."""
     cfg = p.cfg
-    fake_with_graph = p.G(noise(p, len(real)), y)  # fake labels follow the real batch's class mix
-    fake = fake_with_graph.detach()
-    out_real, out_fake = p.D(p.augment(real), y), p.D(p.augment(fake), y)
-    loss = p.loss.discriminator(out_real["adv"], out_fake["adv"])
-    if "cls" in out_real:  # auxiliary classifier (acgan): classify real and generated images
-        loss = loss + cfg.aux_class_weight * (F.cross_entropy(out_real["cls"], y) + F.cross_entropy(out_fake["cls"], y))
+    with autocast(p):
+        fake_with_graph = p.G(noise(p, len(real)), y)  # fake labels follow the real batch's class mix
+        fake = fake_with_graph.detach()
+        out_real, out_fake = p.D(p.augment(real), y), p.D(p.augment(fake), y)
+        loss = p.loss.discriminator(out_real["adv"].float(), out_fake["adv"].float())
+        if "cls" in out_real:  # auxiliary classifier (acgan): classify real and generated images
+            loss = loss + cfg.aux_class_weight * (
+                F.cross_entropy(out_real["cls"].float(), y) + F.cross_entropy(out_fake["cls"].float(), y))
     if cfg.gradient_penalty:
         loss = loss + cfg.gradient_penalty * gradient_penalty(p.D, real, fake, y)
     if cfg.r1_gamma:
@@ -165,19 +168,25 @@ def generator_step(
 ) -> torch.Tensor:
     """One generator update against the current discriminator (on ``fake`` if given); returns the detached loss."""
     cfg = p.cfg
-    fake = p.G(noise(p, len(real)), y) if fake is None else fake
-    out_fake = p.D(p.augment(fake), y)
-    loss = p.loss.generator(out_fake["adv"])
-    if "cls" in out_fake:
-        loss = loss + cfg.aux_class_weight * F.cross_entropy(out_fake["cls"], y)
-    if cfg.feature_matching:
-        with torch.no_grad():
-            real_features = p.D(p.augment(real), y)["features"]
-        loss = loss + cfg.feature_matching * feature_matching(real_features, out_fake["features"])
+    with autocast(p):
+        fake = p.G(noise(p, len(real)), y) if fake is None else fake
+        out_fake = p.D(p.augment(fake), y)
+        loss = p.loss.generator(out_fake["adv"].float())
+        if "cls" in out_fake:
+            loss = loss + cfg.aux_class_weight * F.cross_entropy(out_fake["cls"].float(), y)
+        if cfg.feature_matching:
+            with torch.no_grad():
+                real_features = p.D(p.augment(real), y)["features"]
+            loss = loss + cfg.feature_matching * feature_matching(real_features.float(), out_fake["features"].float())
     p.opt_g.zero_grad(set_to_none=True)
     loss.backward()
     p.opt_g.step()
     return loss.detach()
+
+
+def autocast(p: Parts) -> torch.autocast:
+    """bf16 autocast of the forward passes when ``gan.precision`` is bf16 (weights and optimiser stay fp32)."""
+    return torch.autocast(p.device.type, dtype=torch.bfloat16, enabled=p.cfg.precision == "bf16")
 
 
 def noise(p: Parts, n: int) -> torch.Tensor:
