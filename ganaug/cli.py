@@ -59,6 +59,37 @@ def demo(
     typer.echo(f"report: {report}")
 
 
+@app.command("train-gan")
+def train_gan_command(
+    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, stl10, folder:PATH"),
+    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
+    out: Optional[Path] = typer.Option(None, help="run folder (default runs/gan)"),
+    architecture: Optional[str] = typer.Option(None, help="a registered GAN (see `ganaug models`; default cdcgan)"),
+    steps: Optional[int] = typer.Option(None, help="generator updates (default 4,500)"),
+    seed: Optional[int] = typer.Option(None, help="seed (default 0)"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps"),
+    config: Optional[Path] = typer.Option(None, help="YAML file with any TrainGANConfig keys"),
+    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set gan.loss=hinge"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+) -> None:
+    """Train a GAN on a training split; resumes from its last checkpoint; prints the checkpoint's path."""
+    from ganaug.config import TrainGANConfig
+    from ganaug.experiments.train_gan import run_train_gan
+
+    flags: dict = {}
+    for section, key, value in (("data", "dataset", dataset), ("data", "data_dir", data_dir and str(data_dir)),
+                                ("gan", "architecture", architecture), ("gan", "steps", steps)):
+        if value is not None:
+            flags.setdefault(section, {})[key] = value
+    for key, value in (("out", out and str(out)), ("seed", seed), ("device", device)):
+        if value is not None:
+            flags[key] = value
+    if no_progress:
+        flags["progress"] = False
+    cfg = build_config(TrainGANConfig, config, flags, parse_overrides(set_))
+    typer.echo(f"checkpoint: {run_train_gan(cfg)}")
+
+
 @app.command()
 def models() -> None:
     """List every registered generator, discriminator, classifier and GAN loss by name."""

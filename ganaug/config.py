@@ -107,6 +107,18 @@ class DemoConfig(Strict):
     progress: bool = True  # progress bars on the terminal
 
 
+class TrainGANConfig(Strict):
+    """Train a GAN on a training split (``imbalance.profile: none`` keeps it whole) for generate / evaluate-gan."""
+
+    data: DataConfig = DataConfig()
+    imbalance: ImbalanceConfig = ImbalanceConfig(profile="none")
+    gan: GANConfig = GANConfig()
+    seed: int = 0
+    out: str = "runs/gan"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    progress: bool = True
+
+
 C = TypeVar("C", bound=BaseModel)
 
 

@@ -21,7 +21,7 @@ import torch
 
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, train_classifier
-from ganaug.config import ConfigError, DemoConfig, save_config
+from ganaug.config import ConfigError, DemoConfig, ImbalanceConfig, save_config
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data import splits as S
 from ganaug.data.export import write_image_folder
@@ -55,7 +55,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     test = data.test
 
     # 2. Imbalance the training split.
-    imbalanced = make_imbalanced(full_train, cfg)
+    imbalanced = make_imbalanced(full_train, cfg.imbalance, cfg.seed)
     targets = [c for c, (n, m) in enumerate(zip(imbalanced.class_counts(), full_train.class_counts())) if n < m]
 
     # 3. The GAN sees the imbalanced training split and nothing else.
@@ -140,16 +140,15 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     return write_demo_report(out, cfg, metrics, samples, command)
 
 
-def make_imbalanced(train: ImageDataset, cfg: DemoConfig) -> ImageDataset:
-    """Apply the configured imbalance profile to the training split."""
-    imb = cfg.imbalance
+def make_imbalanced(train: ImageDataset, imb: ImbalanceConfig, seed: int) -> ImageDataset:
+    """Apply an imbalance profile to the training split."""
     if imb.profile == "none":
         return train
     if imb.profile == "reduce":
-        return S.reduce_classes(train, imb.classes, imb.fraction, cfg.seed)
+        return S.reduce_classes(train, imb.classes, imb.fraction, seed)
     if imb.profile == "long-tail":
-        return S.long_tail(train, imb.rho, cfg.seed)
-    return S.explicit_counts(train, imb.counts, cfg.seed)
+        return S.long_tail(train, imb.rho, seed)
+    return S.explicit_counts(train, imb.counts, seed)
 
 
 def summarize(runs: list[dict]) -> dict:

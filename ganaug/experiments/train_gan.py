@@ -1,0 +1,37 @@
+"""Train a GAN on a dataset's training split (optionally made imbalanced first) and keep its checkpoints.
+
+The checkpoints feed ``ganaug generate`` and ``ganaug evaluate-gan``. The test split is not loaded
+into training in any way; the GAN sees exactly the images listed in ``splits.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ganaug.checkpoint import write_json
+from ganaug.config import TrainGANConfig, save_config
+from ganaug.data import load_dataset
+from ganaug.experiments.demo import images_digest, make_imbalanced
+from ganaug.gan.trainer import train_gan
+from ganaug.runtime import resolve_device
+
+
+def run_train_gan(cfg: TrainGANConfig) -> Path:
+    """Train into ``cfg.out/checkpoints/gan`` (resuming if a checkpoint is there); return the last checkpoint's path."""
+    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, out / "config.yaml")
+    train = make_imbalanced(data.train, cfg.imbalance, cfg.seed)
+    tic = time.perf_counter()
+    result = train_gan(cfg.gan, train, cfg.seed, resolve_device(cfg.device), out / "checkpoints" / "gan", cfg.progress)
+    write_json(out / "splits.json", {"gan": train.indices.tolist(), "train_images_sha256": images_digest(train.images)})
+    write_json(out / "train.json", {
+        "dataset": cfg.data.dataset,
+        "class_counts": train.class_counts(),
+        "epochs": len(result.history),
+        "seconds": time.perf_counter() - tic,
+        "history": result.history,
+    })
+    return out / "checkpoints" / "gan" / "last"
