@@ -18,6 +18,8 @@ gradients and with the network in eval mode, so results do not depend on the bat
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import hashlib
 import http.client
 import os
@@ -57,7 +59,7 @@ class FeatureExtractor(Protocol):
     def extract(self, images: torch.Tensor) -> Extracted: ...
 
 
-class BatchedExtractor:
+class BatchedExtractor(ABC):
     """Batching, device placement, no-grad and eval mode around ``_forward`` (float [-1, 1] in)."""
 
     def __init__(self, network: nn.Module, name: str, batch_size: int = 64, device: str | torch.device = "cpu") -> None:
@@ -66,8 +68,8 @@ class BatchedExtractor:
         self.batch_size = batch_size
         self.device = torch.device(device)
 
-    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        raise NotImplementedError
+    @abstractmethod
+    def _forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
     @torch.no_grad()
     def extract(self, images: torch.Tensor) -> Extracted:

@@ -18,14 +18,6 @@ def digits():
     return load_dataset("digits").train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("name", GENERATORS.names())
 def test_trains_a_few_hundred_steps(digits, name):
     cfg = GANConfig(architecture=name, conditional=CONDITIONAL[name], g_width=16, d_width=16, z_dim=16,

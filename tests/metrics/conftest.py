@@ -1,19 +1,10 @@
-"""Metric tests run single-threaded, like the model tests: their networks and matrices are small, and on
-a shared 2-core machine intra-op threads fighting other processes made them 10-50x slower."""
+"""Fixtures for the metric tests (single-threaded by tests/conftest.py)."""
 
 import pytest
 import torch
 from torch import nn
 
 from ganaug.metrics.inception_net import FIDInceptionV3
-
-
-@pytest.fixture(autouse=True, scope="module")  # module scope: also covers module-scoped fixtures
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _calibrated_inception(seed: int = 0) -> FIDInceptionV3:
