@@ -140,6 +140,42 @@ def generate(
     typer.echo(f"wrote {len(ds)} images to {out}")
 
 
+@app.command("evaluate-gan")
+def evaluate_gan_command(
+    checkpoint: Path = typer.Option(..., help="a GAN checkpoint, e.g. runs/gan/checkpoints/gan/last"),
+    dataset: Optional[str] = typer.Option(None, help="the dataset the GAN was trained on (default digits)"),
+    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
+    out: Optional[Path] = typer.Option(None, help="report folder (default runs/evaluate-gan)"),
+    per_class: Optional[int] = typer.Option(None, help="generated images per class (default 100)"),
+    seed: Optional[int] = typer.Option(None, help="seed of the feature classifier, samples and subsets (default 0)"),
+    inception_weights: Optional[Path] = typer.Option(None, help="FID Inception-v3 weights file; adds Inception metrics"),
+    truncation: Optional[float] = typer.Option(None, help="truncation psi (< 1: less diverse; style-lite only)"),
+    raw: bool = typer.Option(False, "--raw", help="use the raw generator even when the checkpoint has an EMA copy"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
+    config: Optional[Path] = typer.Option(None, help="YAML file with any EvaluateGANConfig keys"),
+    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set feature_classifier.steps=300"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+) -> None:
+    """Evaluate a trained GAN: FID/KID/IS/PRDC on classifier (and optionally Inception) features, class consistency,
+    CAS, mode collapse and a memorisation audit, in one report with per-class sample grids."""
+    from ganaug.config import EvaluateGANConfig
+    from ganaug.experiments.evaluate_gan import evaluate_gan
+
+    flags: dict = {"checkpoint": str(checkpoint)}
+    for key, value in (("dataset", dataset), ("data_dir", data_dir and str(data_dir)), ("out", out and str(out)),
+                       ("samples_per_class", per_class), ("seed", seed),
+                       ("inception_weights", inception_weights and str(inception_weights)),
+                       ("truncation_psi", truncation), ("device", device)):
+        if value is not None:
+            flags[key] = value
+    if raw:
+        flags["use_ema"] = False
+    if no_progress:
+        flags["progress"] = False
+    cfg = build_config(EvaluateGANConfig, config, flags, parse_overrides(set_))
+    typer.echo(f"report: {evaluate_gan(cfg)}")
+
+
 def class_counts(names: list[str], per_class: int | None, class_: str | None, n: int | None) -> list[int]:
     """Images per class from ``--per-class N`` or ``--class K --n N``; a class is an index or a name."""
     if (per_class is None) == (class_ is None and n is None):

@@ -1,0 +1,196 @@
+"""The evaluate-gan report: report.md (readable as text) and report.html (the same, self-contained, with figures)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganaug.checkpoint import atomic_write
+from ganaug.data.dataset import ImageDataset
+from ganaug.report import figures
+from ganaug.report.figures import plt
+from ganaug.report.html import markdown_to_html
+
+
+def fmt(x: float | int | None, digits: int = 4) -> str:
+    """A number for a table: ints as they are, floats to ``digits`` significant digits, None as a dash."""
+    if x is None:
+        return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return str(x)
+    if isinstance(x, (int, np.integer)):
+        return str(x)
+    if not math.isfinite(x):
+        return "∞" if x > 0 else ("−∞" if x < 0 else "NaN")
+    return f"{x:.{digits}g}"
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.1f}%"
+
+
+def pair_grid(left: torch.Tensor, right: torch.Tensor, pairs: list[dict], keys: tuple[str, str], titles: tuple[str, str],
+              path: Path, threshold: float | None = None, per_row: int = 4) -> Path:
+    """Each pair side by side (``left[pair[keys[0]]]`` | ``right[pair[keys[1]]]``) under its distance, ``per_row``
+    pairs a row, drawn as one montage; pairs at or below ``threshold`` are marked as flagged."""
+    c, h, w = left.shape[1:]
+    pad, gap = max(1, w // 4), max(1, w // 8)  # between pairs / between the two images of a pair
+    cell_w, cell_h = 2 * w + gap + pad, h + pad
+    n = max(len(pairs), 1)
+    rows, cols = math.ceil(n / per_row), min(n, per_row)
+    canvas = np.full((rows * cell_h - pad, cols * cell_w - pad, c), 255, dtype=np.uint8)
+    for i, pair in enumerate(pairs):
+        y, x = (i // per_row) * cell_h, (i % per_row) * cell_w
+        canvas[y : y + h, x : x + w] = left[pair[keys[0]]].numpy().transpose(1, 2, 0)
+        canvas[y : y + h, x + w + gap : x + 2 * w + gap] = right[pair[keys[1]]].numpy().transpose(1, 2, 0)
+    scale = 0.35 * max(1.0, 28 / h) * h / 28  # inches per image: small images drawn larger
+    fig, ax = plt.subplots(figsize=(max(4.0, canvas.shape[1] / h * scale * 2.2), canvas.shape[0] / h * scale * 2.2 + 0.6))
+    ax.imshow(canvas[:, :, 0] if c == 1 else canvas, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_xticks([]), ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    for i, pair in enumerate(pairs):
+        y, x = (i // per_row) * cell_h, (i % per_row) * cell_w
+        flagged = threshold is not None and pair["distance"] <= threshold
+        ax.text(x + w + gap / 2, y - 0.5, f"d={pair['distance']:.3f}{' flagged' if flagged else ''}", ha="center",
+                va="bottom", fontsize=7, color="crimson" if flagged else "black")
+    ax.set_title(f"left: {titles[0]}, right: {titles[1]}\n(rms pixel distance d, [0, 1] units)", fontsize=8, pad=12)
+    fig.tight_layout()
+    return figures._save(fig, path)
+
+
+def class_histograms(real_share: list[float], generated_share: list[float], names: list[str], path: Path) -> Path:
+    """Real training-split class shares against the judged class shares of the generated images."""
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(names) + 2), 3.2))
+    ax.bar(x - 0.2, real_share, 0.4, label="real training split")
+    ax.bar(x + 0.2, generated_share, 0.4, label="generated (as judged)")
+    ax.set_xticks(x, names, rotation=30 if max(len(n) for n in names) > 3 else 0)
+    ax.set(ylabel="share of images", title="Class histograms")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return figures._save(fig, path)
+
+
+def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDataset, test: ImageDataset) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+    names = m["class_names"]
+    g, s, fc = m["generator"], m["samples"], m["feature_classifier"]
+    fig_dir = out / "figures"
+    figures.sample_grid(train, synthetic, fig_dir / "samples.png")
+    mc, audit, dup = m["mode_collapse"], m["memorisation"], m["split_duplicates"]
+    class_histograms(mc["real_share"], mc["generated_share"], names, fig_dir / "class_histograms.png")
+    pair_grid(synthetic.images, train.images, audit["closest_pairs"], ("generated", "train"),
+              ("generated", "nearest training image"), fig_dir / "closest_generated_train.png", threshold=audit["threshold"])
+    pair_grid(test.images, train.images, dup["closest_pairs"], ("test", "train"), ("test image", "nearest training image"),
+              fig_dir / "closest_test_train.png", threshold=dup["near_threshold"])
+
+    kind = "class-conditional" if g["conditional"] else "unconditional"
+    lines = [
+        f"# GAN evaluation: `{g['architecture']}` on {m['dataset']}",
+        "",
+        f"- Checkpoint `{m['checkpoint']}` (epoch {g['epoch']}), {kind} `{g['architecture']}` generator, "
+        f"{'EMA weights' if g['weights'] == 'generator_ema' else 'raw weights'}"
+        f"{' (the checkpoint also has EMA weights)' if g['has_ema'] and g['weights'] == 'generator' else ''}; "
+        f"{g['image_size']}x{g['image_size']} px, {g['channels']} channel(s), z_dim {g['z_dim']}.",
+        f"- {s['total']} generated images"
+        + (f" ({s['per_class']} per class, labelled by the class asked for)" if g["conditional"]
+           else " (labelled by the feature classifier's prediction)")
+        + f", seed {m['seed']}, truncation psi {s['truncation_psi']}.",
+        f"- Real reference for FID/KID/PRDC: {s['reference']}; real test split: {s['test_size']} images.",
+        f"- **Features: {m['features']}.** A `{fc['model']}` classifier trained on {fc['trained_on']} "
+        f"(test accuracy {pct(fc['test_accuracy'])}"
+        f"{', checkpoint reused' if fc['reused_checkpoint'] else ''}); its penultimate layer gives the features, its "
+        "head the class judgements. Numbers on these features are **not** Inception numbers and compare only with "
+        "numbers computed with the same features at the same sample sizes.",
+    ]
+    if m["inception"] is None:
+        lines.append("- No Inception-v3 metrics: give `--inception-weights` (pt_inception-2015-12-05-6726825d.pth) "
+                     "to add them.")
+    lines += [
+        "",
+        "## Metrics",
+        "",
+        "The *real data* column is what real images score on the same measure: for the feature metrics, the real "
+        "test split against the same reference (the floor a perfect generator reaches at these sample sizes); for "
+        "the CAS, the same classifier trained on as many real training images.",
+        "",
+        "| metric | generated | real data | better |",
+        "|---|---|---|---|",
+    ]
+    for row in m["table"]:
+        value = fmt(row["value"]) + (f" ± {fmt(row['std'], 2)}" if row["std"] is not None else "")
+        real = fmt(row["real"]) + (f" ± {fmt(row['real_std'], 2)}" if row["real_std"] is not None else "")
+        lines.append(f"| {row['label']} | {value} | {real} | {row['better']} |")
+
+    lines += [
+        "",
+        "## Samples per class",
+        "",
+        "Real training images (left) and generated images (right), one row per class"
+        + ("." if g["conditional"] else ", generated ones placed by the feature classifier's judgement."),
+        "",
+        "![real and generated samples per class](figures/samples.png)",
+        "",
+        "## Per class",
+        "",
+    ]
+    consistency = m["class_consistency"]
+    header = "| class | class consistency | generated share (judged) | real share | feature classifier test recall |"
+    lines += [header, "|---|---|---|---|---|"]
+    for c, name in enumerate(names):
+        cc = pct(consistency["per_class"][c]) if consistency else "–"
+        lines.append(f"| {name} | {cc} | {pct(mc['generated_share'][c])} | {pct(mc['real_share'][c])} "
+                     f"| {pct(fc['test_per_class_recall'][c])} |")
+    if consistency:
+        lines += ["", f"Class consistency: the share of generated images of each class that the feature classifier "
+                  f"assigns to the class asked for; overall **{pct(consistency['overall'])}**."]
+    missing = ", ".join(names[c] for c in mc["missing_classes"]) or "none"
+    lines += [
+        "",
+        f"Mode collapse: {mc['modes_found']} of {len(names)} classes found among the generated images (a class counts "
+        f"when it receives at least {pct(mc['min_share'])} of them); missing: {missing}. "
+        f"KL(real ‖ generated) {fmt(mc['kl_real_generated'])} nats, Jensen-Shannon {fmt(mc['js_divergence'])} bits.",
+        "",
+        "![class histograms](figures/class_histograms.png)",
+        "",
+        "## Memorisation audit",
+        "",
+        f"Each generated image's distance to its nearest training image, against the test images' distances to "
+        f"theirs (rms pixel difference, [0, 1] units). **{pct(audit['flagged_share'])} of the generated images "
+        f"({len(audit['flagged'])} of {audit['n_generated']}) are flagged**: closer to the training set than "
+        f"{fmt(audit['percentile'])}% of test images are (threshold {fmt(audit['threshold'])}). "
+        f"Exact copies: {audit['exact_copies']}. Median distance: generated {fmt(audit['generated_median'])}, "
+        f"test {fmt(audit['test_median'])}. A share well above {fmt(audit['percentile'])}% would mean the generator "
+        "copies its training images.",
+        "",
+        f"The {len(audit['closest_pairs'])} closest generated / training pairs:",
+        "",
+        "![closest generated and training images](figures/closest_generated_train.png)",
+        "",
+        "## Train / test split duplicates",
+        "",
+        f"{dup['exact_test_images']} test images are byte-identical to a training image and {len(dup['near_pairs'])} "
+        f"more are within {fmt(dup['near_threshold'])} of one ({pct(dup['duplicated_test_share'])} of the "
+        f"{dup['n_test']} test images): test metrics on them measure memory, not generalisation.",
+        "",
+        "![closest test and training images](figures/closest_test_train.png)",
+        "",
+        "## Reproduce",
+        "",
+        f"```\n{m['command']}\n```",
+        "",
+        f"Wall time {m['timings']['total_seconds']:.0f} s on `{m['device']}`. Files: `metrics.json` (every number "
+        "above, with its label and the full distance lists), `config.yaml` (the resolved config), "
+        "`feature-classifier/` (the feature classifier's checkpoint, reused by a re-run).",
+        "",
+    ]
+    md = "\n".join(lines)
+    atomic_write(out / "report.md", lambda tmp: tmp.write_text(md))
+    page = markdown_to_html(md, out, f"ganaug evaluate-gan: {g['architecture']} on {m['dataset']}")
+    html_path = out / "report.html"
+    atomic_write(html_path, lambda tmp: tmp.write_text(page))
+    return html_path
