@@ -138,7 +138,9 @@ def train_gan(
                 save(last, p, ema, specs, history, epoch + 1, seed)
             if checkpoint_dir is not None and epoch + 1 in cfg.snapshot_epochs:
                 save(checkpoint_dir / f"epoch-{epoch + 1:04d}", p, ema, specs, history, epoch + 1, seed)
-    return GANResult((ema.model if ema else G).eval(), D.eval(), specs, history)
+    # Back to the default layout, so that sampling from the result equals sampling from its checkpoint.
+    G_out = (ema.model if ema else G).to(memory_format=torch.contiguous_format).eval()
+    return GANResult(G_out, D.to(memory_format=torch.contiguous_format).eval(), specs, history)
 
 
 def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
