@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -18,6 +18,23 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pret
 @app.callback()
 def _root() -> None:
     """ganaug: train GANs on your training data, mix their images into classifier training, measure whether it helped."""
+
+
+def flag_layer(values: dict[str, Any]) -> dict[str, Any]:
+    """CLI flags as a config layer: ``{"data.dataset": "mnist", "seed": None}`` -> ``{"data": {"dataset": "mnist"}}``.
+
+    None means "not given", so the YAML file or the default decides.
+    """
+    layer: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        *parents, leaf = key.split(".")
+        node = layer
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = str(value) if isinstance(value, Path) else value
+    return layer
 
 
 def quick_overrides() -> dict:
@@ -41,18 +58,8 @@ def demo(
     """The main job: imbalance a dataset, rebalance it with a conditional GAN, and report whether it helped."""
     from ganaug.experiments.demo import run_demo
 
-    flags: dict = {}
-    if dataset is not None:
-        flags.setdefault("data", {})["dataset"] = dataset
-    if data_dir is not None:
-        flags.setdefault("data", {})["data_dir"] = str(data_dir)
-    if epochs is not None:
-        flags.setdefault("gan", {})["epochs"] = epochs
-    for key, value in (("out", out and str(out)), ("seed", seed), ("device", device)):
-        if value is not None:
-            flags[key] = value
-    if no_progress:
-        flags["progress"] = False
+    flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.epochs": epochs, "out": out,
+                        "seed": seed, "device": device, "progress": False if no_progress else None})
     layers = [quick_overrides()] if quick else []
     cfg = build_config(DemoConfig, config, *layers, flags, parse_overrides(set_))
     report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
@@ -76,16 +83,9 @@ def train_gan_command(
     from ganaug.config import TrainGANConfig
     from ganaug.experiments.train_gan import run_train_gan
 
-    flags: dict = {}
-    for section, key, value in (("data", "dataset", dataset), ("data", "data_dir", data_dir and str(data_dir)),
-                                ("gan", "architecture", architecture), ("gan", "steps", steps)):
-        if value is not None:
-            flags.setdefault(section, {})[key] = value
-    for key, value in (("out", out and str(out)), ("seed", seed), ("device", device)):
-        if value is not None:
-            flags[key] = value
-    if no_progress:
-        flags["progress"] = False
+    flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.architecture": architecture,
+                        "gan.steps": steps, "out": out, "seed": seed, "device": device,
+                        "progress": False if no_progress else None})
     cfg = build_config(TrainGANConfig, config, flags, parse_overrides(set_))
     typer.echo(f"checkpoint: {run_train_gan(cfg)}")
 
@@ -161,17 +161,10 @@ def evaluate_gan_command(
     from ganaug.config import EvaluateGANConfig
     from ganaug.experiments.evaluate_gan import evaluate_gan
 
-    flags: dict = {"checkpoint": str(checkpoint)}
-    for key, value in (("dataset", dataset), ("data_dir", data_dir and str(data_dir)), ("out", out and str(out)),
-                       ("samples_per_class", per_class), ("seed", seed),
-                       ("inception_weights", inception_weights and str(inception_weights)),
-                       ("truncation_psi", truncation), ("device", device)):
-        if value is not None:
-            flags[key] = value
-    if raw:
-        flags["use_ema"] = False
-    if no_progress:
-        flags["progress"] = False
+    flags = flag_layer({"checkpoint": checkpoint, "dataset": dataset, "data_dir": data_dir, "out": out,
+                        "samples_per_class": per_class, "seed": seed, "inception_weights": inception_weights,
+                        "truncation_psi": truncation, "device": device, "use_ema": False if raw else None,
+                        "progress": False if no_progress else None})
     cfg = build_config(EvaluateGANConfig, config, flags, parse_overrides(set_))
     typer.echo(f"report: {evaluate_gan(cfg)}")
 
