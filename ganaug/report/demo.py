@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ganaug.checkpoint import atomic_write
 from ganaug.config import DemoConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.html import markdown_to_html
+from ganaug.report.html import write_report
 
 ARMS = ("baseline", "augmented", "reference")
 ARM_LABELS = {
@@ -133,9 +132,4 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, samples: dict[str, Im
         "images added to training), `checkpoints/` (safetensors + JSON).",
         "",
     ]
-    md = "\n".join(lines)
-    atomic_write(out / "report.md", lambda tmp: tmp.write_text(md))
-    page = markdown_to_html(md, out, f"ganaug demo: {m['dataset']}")
-    html_path = out / "report.html"
-    atomic_write(html_path, lambda tmp: tmp.write_text(page))
-    return html_path
+    return write_report(out, "\n".join(lines), f"ganaug demo: {m['dataset']}")

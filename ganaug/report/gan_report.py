@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganaug.checkpoint import atomic_write
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
 from ganaug.report.figures import plt
-from ganaug.report.html import markdown_to_html
+from ganaug.report.html import write_report
 
 
 def fmt(x: float | int | None, digits: int = 4) -> str:
@@ -188,9 +187,4 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         "`feature-classifier/` (the feature classifier's checkpoint, reused by a re-run).",
         "",
     ]
-    md = "\n".join(lines)
-    atomic_write(out / "report.md", lambda tmp: tmp.write_text(md))
-    page = markdown_to_html(md, out, f"ganaug evaluate-gan: {g['architecture']} on {m['dataset']}")
-    html_path = out / "report.html"
-    atomic_write(html_path, lambda tmp: tmp.write_text(page))
-    return html_path
+    return write_report(out, "\n".join(lines), f"ganaug evaluate-gan: {g['architecture']} on {m['dataset']}")

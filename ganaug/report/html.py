@@ -9,6 +9,8 @@ from pathlib import Path
 
 import markdown
 
+from ganaug.checkpoint import atomic_write
+
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
@@ -38,3 +40,11 @@ def markdown_to_html(md_text: str, base_dir: Path, title: str) -> str:
         f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
     )
+
+
+def write_report(out: Path, md: str, title: str) -> Path:
+    """Write ``out/report.md`` and its self-contained ``out/report.html`` atomically; return the HTML's path."""
+    atomic_write(out / "report.md", lambda tmp: tmp.write_text(md))
+    page = markdown_to_html(md, out, title)
+    atomic_write(out / "report.html", lambda tmp: tmp.write_text(page))
+    return out / "report.html"
