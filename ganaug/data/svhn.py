@@ -31,7 +31,8 @@ def read_mat(path: Path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     try:
         mat = scipy.io.loadmat(path, variable_names=("X", "y"))
-    except (ValueError, TypeError, OSError, EOFError, NotImplementedError) as err:  # scipy's MatReadError is a ValueError
+    # scipy raises MatReadError (a ValueError) for bad files and NotImplementedError for MATLAB v7.3 (HDF5) ones.
+    except (ValueError, TypeError, OSError, EOFError, NotImplementedError) as err:
         raise DataError(f"{path}: not a readable SVHN .mat file ({type(err).__name__}: {err})") from err
     if "X" not in mat or "y" not in mat:
         raise DataError(f"{path}: missing variable 'X' or 'y'")

@@ -1,4 +1,4 @@
-"""Every registered model: shapes at 8/28/32/64 px, gray and RGB, a backward pass, no NaN (timm-style, from the registry)."""
+"""Every registered model: shapes at 8/28/32/64/96 px, gray and RGB, a backward pass, no NaN (timm-style, from the registry)."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ import torch
 from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 from ganaug.models.dcgan import conv_plan
 
-SIZES = [8, 28, 32, 64]
+SIZES = [8, 28, 32, 64, 96]
 
 
 # (unconditional, conditional) support of the architectures that lack one; the rest support both.
