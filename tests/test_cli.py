@@ -26,3 +26,11 @@ def test_missing_files_offline_names_them(tmp_path):
             "--out", str(tmp_path / "run"), cwd=tmp_path)
     assert r.returncode == 2
     assert "train-images-idx3-ubyte.gz" in r.stderr and str(tmp_path / "nodata" / "mnist") in r.stderr
+
+
+def test_bad_architecture_options_fail_before_the_run_folder_exists(tmp_path):
+    for command in ("demo", "train-gan"):
+        r = run(command, "--out", str(tmp_path / command), "--set", "gan.generator_kwargs={colour: 3}", cwd=tmp_path)
+        assert r.returncode == 2
+        assert "cdcgan" in r.stderr and "colour" in r.stderr
+        assert not (tmp_path / command).exists()

@@ -25,7 +25,7 @@ from ganaug.config import ConfigError, DemoConfig, ImbalanceConfig, save_config
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data import splits as S
 from ganaug.data.export import write_image_folder
-from ganaug.gan.trainer import train_gan
+from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
 from ganaug.metrics import class_consistency, classification_metrics, paired_difference
 from ganaug.report.demo import write_demo_report
@@ -46,6 +46,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
     out = Path(cfg.out)
     _claim_run_folder(out, cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)

@@ -13,13 +13,14 @@ from ganaug.checkpoint import write_json
 from ganaug.config import TrainGANConfig, save_config
 from ganaug.data import load_dataset
 from ganaug.experiments.demo import images_digest, make_imbalanced
-from ganaug.gan.trainer import train_gan
+from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.runtime import resolve_device
 
 
 def run_train_gan(cfg: TrainGANConfig) -> Path:
     """Train into ``cfg.out/checkpoints/gan`` (resuming if a checkpoint is there); return the last checkpoint's path."""
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")
