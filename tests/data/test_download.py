@@ -9,7 +9,6 @@ import shutil
 import socket
 import tarfile
 import threading
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,24 +20,6 @@ from ganaug.data.download import ensure_files, extract, fetch, md5_of
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 needs_mnist = pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="../shared/datasets/mnist not found beside the repository")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def served(tmp_path):
-    """A folder served at http://127.0.0.1:<port>; yields (folder, base URL)."""
-    folder = tmp_path / "mirror"
-    folder.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

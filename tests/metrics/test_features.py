@@ -1,9 +1,6 @@
 """Feature extractors: classifier features and the FID Inception-v3 (architecture, weight files, preprocessing)."""
 
 import hashlib
-import http.server
-import threading
-from functools import partial
 
 import numpy as np
 import pytest
@@ -209,22 +206,6 @@ def test_missing_file_and_wrong_keys_fail_clearly(weights, tmp_path):
 
 
 # --- download (loopback only) --------------------------------------------------------------------
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def served(tmp_path):
-    folder = tmp_path / "srv"
-    folder.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def test_download_checks_the_hash_and_writes_atomically(served, tmp_path, monkeypatch):
