@@ -84,7 +84,8 @@ class GANConfig(Strict):
 
 class ClassifierConfig(Strict):
     model: str = "small-cnn"  # name in the CLASSIFIERS registry
-    width: int = Field(32, ge=4)  # channels of the first block
+    width: int | None = Field(None, ge=4)  # first layer's channels (mlp: units), rest scaled alike; None: model's own
+    input_size: int | None = Field(None, ge=8)  # resize inputs to this square size first (papers: 224); None: native
     steps: int = Field(600, ge=1)  # training length in optimizer updates (digits: about 30 epochs)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
     batch_size: int = Field(64, ge=2)

@@ -25,7 +25,12 @@ class ClassifierResult:
 
 
 def build_classifier(cfg: ClassifierConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, dict]:
-    kwargs = dict(image_size=image_size, channels=channels, num_classes=num_classes, width=cfg.width)
+    """The classifier and its checkpoint spec; ``width`` and ``input_size`` are passed only when set."""
+    kwargs: dict[str, Any] = dict(image_size=image_size, channels=channels, num_classes=num_classes)
+    if cfg.width is not None:
+        kwargs["width"] = cfg.width
+    if cfg.input_size is not None:
+        kwargs["input_size"] = cfg.input_size
     return CLASSIFIERS.create(cfg.model, **kwargs), {"registry": "classifier", "name": cfg.model, "kwargs": kwargs}
 
 
