@@ -91,6 +91,37 @@ def train_gan_command(
 
 
 @app.command()
+def ssl(
+    algorithm: list[str] = typer.Option([], help="supervised, semi-cnn, semi-gan, triple-gan-attn (repeatable; default "
+                                                  "triple-gan-attn)"),
+    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, folder:PATH"),
+    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
+    labeled: list[float] = typer.Option([], help="a fraction of every class (<= 1, e.g. 0.1) or a total number of "
+                                                 "labels split equally over the classes (> 1, e.g. 100); repeatable"),
+    repeats: Optional[int] = typer.Option(None, help="seeds per setting (default 5)"),
+    steps: Optional[int] = typer.Option(None, help="training iterations (default 3,000)"),
+    seed: Optional[int] = typer.Option(None, help="first seed (default 0)"),
+    out: Optional[Path] = typer.Option(None, help="run folder (default runs/ssl)"),
+    quick: bool = typer.Option(False, "--quick", help="a short run through every step"),
+    scale: Optional[str] = typer.Option(None, help="a named scale of the config file's `scales:` (e.g. cpu, paper)"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
+    config: Optional[Path] = typer.Option(None, help="YAML file with any SSLConfig keys"),
+    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set options.semi-gan.lr=0.001"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+) -> None:
+    """Semi-supervised classification: 000's triple-gan-attn and its baselines on the same labelled splits."""
+    from ganaug.config import SSLConfig
+    from ganaug.experiments.ssl import run_ssl
+
+    flags = flag_layer({"algorithms": algorithm or None, "data.dataset": dataset, "data.data_dir": data_dir,
+                        "labeled": labeled or None, "repeats": repeats, "steps": steps, "seed": seed, "out": out,
+                        "device": device, "progress": False if no_progress else None})
+    quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300}} if quick else {}
+    cfg = build_config(SSLConfig, config, quick_layer, flags, parse_overrides(set_), scale=scale)
+    typer.echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
+
+
+@app.command()
 def models() -> None:
     """List every registered generator, discriminator, classifier and GAN loss by name."""
     from ganaug.gan.losses import GAN_LOSSES

@@ -144,6 +144,58 @@ class EvaluateGANConfig(Strict):
     use_ema: bool = True  # the checkpoint's EMA generator when it has one; False: the raw generator
 
 
+class SSLConfig(Strict):
+    """``ganaug ssl``: semi-supervised classifiers (000's triple-gan-attn, semi-gan, semi-cnn, supervised floor).
+
+    Every algorithm in ``algorithms`` is trained at every ``labeled`` setting, ``repeats`` seeds each, on the
+    same splits, the same number of steps and the same batch sizes, and evaluated on the untouched test split.
+    """
+
+    data: DataConfig = DataConfig()
+    algorithms: list[str] = ["triple-gan-attn"]  # names in ganaug.ssl.ALGORITHMS (`ganaug models`)
+    labeled: list[float] = [0.1]  # each <= 1: that fraction of every class is labelled; > 1: that many labelled
+    # images in total, split equally over the classes (100 on MNIST = 10 per class, the classic setting)
+    options: dict[str, dict[str, Any]] = {}  # per algorithm, its own hyperparameters, e.g. {semi-gan: {lr: 3e-3}}
+    steps: int = Field(3000, ge=1)  # training iterations (one labelled + one unlabelled batch each); 000: 100,000
+    batch_size: int = Field(64, ge=2)  # labelled images per iteration (000: 64)
+    unlabeled_batch_size: int = Field(64, ge=2)  # unlabelled images per iteration
+    lr: float = Field(1e-3, gt=0)  # Adam learning rate of every network (000: 1e-3) unless an algorithm's options say
+    width: int = Field(32, ge=4)  # the classifier's first layer (000, Table 2: 32)
+    eval_every: int = Field(250, ge=1)  # iterations between validation-accuracy points (curves only, no selection)
+    checkpoint_every: int = Field(1000, ge=1)  # iterations between checkpoints (an interrupted run resumes there)
+    keep_checkpoints: bool = False  # keep each run's final networks; False: delete them once its metrics are saved
+    repeats: int = Field(5, ge=1)  # seeds per (algorithm, labelled amount), for mean +- std (000: 5)
+    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast of the forward passes
+    generation_metrics: bool = True  # class consistency, FID/KID/IS (judge-classifier features) for GAN methods
+    generated_per_class: int = Field(100, ge=10)  # generated images per class for those metrics
+    judge: ClassifierConfig = ClassifierConfig(steps=1500)  # judge of generated images: trained on the whole
+    # labelled training split, used only to score generators (never by the algorithms)
+    seed: int = 0
+    out: str = "runs/ssl"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    progress: bool = True
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "SSLConfig":
+        from ganaug.ssl import ALGORITHMS  # here, not at the top: ganaug.ssl imports this module
+
+        for name in self.algorithms:
+            if name not in ALGORITHMS:
+                raise ValueError(f"algorithms: unknown algorithm {name!r}; valid names: {', '.join(ALGORITHMS.names())}")
+        for name, options in self.options.items():
+            if name not in ALGORITHMS:
+                raise ValueError(f"options.{name}: unknown algorithm {name!r}; valid names: {', '.join(ALGORITHMS.names())}")
+            try:
+                ALGORITHMS.get(name).Options.model_validate(options)
+            except ValidationError as err:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+                raise ValueError(f"options.{name}: {problems}") from None
+        for value in self.labeled:
+            if value <= 0 or (value > 1 and value != int(value)):
+                raise ValueError(f"labeled: {value} is neither a fraction in (0, 1] nor a whole number of images > 1")
+        return self
+
+
 C = TypeVar("C", bound=BaseModel)
 
 
@@ -170,8 +222,13 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dict[str, Any]) -> C:
-    """Defaults < YAML file < each of ``layers`` in order, validated into ``cls``."""
+def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None) -> C:
+    """Defaults < YAML file < its ``scales: {scale: {...}}`` entry < each of ``layers`` in order, validated into ``cls``.
+
+    A study file can hold several sizes of the same study under ``scales`` (e.g. ``cpu`` for 2 cores,
+    ``paper`` for the paper's schedule on a GPU); ``scale`` picks one, and ``scales.default`` names the one
+    used when none is asked for.
+    """
     values: dict[str, Any] = {}
     source = "command line"
     if yaml_path is not None:
@@ -182,7 +239,14 @@ def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dic
             raise ConfigError(f"{yaml_path}: cannot read config: {err}") from err
         if not isinstance(loaded, dict):
             raise ConfigError(f"{yaml_path}: expected a mapping of keys to values at the top level")
-        values = loaded
+        values = dict(loaded)
+    scales = values.pop("scales", {}) or {}
+    scale = scale or scales.get("default")
+    if scale is not None:
+        if scale not in scales or not isinstance(scales[scale], dict):
+            names = [k for k in scales if k != "default"]
+            raise ConfigError(f"{source}: no scale {scale!r}; the file defines {names or 'no scales'}")
+        values = merge(values, scales[scale])
     for layer in layers:
         values = merge(values, layer)
     try:

@@ -74,11 +74,11 @@ class EpochProgress:
     def __exit__(self, *exc) -> None:
         self._progress.__exit__(*exc)
 
-    def epoch_done(self, images: int, **scalars: float) -> float:
-        """Advance one epoch; returns the epoch's images per second."""
+    def epoch_done(self, images: int, advance: int = 1, **scalars: float) -> float:
+        """Advance ``advance`` units (one epoch, or iterations); returns the images per second since the last call."""
         now = time.perf_counter()
         rate = images / max(now - self._tic, 1e-9)
         self._tic = now
         status = "  ".join(f"{k} {v:.3f}" for k, v in scalars.items()) + f"  {rate:,.0f} img/s"
-        self._progress.update(self._task, advance=1, status=status)
+        self._progress.update(self._task, advance=advance, status=status)
         return rate

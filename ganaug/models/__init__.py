@@ -9,6 +9,7 @@ own), ``lenet5``, ``alexnet`` (CIFAR-sized), ``resnet18`` and ``googlenet`` (CIF
 
 from ganaug.models import acgan, cnn, dcgan, mlp, sagan, style  # noqa: F401  (register the built-in models)
 from ganaug.models import alexnet, googlenet, lenet, mlp_classifier, resnet, simple_cnn  # noqa: F401  (classifiers)
+from ganaug.models import improved_gan, triple_gan_attn  # noqa: F401  (the semi-supervised GANs' networks)
 from ganaug.models.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
 __all__ = ["CLASSIFIERS", "DISCRIMINATORS", "GENERATORS"]

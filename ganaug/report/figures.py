@@ -97,6 +97,47 @@ def confusion_matrices(metrics: dict, arms: tuple[str, ...], class_names: list[s
     return _save(fig, path)
 
 
+def roc_curves(curves: dict[str, dict], class_names: list[str], path: Path) -> Path:
+    """One-vs-rest test ROC curve of every class, one panel per model (``curves[model][class] = {fpr, tpr}``)."""
+    fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.6), squeeze=False)
+    for ax, (name, per_class) in zip(axes[0], curves.items()):
+        for c, curve in sorted(per_class.items(), key=lambda kv: int(kv[0])):
+            ax.plot(curve["fpr"], curve["tpr"], lw=1, label=class_names[int(c)])
+        ax.plot([0, 1], [0, 1], ":", color="0.6")
+        ax.set(title=name, xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
+    axes[0][-1].legend(fontsize=6, loc="lower right", ncol=2)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def step_curves(histories: dict[str, list[dict]], path: Path) -> Path:
+    """Training loss (left) and validation accuracy (right) against the iteration, one line per model."""
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for name, hist in histories.items():
+        steps = [r["step"] for r in hist]
+        ax_loss.plot(steps, [r.get("loss", np.nan) for r in hist], label=name)
+        ax_acc.plot(steps, [r.get("val_acc", np.nan) for r in hist], label=name)
+    ax_loss.set(xlabel="iteration", ylabel="labelled cross-entropy", yscale="log", title="Training loss")
+    ax_acc.set(xlabel="iteration", ylabel="validation accuracy", title="Validation accuracy (curves only)")
+    ax_acc.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def sample_rows(samples: dict[str, ImageDataset], path: Path, per_row: int = 8) -> Path:
+    """Generated images, one panel per model, one row per class (unconditional models: rows of any class)."""
+    fig, axes = plt.subplots(1, len(samples), figsize=(2.2 * len(samples) + 1, 0.5 * 10 + 0.8), squeeze=False)
+    for ax, (name, ds) in zip(axes[0], samples.items()):
+        imgs = ds.images.numpy()
+        rows = [_montage(imgs[i : i + per_row]) for i in range(0, len(imgs) - per_row + 1, per_row)]
+        grid = np.concatenate(rows, 0)
+        ax.imshow(grid[:, :, 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(name, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def _save(fig: plt.Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

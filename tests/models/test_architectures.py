@@ -135,6 +135,8 @@ BAD = [
     (DISCRIMINATORS, "sagan", {"attention_resolutions": [0]}, "attention_resolutions must be a list of positive ints"),
     (GENERATORS, "style-lite", {"mapping_layers": 0}, "mapping_layers must be >= 1"),
     (DISCRIMINATORS, "style-lite", {"channels": 0}, "channels must be >= 1"),
+    (GENERATORS, "triple-gan-attn", {"heads": 0}, "heads must be >= 1"),
+    (DISCRIMINATORS, "triple-gan-attn", {"dropout": 1.5}, "dropout probability"),
 ]
 
 

@@ -1,0 +1,214 @@
+"""Semi-supervised study: every algorithm x every labelled amount x ``repeats`` seeds, on the same splits.
+
+1. load the dataset; hold out a validation split (curves only) from the training split; the test split
+   is only evaluated on;
+2. per labelled amount and repeat, draw the labelled images per class (seed + repeat); every other
+   training image is unlabelled; all algorithms of that repeat get the same split (paired comparison);
+3. train each algorithm with the shared trainer; evaluate its classifier on the test split: accuracy,
+   balanced accuracy, macro precision / recall / F1, one-vs-rest ROC-AUC, confusion matrix;
+4. for GAN methods, score generated images with a judge classifier trained on the whole labelled
+   training split (used for scoring only): class consistency (000's "generation quality") for
+   conditional generators, FID / KID / IS on the judge's features;
+5. write metrics.json, figures, report.md and report.html.
+
+Each run's result is saved as soon as it is done, so re-running the command skips finished runs and
+resumes an interrupted one from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import precision_score, recall_score, roc_auc_score, roc_curve
+
+from ganaug.checkpoint import write_json
+from ganaug.classifier.trainer import predict, predict_logits, train_classifier
+from ganaug.config import ConfigError, SSLConfig
+from ganaug.data import ImageDataset, load_dataset, to_uint8
+from ganaug.data import splits as S
+from ganaug.experiments.common import claim_run_folder, images_digest
+from ganaug.gan.sampling import generate
+from ganaug.metrics import ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference
+from ganaug.report.ssl import write_ssl_report
+from ganaug.runtime import resolve_device
+from ganaug.ssl import ALGORITHMS
+from ganaug.ssl.trainer import train_ssl
+
+SCALARS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc")
+GENERATIVE = ("class_consistency", "fid", "kid", "inception_score")
+FLOOR = "supervised"
+
+
+def labeled_counts(value: float, class_counts: list[int], class_names: list[str]) -> list[int]:
+    """Labelled images per class for ``labeled``: a fraction (<= 1) of each class, or a total (> 1) split equally.
+
+    Raises ConfigError when a class would get no labelled image, or more than it has.
+    """
+    k = len(class_counts)
+    if value <= 0:
+        raise ConfigError(f"labeled={value}: expected a fraction in (0, 1] or a whole number of labelled images")
+    if value <= 1:
+        counts = [round(n * value) for n in class_counts]
+    else:
+        if value != int(value) or int(value) % k:
+            raise ConfigError(f"labeled={value:g}: a number of labels must be a whole multiple of the {k} classes, "
+                              f"so every class gets the same number (e.g. {10 * k})")
+        counts = [int(value) // k] * k
+    for c, (want, have) in enumerate(zip(counts, class_counts)):
+        if want == 0:
+            raise ConfigError(f"labeled={value:g}: class {class_names[c]!r} would get no labelled image "
+                              f"(it has {have} training images); use at least {1 / have:.3g}")
+        if want > have:
+            raise ConfigError(f"labeled={value:g}: class {class_names[c]!r} needs {want} labelled images, "
+                              f"but the training split has only {have}")
+    return counts
+
+
+def label_tag(value: float) -> str:
+    """'10%' for a fraction, '100 labels' for a count: the key of a labelled amount in results."""
+    return f"{100 * value:g}%" if value <= 1 else f"{int(value)} labels"
+
+
+def evaluate_classifier(model: torch.nn.Module, test: ImageDataset, device: torch.device) -> tuple[dict, dict]:
+    """Test-split metrics (see SCALARS, plus per-class recall and the confusion matrix) and the ROC curves."""
+    logits = predict_logits(model, test.images, device)
+    prob = logits.double().softmax(1).numpy()
+    y, pred = test.labels.numpy(), prob.argmax(1)
+    k = test.num_classes
+    m = classification_metrics(y, pred, k)
+    labels = list(range(k))
+    m["macro_precision"] = float(precision_score(y, pred, labels=labels, average="macro", zero_division=0))
+    m["macro_recall"] = float(recall_score(y, pred, labels=labels, average="macro", zero_division=0))
+    m["roc_auc"] = float(roc_auc_score(y, prob, multi_class="ovr", average="macro", labels=labels))
+    curves = {}
+    for c in labels:
+        fpr, tpr, _ = roc_curve(y == c, prob[:, c])
+        keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))  # enough points to draw
+        curves[c] = {"fpr": fpr[keep].round(5).tolist(), "tpr": tpr[keep].round(5).tolist()}
+    return m, curves
+
+
+def evaluate_generator(generator: torch.nn.Module, judge: torch.nn.Module, real: ImageDataset, per_class: int,
+                       z_dim: int, seed: int, device: torch.device, judge_name: str) -> dict:
+    """Class consistency (conditional generators only) and FID / KID / IS on the judge's features."""
+    k = real.num_classes
+    conditional = getattr(generator, "num_classes", 0) > 0
+    counts = [per_class] * k if conditional else [per_class * k]
+    x, y = generate(generator, counts, z_dim, seed, device)
+    out: dict = {"class_consistency": None, "class_consistency_per_class": None}
+    if conditional:
+        cc = class_consistency(predict(judge, x, device), y, k)
+        out.update(class_consistency=cc["overall"], class_consistency_per_class=cc["per_class"])
+    ref = real.subset(torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[: len(x)])
+    gm = generative_metrics(ClassifierFeatures(judge, judge_name, device=device), ref.images, x,
+                            kid_subset_size=min(1000, len(x)))
+    out.update(fid=gm["fid"]["fid"], kid=gm["kid"]["kid_mean"], inception_score=(gm["inception_score"] or {}).get("is_mean"),
+               features=gm["features"])
+    return out
+
+
+def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
+    """Run the study into ``cfg.out``; return the path of report.html. Re-running resumes."""
+    tic = time.perf_counter()
+    device = resolve_device(cfg.device)
+    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    if data.val is not None:
+        train, val = data.train, data.val
+    else:
+        train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
+    test = data.test
+    plans = {v: labeled_counts(v, train.class_counts(), train.class_names) for v in cfg.labeled}  # errors before training
+    for v, counts in plans.items():
+        if sum(counts) == len(train):
+            needs = [a for a in cfg.algorithms if ALGORITHMS.get(a).uses_unlabeled]
+            if needs:
+                raise ConfigError(f"labeled={v:g} labels every training image, so {', '.join(needs)} would have no "
+                                  "unlabelled image to learn from; use a smaller labelled amount")
+    out = Path(cfg.out)
+    claim_run_folder(out, cfg)
+
+    judge, judge_name = None, f"{cfg.data.dataset} {cfg.judge.model} features"
+    if cfg.generation_metrics and any(ALGORITHMS.get(a).is_gan for a in cfg.algorithms):
+        judge = train_classifier(cfg.judge, train, cfg.seed, device, val=val, checkpoint_dir=out / "checkpoints" / "judge",
+                                 progress=cfg.progress, title="judge").model
+        judge_acc = float((predict(judge, test.images, device) == test.labels).float().mean())
+
+    results: dict[str, dict[str, list[dict]]] = {}
+    for value in cfg.labeled:
+        tag = label_tag(value)
+        for repeat in range(cfg.repeats):
+            seed = cfg.seed + repeat
+            labeled, unlabeled = S.take_per_class(train, plans[value], seed)
+            for algorithm in cfg.algorithms:
+                path = out / "runs" / algorithm / tag.replace(" ", "-").replace("%", "pct") / f"repeat-{repeat}.json"
+                if not path.exists():
+                    write_json(path, one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent,
+                                             judge, judge_name, train))
+                run = json.loads(path.read_text())
+                results.setdefault(algorithm, {}).setdefault(tag, []).append(run)
+
+    summary = {a: {tag: summarize(runs) for tag, runs in per.items()} for a, per in results.items()}
+    comparisons = {}
+    if FLOOR in results:
+        for a in results:
+            if a != FLOOR:
+                comparisons[a] = {tag: {k: paired_difference([r[k] for r in runs], [r[k] for r in results[FLOOR][tag]])
+                                        for k in SCALARS} for tag, runs in results[a].items()}
+    metrics = {
+        "dataset": cfg.data.dataset,
+        "class_names": test.class_names,
+        "labeled": {label_tag(v): {"value": v, "per_class": plans[v], "total": sum(plans[v])} for v in cfg.labeled},
+        "counts": {"train": train.class_counts(), "val": val.class_counts(), "test": test.class_counts()},
+        "results": summary,
+        f"vs_{FLOOR}": comparisons,
+        "judge": None if judge is None else {"name": judge_name, "test_accuracy": judge_acc,
+                                             "trained_on": "the whole labelled training split (scoring only)"},
+        "steps": cfg.steps,
+        "device": str(device),
+        "total_seconds": time.perf_counter() - tic,
+        "images_sha256": {"train": images_digest(train.images), "val": images_digest(val.images),
+                          "test": images_digest(test.images)},
+    }
+    write_json(out / "metrics.json", metrics)
+    return write_ssl_report(out, cfg, metrics, results, command)
+
+
+def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: ImageDataset, val: ImageDataset,
+            test: ImageDataset, seed: int, device: torch.device, run_dir: Path, judge, judge_name: str,
+            train: ImageDataset) -> dict:
+    """Train one algorithm on one split with one seed; its test metrics, ROC curves, curves and timings."""
+    tic = time.perf_counter()
+    ckpt_dir = run_dir / f"checkpoints-{seed}"
+    res = train_ssl(cfg, algorithm, labeled, unlabeled, seed, device, val=val, checkpoint_dir=ckpt_dir,
+                    progress=cfg.progress)
+    seconds = time.perf_counter() - tic
+    m, curves = evaluate_classifier(res.algorithm.classifier(), test, device)
+    G = res.algorithm.generator()
+    if G is not None and judge is not None:
+        z_dim = res.algorithm.opt.z_dim
+        m.update(evaluate_generator(G, judge, train, cfg.generated_per_class, z_dim, seed, device, judge_name))
+        if seed == cfg.seed:  # the first repeat's samples go into the report
+            x, y = generate(G, [8] * test.num_classes if G.num_classes else [8 * test.num_classes], z_dim, seed + 1, device)
+            m["samples"] = {"images": to_uint8(x).tolist(), "labels": y.tolist()}
+    if not cfg.keep_checkpoints:
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    return {**m, "roc_curves": curves, "history": res.history, "seed": seed, "train_seconds": seconds,
+            "labeled_sha256": images_digest(labeled.images), "unlabeled_count": len(unlabeled)}
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Mean and std (ddof 1) over repeats of every scalar metric; None where a metric does not apply."""
+    out: dict = {"repeats": len(runs)}
+    for k in (*SCALARS, *GENERATIVE, "train_seconds"):
+        values = [r[k] for r in runs if r.get(k) is not None]
+        out[k] = None if not values else {"mean": float(np.mean(values)),
+                                           "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+                                           "runs": values}
+    out["per_class_recall"] = np.mean([r["per_class_recall"] for r in runs], 0).tolist()
+    out["confusion_matrix"] = np.sum([r["confusion_matrix"] for r in runs], 0).tolist()
+    return out

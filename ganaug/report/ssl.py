@@ -1,0 +1,84 @@
+"""The semi-supervised study's report: report.md and a self-contained report.html with its figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ganaug.config import SSLConfig
+from ganaug.data.dataset import ImageDataset
+from ganaug.report import figures
+from ganaug.report.demo import interval
+from ganaug.report.html import write_report
+
+COLUMNS = {"accuracy": "accuracy", "macro_precision": "macro precision", "macro_recall": "macro recall",
+           "macro_f1": "macro-F1", "roc_auc": "ROC-AUC (OvR)"}
+
+
+def mean_std(entry: dict | None, scale: float = 100.0, digits: int = 1) -> str:
+    if entry is None:
+        return "n/a"
+    return f"{scale * entry['mean']:.{digits}f} ± {scale * entry['std']:.{digits}f}"
+
+
+def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict[str, list[dict]]], command: str) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+    names, summary = m["class_names"], m["results"]
+    tags = list(m["labeled"])
+    first = tags[0]
+    fig_dir = out / "figures"
+    figures.roc_curves({a: runs[first][0]["roc_curves"] for a, runs in results.items()}, names, fig_dir / "roc.png")
+    figures.step_curves({a: runs[first][0]["history"] for a, runs in results.items()}, fig_dir / "curves.png")
+    figures.confusion_matrices({a: summary[a][first] for a in results}, tuple(results), names, fig_dir / "confusion.png")
+    samples = {a: ImageDataset(torch.tensor(r["samples"]["images"], dtype=torch.uint8), torch.tensor(r["samples"]["labels"]),
+                               names) for a, runs in results.items() for r in runs[first][:1] if "samples" in r}
+    if samples:
+        figures.sample_rows(samples, fig_dir / "samples.png")
+
+    repeats = cfg.repeats
+    lines = [
+        f"# ganaug ssl: semi-supervised classification on {m['dataset']}",
+        "",
+        f"Test-split metrics in % (mean ± std over {repeats} repeats; each repeat draws its own labelled subset and "
+        f"seed, shared by all algorithms). {cfg.steps:,} iterations of {cfg.batch_size} labelled + "
+        f"{cfg.unlabeled_batch_size} unlabelled images; the final networks are evaluated (no early stopping).",
+        "",
+        "| labelled | algorithm | " + " | ".join(COLUMNS.values()) + " | class consistency | FID | IS | train s |",
+        "|---" * (len(COLUMNS) + 6) + "|",
+    ]
+    for tag in tags:
+        for a in results:
+            s = summary[a][tag]
+            cells = [mean_std(s[k]) for k in COLUMNS]
+            gen = [mean_std(s["class_consistency"]), mean_std(s["fid"], 1, 2), mean_std(s["inception_score"], 1, 2)]
+            lines.append(f"| {tag} ({m['labeled'][tag]['total']:,}) | {a} | " + " | ".join(cells + gen) +
+                         f" | {s['train_seconds']['mean']:.0f} |")
+    comparisons = m["vs_supervised"]
+    if comparisons:
+        lines += ["", "## Against the supervised floor", "",
+                  "Paired differences in accuracy and macro-F1 (algorithm minus `supervised` on the same split and seed), "
+                  "percentage points with 95% t-intervals.", "",
+                  "| labelled | algorithm | accuracy | macro-F1 |", "|---|---|---|---|"]
+        for tag in tags:
+            for a, per in comparisons.items():
+                lines.append(f"| {tag} | {a} | {interval(per[tag]['accuracy'])} | {interval(per[tag]['macro_f1'])} |")
+    judge = m["judge"]
+    if judge:
+        lines += ["", f"Generation metrics use a judge: {judge['name']}, trained on {judge['trained_on']}, "
+                  f"test accuracy {100 * judge['test_accuracy']:.1f}%. Class consistency is the share of generated images "
+                  "the judge assigns to the class they were generated for (000's \"generation quality\"; n/a for "
+                  "unconditional generators). FID and IS are on the judge's features, not Inception's: compare them "
+                  "only within this report."]
+    lines += [
+        "", f"## Curves, ROC and confusion ({first} labelled, first repeat)", "",
+        "![training curves](figures/curves.png)", "", "![ROC curves](figures/roc.png)", "",
+        "![confusion matrices (summed over repeats)](figures/confusion.png)",
+    ]
+    if samples:
+        lines += ["", "## Generated samples (first repeat; rows are classes for conditional generators)", "",
+                  "![samples](figures/samples.png)"]
+    lines += ["", "## Reproduce", "", f"```\n{command}\n```", "",
+              f"Labelled images per class: " + "; ".join(f"{t}: {m['labeled'][t]['per_class']}" for t in tags) + ". "
+              f"Device: {m['device']}. Wall time: {m['total_seconds']:.0f} s."]
+    return write_report(out, "\n".join(lines) + "\n", f"ganaug ssl: {m['dataset']}")

@@ -1,0 +1,11 @@
+"""Semi-supervised classification: algorithms by name on one shared trainer.
+
+``ALGORITHMS.create(name, cfg=..., options=..., shape=..., device=...)``; the built-in ones are
+``supervised`` (the floor), ``semi-cnn`` (pseudo-labels), ``semi-gan`` (Salimans et al. 2016) and
+``triple-gan-attn`` (000). See ``base.py`` for the interface and ``trainer.py`` for the loop.
+"""
+
+from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
+from ganaug.ssl import semi_cnn, semi_gan, supervised, triple_gan_attn  # noqa: F401,E402  (register the algorithms)
+
+__all__ = ["ALGORITHMS", "Batch", "SSLAlgorithm", "Shape"]

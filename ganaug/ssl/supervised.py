@@ -1,0 +1,30 @@
+"""``supervised``: the floor. 000's classifier CNN (plain BatchNorm) trained on the labelled images only."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import nn
+
+from ganaug.models import CLASSIFIERS
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, step
+
+
+@ALGORITHMS.register("supervised")
+class Supervised(SSLAlgorithm):
+    uses_unlabeled = False
+
+    def build(self) -> None:
+        s = self.shape
+        self.net = self.add("classifier", CLASSIFIERS, "cbn-cnn", image_size=s.image_size, channels=s.channels,
+                            num_classes=s.num_classes, width=self.cfg.width, condition="none")
+        self.optimizers["classifier"] = self.adam(self.net)
+
+    def train_step(self, batch: Batch, step_: int) -> dict[str, float]:
+        with self.autocast():
+            logits = self.net(batch.x)
+            loss = F.cross_entropy(logits.float(), batch.y)
+        step(self.optimizers["classifier"], loss)
+        return {"loss": loss.item(), "train_acc": accuracy(logits, batch.y)}
+
+    def classifier(self) -> nn.Module:
+        return self.net

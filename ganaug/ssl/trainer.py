@@ -1,0 +1,107 @@
+"""The one semi-supervised training loop, shared by every algorithm. Deterministic for a seed on CPU.
+
+Each iteration draws a labelled batch and an unlabelled batch (each from its own seeded sequence of
+shuffled epochs), calls ``algorithm.train_step``, and every ``eval_every`` iterations records the
+logged scalars and the validation accuracy (for curves only: nothing is selected on it). The final
+networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ganaug.checkpoint import Checkpoint, save_checkpoint
+from ganaug.classifier.trainer import predict
+from ganaug.config import SSLConfig
+from ganaug.data.dataset import ImageDataset, to_float
+from ganaug.runtime import EpochProgress
+from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
+
+
+@dataclass
+class SSLResult:
+    algorithm: SSLAlgorithm
+    history: list[dict[str, float]] = field(default_factory=list)  # every eval_every iterations: means of the logs
+
+
+class IndexStream:
+    """Index batch of iteration ``it``: seeded reshuffled epochs of ``range(n)``, a pure function of (seed, it).
+
+    So a resumed run draws exactly the batches an unbroken one would. With fewer images than a batch,
+    an epoch is the images repeated to fill one batch.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.per_epoch = max(1, n // batch_size)
+        self._epoch, self._perm = -1, torch.empty(0, dtype=torch.int64)
+
+    def __call__(self, it: int) -> torch.Tensor:
+        epoch, k = divmod(it, self.per_epoch)
+        if epoch != self._epoch:
+            rng = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            perm = torch.randperm(self.n, generator=rng)
+            self._epoch, self._perm = epoch, perm.repeat(-(-self.batch_size // self.n))
+        return self._perm[k * self.batch_size : (k + 1) * self.batch_size]
+
+
+def train_ssl(
+    cfg: SSLConfig,
+    algorithm: str,
+    labeled: ImageDataset,
+    unlabeled: ImageDataset,
+    seed: int,
+    device: torch.device,
+    val: ImageDataset | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: bool = True,
+) -> SSLResult:
+    """Train ``algorithm`` for ``cfg.steps`` iterations; resume from ``checkpoint_dir/last`` if present."""
+    cls = ALGORITHMS.get(algorithm)
+    if cls.uses_unlabeled and len(unlabeled) == 0:
+        raise ValueError(f"{algorithm} learns from unlabelled images, but there are none (every image is labelled)")
+    torch.manual_seed(seed)
+    algo = cls(cfg, cfg.options.get(algorithm, {}), Shape(labeled.image_size, labeled.channels, labeled.num_classes), device)
+    history: list[dict[str, float]] = []
+    start = 0
+
+    last = checkpoint_dir / "last" if checkpoint_dir else None
+    if last is not None and last.with_suffix(".json").exists():
+        ckpt = Checkpoint(last)
+        for role, (net, _) in algo.networks.items():
+            ckpt.load_into(role, net)
+        for role, opt in algo.optimizers.items():
+            ckpt.load_optimizer(role, opt)
+        torch.set_rng_state(ckpt.extra("torch_rng_state"))
+        history, start = ckpt.meta["history"], ckpt.meta["step"]
+
+    x_all, y_all = to_float(labeled.images), labeled.labels
+    u_all = to_float(unlabeled.images) if cls.uses_unlabeled else None
+    idx_x = IndexStream(len(labeled), cfg.batch_size, seed)
+    idx_u = IndexStream(max(1, len(unlabeled)), cfg.unlabeled_batch_size, seed + 7919)
+    logs: list[dict[str, float]] = []
+    with EpochProgress(f"{algorithm}", cfg.steps, start, enabled=progress) as bar:
+        for it in range(start, cfg.steps):
+            i, j = idx_x(it), idx_u(it)
+            u = u_all[j].to(device) if u_all is not None else x_all[:0].to(device)
+            algo.train()
+            logs.append(algo.train_step(Batch(x_all[i].to(device), y_all[i].to(device), u), it))
+
+            if (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.steps:
+                keys = dict.fromkeys(k for r in logs for k in r)  # some phases do not run every iteration
+                row = {"step": it + 1, **{k: float(np.mean([r[k] for r in logs if k in r])) for k in keys}}
+                if val is not None:
+                    row["val_acc"] = float((predict(algo.classifier(), val.images, device) == val.labels).float().mean())
+                bar.epoch_done(len(logs) * cfg.batch_size, len(logs), **{k: row[k] for k in ("loss", "val_acc") if k in row})
+                history.append(row)
+                logs = []
+            if last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps):
+                save_checkpoint(last, dict(algo.networks), algo.optimizers, {"torch_rng_state": torch.get_rng_state()},
+                                {"step": it + 1, "history": history, "seed": seed, "algorithm": algorithm})
+    for net, _ in algo.networks.values():
+        net.eval()
+    return SSLResult(algo, history)

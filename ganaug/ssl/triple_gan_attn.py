@@ -1,0 +1,123 @@
+"""``triple-gan-attn``: 000's generator / discriminator / classifier system, trained jointly.
+
+Networks (``models/triple_gan_attn.py``, Table 2): a class-conditional encoder-decoder generator with
+cross-attention from the decoder to the encoder in every decoder layer; a discriminator with a real/fake
+head and a class head on shared features; a classifier with conditional batch normalisation.
+
+Loss L = L_adv + lambda * L_cls (000, Eq. 5), phase by phase:
+
+- discriminator (once every ``g_steps_per_d`` iterations; 000: one per two generator steps): real/fake
+  cross-entropy on labelled + unlabelled real images vs generated ones, plus lambda x class
+  cross-entropy on the labelled images and on generated images with the labels they were drawn for;
+- generator (every iteration): fool the real/fake head (non-saturating), plus lambda x the
+  discriminator's class cross-entropy on its samples, plus ``guidance`` x the classifier's ("the
+  classifier guides the generator");
+- classifier (every ``classifier_every`` iterations; 000: every 200): cross-entropy on the labelled
+  images, plus generated images with their labels ("the generator provides richer training data") and
+  confident pseudo-labels on unlabelled images, both ramped in once the networks have learned something.
+
+000 leaves the schedule of the last two terms and the CBN condition at test time unsaid; the options
+below make each choice explicit. Adam at 1e-3 (000) with beta1 0.5 for the two GAN networks.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from pydantic import Field
+from torch import nn
+
+from ganaug.config import Strict
+from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+from ganaug.models.triple_gan_attn import CBNCondition
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, step
+from ganaug.ssl.semi_cnn import pseudo_label_loss
+
+
+@ALGORITHMS.register("triple-gan-attn")
+class TripleGANAttn(SSLAlgorithm):
+    is_gan = True
+
+    class Options(Strict):
+        lambda_cls: float = Field(1.0, ge=0)  # lambda of Eq. 5: weight of the class terms for D and G
+        g_steps_per_d: int = Field(2, ge=1)  # generator steps per discriminator step (000: 2)
+        classifier_every: int = Field(1, ge=1)  # iterations between classifier steps (000: 200 at 100k iterations)
+        condition: CBNCondition = "two-pass"  # what conditions the classifier's CBN (see CBNClassifier)
+        guidance: float = Field(0.1, ge=0)  # weight of the classifier's cross-entropy in the generator's loss
+        synthetic_weight: float = Field(0.5, ge=0)  # weight of generated images in the classifier's loss
+        synthetic_start: float = Field(0.3, ge=0, lt=1)  # fraction of training before they (and guidance) start
+        pseudo_threshold: float = Field(0.95, gt=0, le=1)  # confidence cut of pseudo-labels on unlabelled images
+        pseudo_weight: float = Field(1.0, ge=0)
+        pseudo_start: float = Field(0.1, ge=0, lt=1)
+        ramp: float = Field(0.2, ge=0)  # fraction of training over which each ramped weight rises to its value
+        g_width: int = Field(256, ge=8)  # the generator's widest layer (Table 2: 256)
+        d_width: int = Field(512, ge=8)  # the discriminator's widest layer (Table 2: 512)
+        heads: int = Field(4, ge=1)  # attention heads in the generator
+        z_dim: int = Field(100, ge=1)
+        beta1: float = Field(0.5, ge=0, lt=1)  # Adam beta1 of generator and discriminator
+
+    def build(self) -> None:
+        s, o = self.shape, self.opt
+        common = dict(image_size=s.image_size, channels=s.channels, num_classes=s.num_classes)
+        self.G = self.add("generator", GENERATORS, "triple-gan-attn", z_dim=o.z_dim, width=o.g_width, heads=o.heads, **common)
+        self.D = self.add("discriminator", DISCRIMINATORS, "triple-gan-attn", width=o.d_width, **common)
+        self.C = self.add("classifier", CLASSIFIERS, "cbn-cnn", width=self.cfg.width, condition=o.condition, **common)
+        self.optimizers["generator"] = self.adam(self.G, betas=(o.beta1, 0.999))
+        self.optimizers["discriminator"] = self.adam(self.D, betas=(o.beta1, 0.999))
+        self.optimizers["classifier"] = self.adam(self.C)
+
+    def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        y = torch.randint(self.shape.num_classes, (n,), device=self.device)
+        return self.G(torch.randn(n, self.opt.z_dim, device=self.device), y), y
+
+    def train_step(self, batch: Batch, step_: int) -> dict[str, float]:
+        o, logs = self.opt, {}
+        lam = o.lambda_cls
+        synthetic = self.progress(step_, o.synthetic_start, o.ramp)
+
+        if step_ % o.g_steps_per_d == 0:  # discriminator
+            with self.autocast():
+                with torch.no_grad():
+                    fake, y_fake = self.sample(len(batch.u))
+                real = self.D(torch.cat([batch.x, batch.u]))
+                out_f = self.D(fake)
+                adv = F.binary_cross_entropy_with_logits(real["adv"].float(), torch.ones_like(real["adv"].float())) + \
+                    F.binary_cross_entropy_with_logits(out_f["adv"].float(), torch.zeros_like(out_f["adv"].float()))
+                cls = F.cross_entropy(real["cls"][: len(batch.x)].float(), batch.y) + F.cross_entropy(out_f["cls"].float(), y_fake)
+            step(self.optimizers["discriminator"], adv + lam * cls)
+            logs.update(loss_d=adv.item(), loss_d_cls=cls.item())
+
+        with self.autocast():  # generator
+            fake, y_fake = self.sample(len(batch.u))
+            out_f = self.D(fake)
+            adv = F.binary_cross_entropy_with_logits(out_f["adv"].float(), torch.ones_like(out_f["adv"].float()))
+            cls = F.cross_entropy(out_f["cls"].float(), y_fake)
+            loss_g = adv + lam * cls
+            if o.guidance and synthetic:
+                self.C.eval()  # judge without touching the classifier's batch statistics
+                loss_g = loss_g + o.guidance * synthetic * F.cross_entropy(self.C(fake).float(), y_fake)
+                self.C.train()
+        step(self.optimizers["generator"], loss_g)
+        logs.update(loss_g=adv.item(), loss_g_cls=cls.item())
+
+        if step_ % o.classifier_every == 0:  # classifier
+            n_x, n_u = len(batch.x), len(batch.u)
+            fake, y_fake = fake.detach()[: n_u], y_fake[: n_u]
+            with self.autocast():
+                logits, first = self.C.passes(torch.cat([batch.x, batch.u, fake]))
+            loss_x = F.cross_entropy(logits[:n_x].float(), batch.y)
+            if first is not None:  # train the first pass too: it picks the condition of the second
+                loss_x = loss_x + F.cross_entropy(first[:n_x].float(), batch.y)
+            loss_u, used = pseudo_label_loss(logits[n_x : n_x + n_u], o.pseudo_threshold)
+            loss_s = F.cross_entropy(logits[n_x + n_u :].float(), y_fake)
+            pseudo = o.pseudo_weight * self.progress(step_, o.pseudo_start, o.ramp)
+            step(self.optimizers["classifier"], loss_x + pseudo * loss_u + o.synthetic_weight * synthetic * loss_s)
+            logs.update(loss=loss_x.item(), loss_pseudo=loss_u.item(), pseudo_used=used, loss_synthetic=loss_s.item(),
+                        train_acc=accuracy(logits[:n_x], batch.y))
+        return logs
+
+    def classifier(self) -> nn.Module:
+        return self.C
+
+    def generator(self) -> nn.Module:
+        return self.G

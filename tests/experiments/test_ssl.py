@@ -1,0 +1,99 @@
+"""``ganaug ssl`` end to end on real digits (and a folder tree made from them); bad labelled amounts."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ganaug.config import ConfigError, SSLConfig
+from ganaug.data import load_dataset
+from ganaug.data.export import write_image_folder
+from ganaug.experiments.ssl import label_tag, labeled_counts, run_ssl
+
+TINY = ["--steps", "20", "--set", "eval_every=10", "--set", "generated_per_class=10", "--set", "judge.steps=20",
+        "--set", "width=8", "--set", "options.triple-gan-attn.g_width=32", "--set", "options.triple-gan-attn.d_width=32"]
+
+
+def ssl(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "ganaug.cli", "ssl", "--no-progress", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def test_labeled_counts_fraction_and_total():
+    assert labeled_counts(0.1, [100, 50, 7], ["a", "b", "c"]) == [10, 5, 1]
+    assert labeled_counts(21, [100, 50, 7], ["a", "b", "c"]) == [7, 7, 7]
+    assert labeled_counts(1.0, [4, 5], ["a", "b"]) == [4, 5]
+    assert label_tag(0.1) == "10%" and label_tag(100) == "100 labels"
+
+
+@pytest.mark.parametrize("value,message", [
+    (0.0, "expected a fraction in \\(0, 1\\]"),
+    (-2, "expected a fraction"),
+    (0.02, "class 'c' would get no labelled image .*has 7 training images"),
+    (31, "whole multiple of the 3 classes"),
+    (45, "class 'c' needs 15 labelled images, but the training split has only 7"),
+])
+def test_labeled_counts_errors_name_the_problem(value, message):
+    with pytest.raises(ConfigError, match=message):
+        labeled_counts(value, [100, 50, 7], ["a", "b", "c"])
+
+
+def test_config_refuses_bad_labeled_values_and_unknown_algorithms():
+    with pytest.raises(ValueError, match="labeled: 2.5 is neither"):
+        SSLConfig(labeled=[2.5])
+    with pytest.raises(ValueError, match="unknown algorithm 'fixmatch'"):
+        SSLConfig(algorithms=["fixmatch"])
+    with pytest.raises(ValueError, match="options.semi-gan: lr"):
+        SSLConfig(options={"semi-gan": {"lr": -1}})
+
+
+def test_all_labelled_with_a_semi_supervised_algorithm_fails_before_training(tmp_path):
+    cfg = SSLConfig(algorithms=["supervised", "semi-cnn"], labeled=[1.0], out=str(tmp_path / "run"), progress=False)
+    with pytest.raises(ConfigError, match="semi-cnn would have no unlabelled image"):
+        run_ssl(cfg)
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_digits_every_algorithm_writes_report_and_metrics(tmp_path):
+    r = ssl("--dataset", "digits", "--labeled", "0.1", "--repeats", "2", "--out", "run", *TINY,
+            *[x for a in ("supervised", "semi-cnn", "semi-gan", "triple-gan-attn") for x in ("--algorithm", a)], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["labeled"]["10%"]["per_class"] == [round(0.1 * n) for n in m["counts"]["train"]]
+    for algorithm, per in m["results"].items():
+        s = per["10%"]
+        for key in ("accuracy", "macro_f1", "roc_auc"):
+            assert set(s[key]) >= {"mean", "std"} and 0 <= s[key]["mean"] <= 1 and len(s[key]["runs"]) == 2
+        assert (s["fid"] is not None) == (algorithm in ("semi-gan", "triple-gan-attn"))
+    assert m["results"]["triple-gan-attn"]["10%"]["class_consistency"] is not None
+    assert m["results"]["semi-gan"]["10%"]["class_consistency"] is None  # unconditional generator
+    assert set(m["vs_supervised"]) == {"semi-cnn", "semi-gan", "triple-gan-attn"}
+    assert m["vs_supervised"]["semi-cnn"]["10%"]["accuracy"]["low"] is not None  # 2 repeats: an interval
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert "triple-gan-attn" in html and html.count("data:image/png;base64") == 4  # curves, ROC, confusion, samples
+    # Re-running the same command finds every run done and retrains nothing.
+    again = ssl("--dataset", "digits", "--labeled", "0.1", "--repeats", "2", "--out", "run", *TINY,
+                *[x for a in ("supervised", "semi-cnn", "semi-gan", "triple-gan-attn") for x in ("--algorithm", a)],
+                cwd=tmp_path)
+    assert again.returncode == 0
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["results"] == m["results"]
+
+
+def test_cli_folder_dataset_and_label_count(tmp_path):
+    data = load_dataset("digits")
+    write_image_folder(data.train, tmp_path / "tree" / "train")
+    write_image_folder(data.test, tmp_path / "tree" / "test")
+    r = ssl("--dataset", f"folder:{tmp_path / 'tree'}", "--labeled", "50", "--repeats", "1", "--algorithm", "semi-cnn",
+            "--out", "run", *TINY, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["labeled"]["50 labels"]["per_class"] == [5] * 10
+    assert m["results"]["semi-cnn"]["50 labels"]["accuracy"]["mean"] > 0.1
+
+
+def test_cli_rejects_a_class_without_labels(tmp_path):
+    r = ssl("--dataset", "digits", "--labeled", "0.001", "--out", "run", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "would get no labelled image" in r.stderr
+    assert not (tmp_path / "run").exists()

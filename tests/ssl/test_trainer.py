@@ -1,0 +1,97 @@
+"""The shared semi-supervised trainer and every registered algorithm, on the real digits data."""
+
+import pytest
+import torch
+
+from ganaug.config import SSLConfig
+from ganaug.data import load_dataset
+from ganaug.data import splits as S
+from ganaug.ssl import ALGORITHMS, Batch, Shape
+from ganaug.ssl.trainer import IndexStream, train_ssl
+
+SMALL = {"triple-gan-attn": {"g_width": 32, "d_width": 32}, "semi-gan": {"layout": "mlp"}}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    train = load_dataset("digits").train
+    labeled, unlabeled = S.take_per_class(train, [5] * 10, seed=0)
+    return train, labeled, unlabeled
+
+
+def config(options=None, **kw):
+    return SSLConfig(options={**SMALL, **(options or {})}, width=8, batch_size=16, unlabeled_batch_size=16,
+                     eval_every=10, **kw)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS.names())
+def test_every_algorithm_steps_and_classifies(name):
+    torch.manual_seed(0)
+    algo = ALGORITHMS.get(name)(config(steps=10), SMALL.get(name, {}), Shape(8, 1, 10), torch.device("cpu"))
+    batch = Batch(torch.rand(16, 1, 8, 8) * 2 - 1, torch.arange(16) % 10, torch.rand(16, 1, 8, 8) * 2 - 1)
+    algo.train()
+    for step in range(4):  # covers the phases that run every other step
+        logs = algo.train_step(batch, step)
+    assert logs and all(torch.isfinite(torch.tensor(v)) for v in logs.values())
+    assert algo.classifier().eval()(batch.x).shape == (16, 10)
+    G = algo.generator()
+    assert (G is not None) == ALGORITHMS.get(name).is_gan
+    if G is not None:
+        G.eval()
+        x = G(torch.randn(3, algo.opt.z_dim), torch.arange(3) if G.num_classes else None)
+        assert x.shape == (3, 1, 8, 8) and x.abs().max() <= 1
+
+
+def params(algo):
+    return torch.cat([p.detach().flatten() for net, _ in algo.networks.values() for p in net.state_dict().values()
+                      if p.is_floating_point()])
+
+
+def test_unlabelled_images_change_semi_supervised_results_and_not_supervised_ones(digits):
+    train, labeled, unlabeled = digits
+    other = train.subset(torch.arange(len(train))[torch.isin(torch.arange(len(train)),
+                                                               torch.as_tensor(labeled.indices), invert=True)].flip(0))
+    cfg = config(steps=30, options={"semi-cnn": {"start": 0.0, "ramp": 0.0, "threshold": 0.1}})
+    run = {u: {a: params(train_ssl(cfg, a, labeled, data, 0, torch.device("cpu"), progress=False).algorithm)
+               for a in ("supervised", "semi-cnn")} for u, data in (("a", unlabeled), ("b", other))}
+    assert torch.equal(run["a"]["supervised"], run["b"]["supervised"])  # control: the floor ignores them
+    assert not torch.allclose(run["a"]["semi-cnn"], run["b"]["semi-cnn"])
+
+
+def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypatch):
+    _, labeled, unlabeled = digits
+    cfg = config(steps=24, checkpoint_every=10)
+    device = torch.device("cpu")
+    whole = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, progress=False)
+
+    cls = ALGORITHMS.get("triple-gan-attn")
+    original = cls.train_step
+
+    def crash(self, batch, step):
+        if step == 15:
+            raise KeyboardInterrupt
+        return original(self, batch, step)
+
+    monkeypatch.setattr(cls, "train_step", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, checkpoint_dir=tmp_path, progress=False)
+    monkeypatch.setattr(cls, "train_step", original)
+    resumed = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, checkpoint_dir=tmp_path, progress=False)
+    assert torch.equal(params(whole.algorithm), params(resumed.algorithm))
+    assert [r["step"] for r in resumed.history] == [10, 20, 24]
+
+
+def test_index_stream_is_a_function_of_seed_and_step():
+    a, b = IndexStream(50, 16, seed=1), IndexStream(50, 16, seed=1)
+    first = [a(i) for i in range(9)]
+    assert torch.equal(b(7), first[7])  # jumping straight to a step draws what an unbroken run drew
+    epoch = torch.cat(first[:3])
+    assert len(set(epoch.tolist())) == 48  # 3 batches of an epoch: no repeats
+    tiny = IndexStream(5, 16, seed=0)(0)
+    assert len(tiny) == 16 and set(tiny.tolist()) == set(range(5))
+
+
+def test_semi_supervised_algorithm_without_unlabelled_images_is_refused(digits):
+    _, labeled, _ = digits
+    with pytest.raises(ValueError, match="no.*unlabelled|there are none"):
+        train_ssl(config(steps=2), "semi-gan", labeled, labeled.subset(torch.arange(0)), 0, torch.device("cpu"))
