@@ -11,28 +11,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, train_classifier
-from ganaug.config import ConfigError, DemoConfig, ImbalanceConfig, save_config
+from ganaug.config import DemoConfig
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data import splits as S
 from ganaug.data.export import write_image_folder
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
-from ganaug.metrics import class_consistency, classification_metrics, paired_difference
+from ganaug.experiments.common import claim_run_folder, compare, images_digest, make_imbalanced, summarize
+from ganaug.metrics import class_consistency, classification_metrics
 from ganaug.report.demo import write_demo_report
 from ganaug.runtime import resolve_device
 
 ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split
-SCALARS = ("accuracy", "balanced_accuracy", "macro_f1")
 
 
 def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
@@ -48,7 +43,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
     out = Path(cfg.out)
-    _claim_run_folder(out, cfg)
+    claim_run_folder(out, cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
         full_train, val = data.train, data.val
     else:
@@ -139,60 +134,3 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     samples = {"real": full_train, "synthetic": ImageDataset(to_uint8(jx), jy, test.class_names)}
     return write_demo_report(out, cfg, metrics, samples, command)
-
-
-def make_imbalanced(train: ImageDataset, imb: ImbalanceConfig, seed: int) -> ImageDataset:
-    """Apply an imbalance profile to the training split."""
-    if imb.profile == "none":
-        return train
-    if imb.profile == "reduce":
-        return S.reduce_classes(train, imb.classes, imb.fraction, seed)
-    if imb.profile == "long-tail":
-        return S.long_tail(train, imb.rho, seed)
-    return S.explicit_counts(train, imb.counts, seed)
-
-
-def summarize(runs: list[dict]) -> dict:
-    """Mean over repeats of each metric (std beside it), mean per-class recall, summed confusion matrix, and the runs."""
-    out: dict = {k: float(np.mean([r[k] for r in runs])) for k in SCALARS}
-    out["std"] = {k: float(np.std([r[k] for r in runs], ddof=1)) if len(runs) > 1 else 0.0 for k in SCALARS}
-    recalls = np.array([r["per_class_recall"] for r in runs])
-    out["per_class_recall"] = recalls.mean(0).tolist()
-    out["per_class_recall_std"] = (recalls.std(0, ddof=1) if len(runs) > 1 else np.zeros(recalls.shape[1])).tolist()
-    out["confusion_matrix"] = np.sum([r["confusion_matrix"] for r in runs], axis=0).tolist()
-    out["repeats"] = len(runs)
-    out["runs"] = [{k: r[k] for k in (*SCALARS, "per_class_recall")} for r in runs]
-    return out
-
-
-def compare(treatment: list[dict], control: list[dict], num_classes: int) -> dict:
-    """Paired differences (same seed) of every metric, overall and per class."""
-    out = {k: paired_difference([r[k] for r in treatment], [r[k] for r in control]) for k in SCALARS}
-    out["per_class_recall"] = [
-        paired_difference([r["per_class_recall"][c] for r in treatment], [r["per_class_recall"][c] for r in control])
-        for c in range(num_classes)
-    ]
-    return out
-
-
-def images_digest(images: torch.Tensor) -> str:
-    """SHA-256 of the pixels of a set of images, so a run records exactly which images a model saw."""
-    return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
-
-
-def _claim_run_folder(out: Path, cfg: DemoConfig) -> None:
-    """Write the resolved config first; refuse to resume a folder that holds a run with another config."""
-    out.mkdir(parents=True, exist_ok=True)
-    saved = out / "config.yaml"
-    if saved.exists():
-        import yaml
-
-        previous = yaml.safe_load(saved.read_text())
-        current = json.loads(cfg.model_dump_json())
-        for key in ("progress", "out"):
-            previous.pop(key, None), current.pop(key, None)
-        if previous != current:
-            raise ConfigError(
-                f"{saved} holds a run with a different config; resume it with the same options or choose another --out"
-            )
-    save_config(cfg, saved)

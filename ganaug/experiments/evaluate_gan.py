@@ -36,8 +36,8 @@ from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ClassifierConfig, ConfigError, EvaluateGANConfig, save_config
 from ganaug.data import ImageDataset, load_dataset, to_uint8
 from ganaug.data import splits as S
-from ganaug.experiments.demo import images_digest
-from ganaug.gan.sampling import generate, load_generator
+from ganaug.experiments.common import images_digest
+from ganaug.gan.sampling import generate, generator_mismatches, load_generator
 from ganaug.metrics import (
     ClassifierFeatures,
     InceptionV3Features,
@@ -193,31 +193,17 @@ def check_match(
     cfg: EvaluateGANConfig, path: Path, G: torch.nn.Module, meta: dict, z_dim: int, train: ImageDataset, device: torch.device
 ) -> dict:
     """Image size, channels, class count and class names of the generator against the dataset; a ConfigError naming both."""
-    num_classes = int(getattr(G, "num_classes", 0) or 0)
-    probe_counts = [1] + [0] * (num_classes - 1) if num_classes else [1]
     try:
-        probe, _ = generate(G, probe_counts, z_dim, 0, device, truncation_psi=cfg.truncation_psi)
+        problems, made = generator_mismatches(G, meta, z_dim, train, device, cfg.truncation_psi)
     except ValueError as err:
         raise ConfigError(f"truncation_psi={cfg.truncation_psi}: {err}") from None
-    _, channels, height, width = probe.shape
-    names = meta.get("class_names")
-    problems = []
-    if (height, width) != (train.image_size, train.image_size):
-        problems.append(f"image size: generator {height}x{width}, dataset {train.image_size}x{train.image_size}")
-    if channels != train.channels:
-        problems.append(f"channels: generator {channels}, dataset {train.channels}")
-    if num_classes and num_classes != train.num_classes:
-        problems.append(f"classes: generator {num_classes}, dataset {train.num_classes}")
-    if names is not None and list(names) != list(train.class_names):
-        problems.append(f"class names: checkpoint {list(names)}, dataset {list(train.class_names)}")
     if problems:
         raise ConfigError(
             f"checkpoint {path} does not match dataset {cfg.dataset!r} "
             f"(image_size={cfg.image_size}, channels={cfg.channels}): " + "; ".join(problems) + ". Evaluate it on the "
             "dataset it was trained on, resized as for training (--set image_size=N / --set channels=C)."
         )
-    return {"conditional": num_classes > 0, "num_classes": num_classes, "image_size": height, "channels": channels,
-            "z_dim": z_dim}
+    return made
 
 
 def load_inception(weights: str, device: torch.device) -> InceptionV3Features:

@@ -12,7 +12,7 @@ from pathlib import Path
 from ganaug.checkpoint import write_json
 from ganaug.config import TrainGANConfig, save_config
 from ganaug.data import load_dataset
-from ganaug.experiments.demo import images_digest, make_imbalanced
+from ganaug.experiments.common import images_digest, make_imbalanced
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.runtime import resolve_device
 

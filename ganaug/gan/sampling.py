@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ganaug.checkpoint import Checkpoint
+from ganaug.data.dataset import ImageDataset
 
 
 @torch.no_grad()
@@ -51,3 +52,26 @@ def load_generator(path: Path, use_ema: bool = True) -> tuple[nn.Module, dict]:
     if "generator" not in ckpt.info["models"]:
         raise ValueError(f"{path}: not a GAN checkpoint (it holds {sorted(ckpt.info['models'])})")
     return ckpt.build(role).eval(), ckpt.meta
+
+
+def generator_mismatches(
+    G: nn.Module, meta: dict, z_dim: int, data: ImageDataset, device: torch.device, truncation_psi: float = 1.0
+) -> tuple[list[str], dict]:
+    """What does not match between a generator and a dataset (image size, channels, class count, class names, each
+    as "what: generator X, dataset Y"), and what the generator makes (one probe sample)."""
+    num_classes = int(getattr(G, "num_classes", 0) or 0)
+    probe_counts = [1] + [0] * (num_classes - 1) if num_classes else [1]
+    probe, _ = generate(G, probe_counts, z_dim, 0, device, truncation_psi=truncation_psi)
+    _, channels, height, width = probe.shape
+    names = meta.get("class_names")
+    problems = []
+    if (height, width) != (data.image_size, data.image_size):
+        problems.append(f"image size: generator {height}x{width}, dataset {data.image_size}x{data.image_size}")
+    if channels != data.channels:
+        problems.append(f"channels: generator {channels}, dataset {data.channels}")
+    if num_classes and num_classes != data.num_classes:
+        problems.append(f"classes: generator {num_classes}, dataset {data.num_classes}")
+    if names is not None and list(names) != list(data.class_names):
+        problems.append(f"class names: checkpoint {list(names)}, dataset {list(data.class_names)}")
+    return problems, {"conditional": num_classes > 0, "num_classes": num_classes, "image_size": height,
+                      "channels": channels, "z_dim": z_dim}

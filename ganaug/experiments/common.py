@@ -1,0 +1,85 @@
+"""What the experiments share: the imbalance profiles, run folders, image digests, and summaries over repeats."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from pydantic import BaseModel
+
+from ganaug.config import ConfigError, ImbalanceConfig, save_config
+from ganaug.data import splits as S
+from ganaug.data.dataset import ImageDataset
+from ganaug.metrics import paired_difference
+
+SCALARS = ("accuracy", "balanced_accuracy", "macro_f1")  # always reported; "auc" too when the runs have it
+
+
+def make_imbalanced(train: ImageDataset, imb: ImbalanceConfig, seed: int) -> ImageDataset:
+    """Apply an imbalance profile to the training split."""
+    if imb.profile == "none":
+        return train
+    if imb.profile == "reduce":
+        return S.reduce_classes(train, imb.classes, imb.fraction, seed)
+    if imb.profile == "long-tail":
+        return S.long_tail(train, imb.rho, seed)
+    return S.explicit_counts(train, imb.counts, seed)
+
+
+def scalars_of(runs: list[dict]) -> tuple[str, ...]:
+    """The scalar metrics every run has a value for."""
+    return SCALARS + (("auc",) if runs and all(r.get("auc") is not None for r in runs) else ())
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Mean over repeats of each metric (std beside it), mean per-class recall (and AUC), summed confusion matrix,
+    and the runs."""
+    scalars = scalars_of(runs)
+    out: dict = {k: float(np.mean([r[k] for r in runs])) for k in scalars}
+    out["std"] = {k: float(np.std([r[k] for r in runs], ddof=1)) if len(runs) > 1 else 0.0 for k in scalars}
+    recalls = np.array([r["per_class_recall"] for r in runs])
+    out["per_class_recall"] = recalls.mean(0).tolist()
+    out["per_class_recall_std"] = (recalls.std(0, ddof=1) if len(runs) > 1 else np.zeros(recalls.shape[1])).tolist()
+    if "auc" in scalars:
+        aucs = [[np.nan if a is None else a for a in r["per_class_auc"]] for r in runs]
+        out["per_class_auc"] = [None if np.isnan(a) else float(a) for a in np.nanmean(np.array(aucs, dtype=float), 0)]
+    out["confusion_matrix"] = np.sum([r["confusion_matrix"] for r in runs], axis=0).tolist()
+    out["repeats"] = len(runs)
+    out["runs"] = [{k: r[k] for k in (*scalars, "per_class_recall")} for r in runs]
+    return out
+
+
+def compare(treatment: list[dict], control: list[dict], num_classes: int) -> dict:
+    """Paired differences (same seed) of every metric, overall and per class."""
+    scalars = [k for k in scalars_of(treatment) if k in scalars_of(control)]
+    out = {k: paired_difference([r[k] for r in treatment], [r[k] for r in control]) for k in scalars}
+    out["per_class_recall"] = [
+        paired_difference([r["per_class_recall"][c] for r in treatment], [r["per_class_recall"][c] for r in control])
+        for c in range(num_classes)
+    ]
+    return out
+
+
+def images_digest(images: torch.Tensor) -> str:
+    """SHA-256 of the pixels of a set of images, so a run records exactly which images a model saw."""
+    return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
+
+
+def claim_run_folder(out: Path, cfg: BaseModel) -> None:
+    """Write the resolved config first; refuse to resume a folder that holds a run with another config."""
+    out.mkdir(parents=True, exist_ok=True)
+    saved = out / "config.yaml"
+    if saved.exists():
+        previous = yaml.safe_load(saved.read_text())
+        current = json.loads(cfg.model_dump_json())
+        for key in ("progress", "out"):
+            previous.pop(key, None), current.pop(key, None)
+        if previous != current:
+            raise ConfigError(
+                f"{saved} holds a run with a different config; resume it with the same options or choose another --out"
+            )
+    save_config(cfg, saved)
