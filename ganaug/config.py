@@ -120,6 +120,145 @@ class TrainGANConfig(Strict):
     progress: bool = True
 
 
+class ClassicAugConfig(Strict):
+    """Classic augmentation (002's Exp2), drawn afresh for every training batch, real and synthetic images alike.
+
+    003's "strengthened" images use the rotation and colour settings only.
+    """
+
+    flip: float = Field(0.5, ge=0.0, le=1.0)  # probability of a horizontal flip (0 where a flip changes the class)
+    crop_padding: float = Field(0.125, ge=0.0, lt=0.5)  # pad by this share of the side (4 px at 32 px), crop back at random
+    rotation: float = Field(15.0, ge=0.0, le=180.0)  # degrees, uniform in [-rotation, +rotation]; 0 = off
+    brightness: float = Field(0.2, ge=0.0, le=1.0)  # colour jitter strengths (kornia ColorJitter); 0 = off
+    contrast: float = Field(0.2, ge=0.0, le=1.0)
+    saturation: float = Field(0.2, ge=0.0, le=1.0)  # RGB images only
+    hue: float = Field(0.0, ge=0.0, le=0.5)  # RGB images only; 002 jitters brightness, contrast and saturation
+
+
+class PostprocessConfig(Strict):
+    """What happens to generated images before they join a training set (002, section 3.4.1)."""
+
+    colour_match: bool = False  # per class and channel, shift/scale the synthetic mean and std to the real class's
+    filter_by: Literal["none", "classifier", "discriminator"] = "none"  # who scores candidates for the quality filter:
+    # the judge classifier (trained on the imbalanced real training split; score = its probability of the class)
+    # or the GAN's discriminator (its logit)
+    drop_fraction: float = Field(0.0, ge=0.0, lt=1.0)  # share of the lowest-scored candidates dropped: n / (1 - f) drawn
+    dedup_threshold: float | None = Field(None, gt=0.0)  # drop candidates within this rms pixel distance ([0, 1] units)
+    # of a kept candidate of the same class or of a real training image; None: off
+    max_rounds: int = Field(10, ge=1)  # sampling rounds to fill each class's quota (dedup, teacher labels), then stop
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "PostprocessConfig":
+        if (self.filter_by == "none") != (self.drop_fraction == 0.0):
+            raise ValueError(
+                f"postprocess.filter_by={self.filter_by!r} with drop_fraction={self.drop_fraction}: the quality filter "
+                "needs both a scorer (classifier | discriminator) and a drop_fraction in (0, 1)"
+            )
+        return self
+
+
+class WeightedSamplingConfig(Strict):
+    """002's Exp3: class-balanced sampling weights, raised each epoch for the classes the model gets wrong."""
+
+    difficulty_boost: float = Field(2.0, ge=0.0)  # a class entirely misclassified on the validation split is drawn
+    # (1 + this) times as often as under class balance; 0 = plain class-balanced sampling
+
+
+class Preset(Strict):
+    """A named layer of values in a study config: a dataset variant (e.g. mnist, stl10)."""
+
+    note: str = ""  # what the layer changes, in words; printed and written to the report
+    set: dict[str, Any] = {}  # dotted keys -> values, e.g. {classifier.steps: 1500, train_per_class: 500}
+
+    @model_validator(mode="after")
+    def _no_nesting(self) -> "Preset":
+        bad = [k for k in self.set if k.split(".")[0] in ("scale", "variant", "variants")]
+        if bad:
+            raise ValueError(f"a variant cannot set {bad}: variants do not nest")
+        return self
+
+
+class AugmentConfig(Strict):
+    """``ganaug augment``: does synthetic (or classically augmented) data help a classifier, per strategy and ratio?
+
+    A grid: every classifier x every strategy (x every ratio and generator, for strategies that use generated
+    images), ``classifier.repeats`` seeds each, paired by seed with the ``compare_to`` arms.
+    """
+
+    data: DataConfig = DataConfig()
+    imbalance: ImbalanceConfig = ImbalanceConfig()
+    gan: GANConfig = GANConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    classifiers: list[str] = []  # classifier names to run, each with `classifier`'s settings; []: classifier.model
+    classifier_overrides: dict[str, dict[str, Any]] = {}  # per-classifier settings, e.g. {lenet5: {epochs: 300}}
+    strategies: list[str] = ["exp1"]  # names in ganaug.augment.STRATEGIES (listed by `ganaug augment --help`)
+    compare_to: list[str] = ["baseline", "exp2"]  # always run; every other arm is compared with each of them
+    target_classes: list[int | str] | None = None  # classes that get synthetic images (index or name); None: those
+    # the imbalance made smaller (all classes when it made none smaller)
+    mixing: Literal["ratio", "balance", "add"] = "ratio"  # synthetic images per target class (ganaug/augment/mixing.py):
+    # ratio: 002's GAN ratio; balance: up to the largest class; add: add_per_class each (003)
+    ratios: list[float] = [0.5]  # "ratio": the share of a target class's training images that are synthetic, in [0, 1]
+    # (1.0: all of them, as many as the largest class); one arm per value
+    add_per_class: int = Field(0, ge=0)  # "add": synthetic images per target class (003: 5,000, 50,000 in all)
+    generator: str | None = None  # a GAN checkpoint to use instead of training one (checked against the data first)
+    gan_epochs: list[int] = []  # compare the generators of these epochs (003: [50, 100]); []: the last one
+    classic: ClassicAugConfig = ClassicAugConfig()
+    postprocess: PostprocessConfig = PostprocessConfig()
+    sampling: WeightedSamplingConfig = WeightedSamplingConfig()
+    train_per_class: int | None = Field(None, ge=2)  # keep at most this many images per class of the official
+    # training split (seeded), before the validation split: for CPU-sized studies; None: all
+    test_per_class: int | None = Field(None, ge=1)  # evaluate on at most this many test images per class; None: all
+    audit_samples: int = Field(1000, ge=10)  # generated (and test) images per set in the memorisation audit (seeded)
+    scale: str | None = None  # the config file's scale this run uses (--scale, else its scales.default); set for you
+    scale_note: str = ""  # what that scale changes against the paper, in words (printed and in the report)
+    variant: str | None = None  # apply variants[variant] over the scale (e.g. mnist, stl10); None: none
+    variants: dict[str, Preset] = {}
+    seed: int = 0
+    out: str = "runs/augment"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    progress: bool = True  # progress bars on the terminal
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "AugmentConfig":
+        from ganaug.augment.strategies import STRATEGIES  # here, not at the top: ganaug.augment imports this module
+
+        if not self.strategies:
+            raise ValueError("strategies: give at least one strategy, e.g. [exp1]")
+        for key, names in (("strategies", self.strategies), ("compare_to", self.compare_to)):
+            unknown = [n for n in names if n not in STRATEGIES]
+            if unknown:
+                raise ValueError(f"{key}: unknown strategy {unknown[0]!r}; valid names: {', '.join(STRATEGIES.names())}")
+        for r in self.ratios:
+            if not 0.0 <= r <= 1.0:
+                raise ValueError(f"ratios: {r} is outside [0, 1]; the GAN ratio is the share of a target class's "
+                                 "training images that are synthetic (0.2, 0.5, 1.0 in 002)")
+        if self.mixing == "ratio" and not self.ratios:
+            raise ValueError("ratios: mixing 'ratio' needs at least one ratio, e.g. [0.5]")
+        if self.mixing == "add" and self.add_per_class == 0:
+            raise ValueError("add_per_class: mixing 'add' needs add_per_class > 0 (003: 5000)")
+        if self.generator is not None and self.gan_epochs:
+            raise ValueError("gan_epochs compares generators trained in this run; with `generator` give one checkpoint")
+        if any(e < 1 for e in self.gan_epochs):
+            raise ValueError(f"gan_epochs: {self.gan_epochs} must be epochs >= 1")
+        for name, options in self.classifier_overrides.items():
+            try:
+                ClassifierConfig.model_validate({**self.classifier.model_dump(), **options, "model": name})
+            except ValidationError as err:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+                raise ValueError(f"classifier_overrides.{name}: {problems}") from None
+        if self.variant is not None and self.variant not in self.variants:
+            valid = ", ".join(self.variants) or "none in this config"
+            raise ValueError(f"variant: {self.variant!r} is not one of this config's variants ({valid})")
+        return self
+
+    def classifier_configs(self) -> dict[str, ClassifierConfig]:
+        """Every classifier of the grid by name, with its settings (``classifier`` < ``classifier_overrides``)."""
+        names = self.classifiers or [self.classifier.model]
+        base = self.classifier.model_dump()
+        return {n: ClassifierConfig.model_validate({**base, **self.classifier_overrides.get(n, {}), "model": n})
+                for n in names}
+
+
 class EvaluateGANConfig(Strict):
     """``ganaug evaluate-gan``: every generative metric of a trained GAN checkpoint against its dataset, in one report."""
 
@@ -261,3 +400,42 @@ def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dic
 def save_config(config: BaseModel, path: Path) -> None:
     """The resolved config, written to the run folder before anything trains."""
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+
+
+def build_augment_config(yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None
+                         ) -> AugmentConfig:
+    """``build_config`` plus the study's dataset variant: defaults < YAML < scales[scale] < variants[variant] < layers.
+
+    The scale's name is recorded in the config (``scale``), so that the run says at what scale it ran.
+    """
+    name = scale or _default_scale(yaml_path)
+    named = {"scale": name} if name else {}
+    first = build_config(AugmentConfig, yaml_path, named, *layers, scale=scale)
+    if first.variant is None:
+        return first
+    return build_config(AugmentConfig, yaml_path, named, _nest(first.variants[first.variant].set), *layers, scale=scale)
+
+
+def _default_scale(yaml_path: str | Path | None) -> str | None:
+    """The ``scales.default`` of a config file (None when there is none, or the file is unreadable: build_config says)."""
+    try:
+        loaded = yaml.safe_load(Path(yaml_path).read_text()) if yaml_path is not None else None
+    except (OSError, yaml.YAMLError):
+        return None
+    scales = loaded.get("scales") if isinstance(loaded, dict) else None
+    return scales.get("default") if isinstance(scales, dict) else None
+
+
+def _nest(dotted: dict[str, Any]) -> dict[str, Any]:
+    """``{"classifier.steps": 10}`` -> ``{"classifier": {"steps": 10}}`` (later keys merge into earlier ones)."""
+    tree: dict[str, Any] = {}
+    for key, value in dotted.items():
+        *parents, leaf = key.split(".")
+        tree = merge(tree, _wrap(parents, {leaf: value}))
+    return tree
+
+
+def _wrap(parents: list[str], leaf: dict[str, Any]) -> dict[str, Any]:
+    for part in reversed(parents):
+        leaf = {part: leaf}
+    return leaf

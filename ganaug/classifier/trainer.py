@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,16 @@ from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import EpochProgress, batches, num_epochs
+
+
+class EpochSampler(Protocol):
+    """Draws each epoch's index batches and hears the validation predictions after each epoch (e.g. 002's Exp3)."""
+
+    weights: torch.Tensor  # the sampler's state, saved in checkpoints
+
+    def batches(self, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]: ...
+
+    def update(self, val_labels: torch.Tensor, val_predictions: torch.Tensor) -> None: ...
 
 
 @dataclass
@@ -43,8 +54,16 @@ def train_classifier(
     checkpoint_dir: Path | None = None,
     progress: bool = True,
     title: str = "classifier",
+    transform: nn.Module | None = None,
+    sampler: EpochSampler | None = None,
+    class_weights: torch.Tensor | None = None,
 ) -> ClassifierResult:
-    """Train on ``train``; report accuracy on ``val`` each epoch; resume from ``checkpoint_dir/last`` if present."""
+    """Train on ``train``; report accuracy on ``val`` each epoch; resume from ``checkpoint_dir/last`` if present.
+
+    Optional hooks (None: plain uniform batches and cross-entropy): ``transform`` is applied to every training
+    batch (floats in [-1, 1] on the device, e.g. classic augmentation); ``sampler`` draws the batches instead of
+    a shuffled pass and gets the validation predictions after each epoch; ``class_weights`` weigh the loss.
+    """
     torch.manual_seed(seed)
     model, spec = build_classifier(cfg, train.image_size, train.channels, train.num_classes)
     model = model.to(device)
@@ -61,17 +80,24 @@ def train_classifier(
         ckpt.load_optimizer("classifier", opt)
         rng.set_state(ckpt.extra("rng_state"))
         torch.set_rng_state(ckpt.extra("torch_rng_state"))
+        if sampler is not None:
+            sampler.weights = ckpt.extra("sampler_weights")
         history, start_epoch = ckpt.meta["history"], ckpt.meta["epoch"]
 
     images, labels = to_float(train.images), train.labels
+    weight = class_weights.to(device) if class_weights is not None else None
     with EpochProgress(title, epochs, start_epoch, enabled=progress) as bar:
         for epoch in range(start_epoch, epochs):
             model.train()
             loss_sum, correct, seen = 0.0, 0, 0
-            for idx in batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size):
+            drawn = (sampler.batches(cfg.batch_size, rng) if sampler is not None
+                     else batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size))
+            for idx in drawn:
                 x, y = images[idx].to(device), labels[idx].to(device)
+                if transform is not None:
+                    x = transform(x)
                 logits = model(x)
-                loss = F.cross_entropy(logits, y)
+                loss = F.cross_entropy(logits, y, weight=weight)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -81,13 +107,17 @@ def train_classifier(
 
             row = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen}
             if val is not None:
-                row["val_acc"] = float((predict(model, val.images, device) == val.labels).float().mean())
+                val_predictions = predict(model, val.images, device)
+                row["val_acc"] = float((val_predictions == val.labels).float().mean())
+                if sampler is not None:
+                    sampler.update(val.labels, val_predictions)
             row["images_per_s"] = bar.epoch_done(seen, loss=row["loss"], **({"val_acc": row["val_acc"]} if val else {}))
             history.append(row)
             if last is not None and ((epoch + 1) % 10 == 0 or epoch + 1 == epochs):
                 save_checkpoint(
                     last, {"classifier": (model, spec)}, {"classifier": opt},
-                    {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state()},
+                    {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state(),
+                     **({"sampler_weights": sampler.weights} if sampler is not None else {})},
                     {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json")},
                 )
     return ClassifierResult(model.eval(), spec, history)

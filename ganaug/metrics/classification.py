@@ -7,24 +7,44 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score
+from sklearn.metrics import (
+    accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score, roc_auc_score,
+)
 
 
-def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> dict:
-    """Accuracy, balanced accuracy (mean per-class recall), macro-F1, per-class recall and the confusion matrix.
+def classification_metrics(
+    y_true: Sequence[int], y_pred: Sequence[int], num_classes: int, probabilities: np.ndarray | None = None
+) -> dict:
+    """Accuracy, balanced accuracy (mean per-class recall), macro-F1, per-class recall and the confusion matrix;
+    with ``probabilities`` (N, num_classes) also one-vs-rest ROC-AUC (``auc``, ``per_class_auc``).
 
     Balanced accuracy and macro-F1 weigh every class equally, so they show what imbalance does to the
     small classes, which plain accuracy hides.
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     labels = list(range(num_classes))
+    auc = {} if probabilities is None else one_vs_rest_auc(y_true, probabilities, num_classes)
     return {
+        **auc,
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class_recall": [float(r) for r in recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)],
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }
+
+
+def one_vs_rest_auc(y_true: Sequence[int], probabilities: np.ndarray, num_classes: int) -> dict:
+    """ROC-AUC of each class against the rest from the class probabilities (scikit-learn ``roc_auc_score``), and
+    their mean (``auc``; equals ``roc_auc_score(..., multi_class="ovr", average="macro")``). A class absent from
+    ``y_true`` (or the only one present) has no AUC (None) and is left out of the mean."""
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=np.float64)
+    per_class: list[float | None] = []
+    for c in range(num_classes):
+        positive = y_true == c
+        per_class.append(float(roc_auc_score(positive, probabilities[:, c])) if 0 < positive.sum() < len(y_true) else None)
+    present = [a for a in per_class if a is not None]
+    return {"auc": float(np.mean(present)) if present else None, "per_class_auc": per_class}
 
 
 def paired_difference(treatment: Sequence[float], control: Sequence[float], confidence: float = 0.95) -> dict:

@@ -1,0 +1,112 @@
+"""Augmentation strategies by name: what each arm of ``ganaug augment`` changes about classifier training.
+
+A strategy is a declaration: which images join the real ones (none, GAN images, 003's strengthened copies),
+whether every batch is classically augmented, whether batches are drawn by difficulty-weighted sampling, and
+whether the loss is class-weighted. :func:`plan` turns it into a training set plus the trainer's hooks through
+one small function per part, so combinations need no code. A new strategy is one registration::
+
+    STRATEGIES.register("exp1+weighted-loss")(lambda: Strategy("exp1+weighted-loss", "...", synthetic="gan",
+                                                               class_weighted_loss=True))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ganaug.augment.classic import ClassicAugment
+from ganaug.augment.sampling import DifficultyWeightedSampler, inverse_frequency_weights
+from ganaug.config import ClassicAugConfig, WeightedSamplingConfig
+from ganaug.data.dataset import ImageDataset, concat
+from ganaug.registry import Registry
+
+STRATEGIES = Registry("augmentation strategy")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    description: str
+    synthetic: Literal["none", "gan", "strengthened"] = "none"  # images added to the target classes
+    classic: bool = False  # classic augmentation of every training batch (002's Exp2)
+    weighted_sampling: bool = False  # difficulty-weighted sampling (002's Exp3)
+    class_weighted_loss: bool = False  # cross-entropy weighted by inverse class frequency
+
+    @property
+    def uses_generator(self) -> bool:
+        return self.synthetic == "gan"
+
+    @property
+    def uses_mixing(self) -> bool:
+        """Whether the arm depends on the mixing plan (one arm per GAN ratio)."""
+        return self.synthetic != "none"
+
+
+@dataclass
+class Ingredients:
+    """What an arm's training is made from."""
+
+    real: ImageDataset  # the imbalanced real training split (what the GAN saw)
+    real_kept: ImageDataset | None = None  # the real images the mixing plan keeps (a ratio near 1 replaces some)
+    synthetic: ImageDataset | None = None  # GAN images for this ratio and generator
+    strengthened: ImageDataset | None = None  # 003's strengthened images, as many per class as the GAN images
+    classic: ClassicAugConfig = field(default_factory=ClassicAugConfig)
+    sampling: WeightedSamplingConfig = field(default_factory=WeightedSamplingConfig)
+
+
+@dataclass
+class TrainingPlan:
+    """A training set and the trainer's optional hooks (None: not used)."""
+
+    train: ImageDataset
+    transform: nn.Module | None = None
+    sampler: DifficultyWeightedSampler | None = None
+    class_weights: torch.Tensor | None = None
+
+
+def training_set(strategy: Strategy, ing: Ingredients) -> ImageDataset:
+    """The real images, joined by the strategy's synthetic images where it adds some."""
+    if strategy.synthetic == "none":
+        return ing.real
+    added = ing.synthetic if strategy.synthetic == "gan" else ing.strengthened
+    if added is None or ing.real_kept is None:
+        raise ValueError(f"strategy {strategy.name!r} needs the mixed real part and its {strategy.synthetic} images")
+    return concat(ing.real_kept, added)
+
+
+def plan(strategy: Strategy, ing: Ingredients) -> TrainingPlan:
+    train = training_set(strategy, ing)
+    K = train.num_classes
+    return TrainingPlan(
+        train,
+        transform=ClassicAugment(ing.classic, train.image_size, train.channels) if strategy.classic else None,
+        sampler=DifficultyWeightedSampler(train.labels, K, ing.sampling.difficulty_boost)
+        if strategy.weighted_sampling else None,
+        class_weights=inverse_frequency_weights(train.labels, K) if strategy.class_weighted_loss else None,
+    )
+
+
+def _register(strategy: Strategy) -> None:
+    STRATEGIES.register(strategy.name)(lambda: strategy)
+
+
+EXP1 = "002 Exp1: GAN images added to the target classes"
+EXP2 = "002 Exp2: classic augmentation (flip, crop, rotation, colour jitter) of every batch, real and synthetic"
+EXP3 = "002 Exp3: difficulty-weighted sampling (class-balanced, raised each epoch for classes wrong on validation)"
+for _s in (
+    Strategy("baseline", "the imbalanced real training split as it is"),
+    Strategy("class-weighted", "real data, cross-entropy weighted by inverse class frequency", class_weighted_loss=True),
+    Strategy("exp1", EXP1, synthetic="gan"),
+    Strategy("exp2", EXP2, classic=True),
+    Strategy("exp3", EXP3, weighted_sampling=True),
+    Strategy("exp1+exp2", f"{EXP1}; {EXP2}", synthetic="gan", classic=True),
+    Strategy("exp1+exp3", f"{EXP1}; {EXP3}", synthetic="gan", weighted_sampling=True),
+    Strategy("exp2+exp3", f"{EXP2}; {EXP3}", classic=True, weighted_sampling=True),
+    Strategy("exp1+exp2+exp3", f"{EXP1}; {EXP2}; {EXP3}", synthetic="gan", classic=True, weighted_sampling=True),
+    Strategy("strengthened", "003: randomly rotated and colour-enhanced copies of real images, as many per class as "
+             "the GAN images (the classic-only set synthetic data must beat)", synthetic="strengthened"),
+):
+    _register(_s)

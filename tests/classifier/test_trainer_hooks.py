@@ -1,0 +1,77 @@
+"""The classifier trainer's optional hooks: a batch transform, a sampler, class weights; one loop for all of them."""
+
+import torch
+from torch import nn
+
+from ganaug.augment.sampling import DifficultyWeightedSampler
+from ganaug.classifier.trainer import train_classifier
+from ganaug.config import ClassifierConfig
+from ganaug.data import load_dataset
+from ganaug.data import splits as S
+
+CPU = torch.device("cpu")
+CFG = ClassifierConfig(epochs=3, width=8, batch_size=32)
+
+
+def data():
+    d = load_dataset("digits")
+    train, val = S.validation_split(d.train, 0.1, 0)
+    return S.reduce_classes(train, [0, 1], 0.1, 0), val
+
+
+class Recorder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return -x
+
+
+class SpySampler(DifficultyWeightedSampler):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.drawn: list[torch.Tensor] = []
+
+    def batches(self, batch_size, generator):
+        for idx in super().batches(batch_size, generator):
+            self.drawn.append(idx)
+            yield idx
+
+
+def test_transform_sees_every_training_batch_and_changes_training():
+    train, val = data()
+    rec = Recorder()
+    a = train_classifier(CFG, train, 0, CPU, progress=False, transform=rec)
+    b = train_classifier(CFG, train, 0, CPU, progress=False)
+    assert rec.calls == 3 * (len(train) // 32)
+    assert not torch.equal(next(iter(a.model.parameters())), next(iter(b.model.parameters())))
+
+
+def test_sampler_draws_the_batches_and_hears_the_validation_split_each_epoch():
+    train, val = data()
+    sampler = SpySampler(train.labels, train.num_classes, boost=2.0)
+    res = train_classifier(CFG, train, 0, CPU, val=val, progress=False, sampler=sampler)
+    drawn = torch.cat(sampler.drawn)
+    assert len(sampler.drawn) == 3 * (len(train) // 32) and len(sampler.history) == 3
+    shares = torch.bincount(train.labels[drawn], minlength=10).double() / len(drawn)
+    natural = torch.bincount(train.labels, minlength=10).double() / len(train)
+    assert shares[:2].sum() > 2 * natural[:2].sum()  # the cut classes are drawn far more often than they occur
+    last_errors = torch.tensor(sampler.history[-1], dtype=torch.float64)
+    assert torch.allclose(sampler.weights, sampler.base * (1 + 2.0 * last_errors[train.labels]))
+    assert abs(res.history[-1]["val_acc"] - (1 - (last_errors * torch.bincount(val.labels)).sum() / len(val))) < 1e-6
+
+
+def test_resume_with_sampler_and_class_weights_is_exact(tmp_path):
+    train, val = data()
+    weights = torch.linspace(0.5, 2.0, 10)
+    full = train_classifier(CFG, train, 4, CPU, val=val, progress=False, class_weights=weights,
+                            sampler=DifficultyWeightedSampler(train.labels, 10))
+    part = ClassifierConfig(epochs=2, width=8, batch_size=32)
+    train_classifier(part, train, 4, CPU, val=val, checkpoint_dir=tmp_path, progress=False, class_weights=weights,
+                     sampler=DifficultyWeightedSampler(train.labels, 10))
+    resumed = train_classifier(CFG, train, 4, CPU, val=val, checkpoint_dir=tmp_path, progress=False,
+                               class_weights=weights, sampler=DifficultyWeightedSampler(train.labels, 10))
+    for va, vb in zip(full.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.allclose(va.float(), vb.float(), atol=1e-6)
