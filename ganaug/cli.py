@@ -66,6 +66,58 @@ def demo(
     typer.echo(f"report: {report}")
 
 
+def _strategy_help() -> str:
+    from ganaug.augment import STRATEGIES
+
+    return ", ".join(STRATEGIES.names())
+
+
+def split_list(values: list[str], cast: type = str, flag: str = "") -> list | None:
+    """Repeatable options that also take comma lists: ``--ratio 0.2,0.5 --ratio 1`` -> [0.2, 0.5, 1.0]."""
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    try:
+        return [cast(v) for v in items] or None
+    except ValueError:
+        raise ConfigError(f"{flag} {','.join(items)}: expected {cast.__name__} values, e.g. {flag} 0.2,0.5") from None
+
+
+@app.command()
+def augment(
+    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, stl10, folder:PATH"),
+    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
+    strategy: list[str] = typer.Option([], help="repeatable or comma list; default exp1. One of: " + _strategy_help()),
+    ratio: list[str] = typer.Option([], help="002's GAN ratio(s) in [0, 1]: share of a target class's training images "
+                                             "that are synthetic; repeatable or comma list (default 0.5)"),
+    classifier: list[str] = typer.Option([], help="classifier(s) by name (`ganaug models`); repeatable or comma list"),
+    repeats: Optional[int] = typer.Option(None, help="seeds per arm, paired across arms (default 3)"),
+    generator: Optional[Path] = typer.Option(None, help="reuse this GAN checkpoint (checked against the data) "
+                                                        "instead of training one"),
+    seed: Optional[int] = typer.Option(None, help="seed of splits, GAN and classifiers (default 0)"),
+    out: Optional[Path] = typer.Option(None, help="run folder (default runs/augment)"),
+    quick: bool = typer.Option(False, "--quick", help="a short run through every step"),
+    scale: Optional[str] = typer.Option(None, help="a named scale of the config file's `scales:` (cpu, paper)"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
+    config: Optional[Path] = typer.Option(None, help="YAML file with any AugmentConfig keys, e.g. configs/augment-002.yaml"),
+    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set mixing=balance"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+) -> None:
+    """Augmentation studies (002, 003): GAN images, classic augmentation, weighted sampling, against the baselines."""
+    from ganaug.config import build_augment_config
+    from ganaug.experiments.augment import run_augment
+
+    flags = flag_layer({
+        "data.dataset": dataset, "data.data_dir": data_dir, "strategies": split_list(strategy),
+        "ratios": split_list(ratio, float, "--ratio"), "classifiers": split_list(classifier),
+        "classifier.repeats": repeats, "generator": generator, "seed": seed, "out": out, "device": device,
+        "progress": False if no_progress else None,
+    })
+    quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200} if quick else {}
+    cfg = build_augment_config(config, quick_layer, flags, parse_overrides(set_), scale=scale)
+    if cfg.scale:
+        typer.echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
+    typer.echo(f"report: {run_augment(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
+
+
 @app.command("train-gan")
 def train_gan_command(
     dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, stl10, folder:PATH"),

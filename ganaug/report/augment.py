@@ -1,0 +1,208 @@
+"""``ganaug augment``'s report: report.md (readable as text) and report.html (the same, self-contained, with figures)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ganaug.config import AugmentConfig
+from ganaug.data.dataset import ImageDataset
+from ganaug.report import figures
+from ganaug.report.figures import plt
+from ganaug.report.html import write_report
+
+METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1", "auc": "ROC-AUC"}
+PRIMARY = "balanced_accuracy"
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
+
+
+def interval(d: dict) -> str:
+    """'+1.2 [-0.3, +2.7]' in percentage points, or the mean alone when there is no interval (one repeat)."""
+    if d["low"] is None:
+        return f"{100 * d['mean']:+.1f} (no interval)"
+    return f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
+
+
+def verdict(d: dict) -> str:
+    """helped (the 95% interval lies above 0) / did not help (below 0: it hurt) / cannot tell (it includes 0)."""
+    if d["low"] is None:
+        return "cannot tell (one repeat)"
+    if d["low"] > 0:
+        return "**helped**"
+    if d["high"] < 0:
+        return "**did not help** (it hurt)"
+    return "cannot tell"
+
+
+def write_augment_report(
+    out: Path, cfg: AugmentConfig, m: dict, real: ImageDataset, samples: dict[str, ImageDataset]
+) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+    names, fig_dir = m["class_names"], out / "figures"
+    lines = [f"# ganaug augment: does it help on {m['dataset']}?", ""]
+    lines += answer(m) + [""] + setup(cfg, m)
+    for clf, res in m["results"].items():
+        lines += classifier_section(clf, res, m, names, fig_dir)
+    lines += generator_section(m, real, samples, fig_dir)
+    lines += [
+        "## Reproduce", "", f"```\n{m['command']}\n```", "",
+        "Files: `metrics.json` (every number above, per repeat), `config.yaml` (the resolved config), `splits.json` "
+        "(the training-split positions of every image the GAN and the classifiers trained on, and of the validation "
+        "split), `checkpoints/` (safetensors + JSON).", "",
+    ]
+    return write_report(out, "\n".join(lines), f"ganaug augment: {m['dataset']}")
+
+
+def answer(m: dict) -> list[str]:
+    """The first lines: each arm against each reference, on the primary metric, in words."""
+    lines = [f"**Answer** ({METRICS[PRIMARY]} on the untouched test split, difference paired by seed with its 95% "
+             "t-interval, in percentage points):", ""]
+    for clf, res in m["results"].items():
+        for arm, comps in res["comparisons"].items():
+            if not comps:
+                continue
+            words = "; ".join(f"{ref}: {verdict(d[PRIMARY])}, {interval(d[PRIMARY])}" for ref, d in comps.items())
+            lines.append(f"- `{clf}` · **{arm}** {words}")
+    return lines
+
+
+def setup(cfg: AugmentConfig, m: dict) -> list[str]:
+    names, counts = m["class_names"], m["counts"]
+    targets = ", ".join(names[c] for c in m["target_classes"])
+    lines = ["## Setup", ""]
+    if m["scale"]:
+        lines.append(f"- **Scale `{m['scale']['name']}`**: {m['scale']['note'] or 'no note in the config'}")
+    if m["variant"]:
+        v = m["variant"]
+        overrides = ", ".join(f"`{k}={val}`" for k, val in v["set"].items()) or "nothing"
+        lines.append(f"- **Variant `{v['name']}`**: {v['note'] or 'no note'} (sets {overrides}).")
+    if counts["train_used"] != counts["official_train"]:
+        lines.append(f"- **Scaled down**: {sum(counts['train_used'])} of the {sum(counts['official_train'])} official "
+                     f"training images used (`train_per_class={cfg.train_per_class}`).")
+    if counts["test"] != counts["official_test"]:
+        lines.append(f"- **Scaled down**: evaluated on {sum(counts['test'])} of the {sum(counts['official_test'])} test "
+                     f"images (`test_per_class={cfg.test_per_class}`).")
+    imb = cfg.imbalance
+    detail = {"reduce": f"classes {imb.classes} cut to {imb.fraction:g}", "long-tail": f"long tail, rho {imb.rho:g}",
+              "counts": f"counts {imb.counts}", "none": "none"}[imb.profile]
+    lines += [
+        f"- Dataset `{m['dataset']}`; imbalance: {detail}; target classes (get synthetic images): {targets}; "
+        f"mixing `{m['mixing']['mode']}`" + (" (GAN ratio = share of a target class's training images that are "
+                                             "synthetic, 002)" if m["mixing"]["mode"] == "ratio" else "") + ".",
+        "- The validation split was held out of the training split before the imbalance; the GAN and the judge "
+        "classifier trained on the imbalanced training split only; the test split was used for evaluation only.",
+        f"- Leak check: {leak_line(m['leak_check'])}",
+        f"- Classifiers: {', '.join(f'`{c}`' for c in m['results'])}, {repeats(m)} seeds per arm, paired by seed. "
+        f"Wall time {m['timings']['total_seconds']:.0f} s on `{m['device']}` (GAN {m['timings']['gan_seconds']:.0f} s, "
+        f"synthetic sets {m['timings']['synthetic_seconds']:.0f} s, classifiers {m['timings']['classifier_seconds']:.0f} s).",
+        "", "Arms:", "",
+    ]
+    lines += [f"- `{a['key']}`: {a['description']}" for a in m["arms"]]
+    plans = m["mixing"]["plans"]
+    lines += ["", "| class | train | imbalanced train | validation | test | " +
+              " | ".join(f"{k}: real + synthetic" for k in plans) + " |",
+              "|---|---|---|---|---|" + "---|" * len(plans)]
+    for c, name in enumerate(names):
+        cells = " | ".join(f"{p['real'][c]} + {p['synthetic'][c]}" for p in plans.values())
+        mark = " (target)" if c in m["target_classes"] else ""
+        lines.append(f"| {name}{mark} | {counts['train'][c]} | {counts['imbalanced_train'][c]} | {counts['val'][c]} "
+                     f"| {counts['test'][c]} | {cells} |")
+    return lines + [""]
+
+
+def leak_line(lc: dict) -> str:
+    return (f"{lc['validation_positions_in_training_data']} validation images among the training images (by position); "
+            f"{lc['generated_images_identical_to_a_test_image']} generated images identical to a test image, "
+            f"{lc['generated_images_identical_to_a_validation_image']} to a validation image; "
+            f"{lc['test_images_identical_to_a_training_image']} test images identical to a training image "
+            "(duplicates in the dataset itself).")
+
+
+def repeats(m: dict) -> str:
+    return "/".join(sorted({str(r["config"]["repeats"]) for r in m["results"].values()}))
+
+
+def classifier_section(clf: str, res: dict, m: dict, names: list[str], fig_dir: Path) -> list[str]:
+    arms = res["arms"]
+    keys = [k for k in METRICS if all(k in a for a in arms.values())]
+    n = next(iter(arms.values()))["repeats"]
+    lines = [f"## `{clf}`: test results (%, mean ± std over {n} seeds)", "",
+             "| arm | " + " | ".join(METRICS[k] for k in keys) + " |", "|---|" + "---|" * len(keys)]
+    for arm, s in arms.items():
+        lines.append(f"| {arm} | " + " | ".join(f"{pct(s[k])} ± {pct(s['std'][k])}" for k in keys) + " |")
+    refs = list(dict.fromkeys(ref for comps in res["comparisons"].values() for ref in comps))
+    lines += ["", f"Paired differences (points, 95% CI) and what they say, on {METRICS[PRIMARY]} "
+              "(the other metrics are in metrics.json):", "",
+              "| arm | " + " | ".join(f"{ref}: difference | {ref}: verdict" for ref in refs) + " |",
+              "|---|" + "---|---|" * len(refs)]
+    for arm, comps in res["comparisons"].items():
+        if not comps:
+            continue
+        cells = [f"{interval(comps[r][PRIMARY])} | {verdict(comps[r][PRIMARY])}" if r in comps else "- | -" for r in refs]
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    shown = range(len(names)) if len(names) <= 12 else m["target_classes"]
+    lines += ["", "Test recall per class (%, mean over seeds; classes marked * got synthetic images):", "",
+              "| arm | " + " | ".join(names[c] + ("*" if c in m["target_classes"] else "") for c in shown) + " |",
+              "|---|" + "---|" * len(shown)]
+    for arm, s in arms.items():
+        lines.append(f"| {arm} | " + " | ".join(pct(s["per_class_recall"][c]) for c in shown) + " |")
+    bars = figures.per_class_bars({**arms, "target_classes": m["target_classes"]}, tuple(arms), names,
+                                  fig_dir / f"{clf}-recall.png")
+    rows = [(f"{arm} {ref}", d[PRIMARY]["mean"], d[PRIMARY]["low"], d[PRIMARY]["high"])
+            for arm, comps in res["comparisons"].items() for ref, d in comps.items()]
+    lines += ["", f"![recall per class]({bars.relative_to(fig_dir.parent)})", ""]
+    if rows:
+        forest = difference_intervals(rows, fig_dir / f"{clf}-differences.png", f"{METRICS[PRIMARY]} difference")
+        lines += [f"![paired differences]({forest.relative_to(fig_dir.parent)})", ""]
+    return lines
+
+
+def generator_section(m: dict, real: ImageDataset, samples: dict[str, ImageDataset], fig_dir: Path) -> list[str]:
+    if not m["generators"]:
+        return []
+    lines = ["## Generators and their images", ""]
+    for key, g in m["generators"].items():
+        pool = g["pool"]
+        lines += [f"### {key}", "",
+                  f"- Source: {g['source']}; epoch {g.get('epoch')}; labels: {pool['labelled_by']}.",
+                  f"- Candidates drawn: {pool['candidates_drawn']} in {pool['rounds']} round(s); colour matched: "
+                  f"{pool['colour_matched']}; quality filter: {pool['filtered_by']} (drop {pool['drop_fraction']:g}); "
+                  f"near-duplicate threshold: {pool['dedup_threshold']}."]
+        if any(pool["shortfall_per_class"]):
+            lines.append(f"- **Shortfall**: {pool['shortfall_per_class']} candidates per class could not be drawn "
+                         "(the generator rarely makes those classes); those sets are smaller than planned.")
+        lines += ["", "| set | class consistency | memorised (flagged share) | exact copies | median distance to train "
+                  "(generated / test) |", "|---|---|---|---|---|"]
+        for mix, audit in g["leak_audit"].items():
+            cc = g["class_consistency"].get(mix)
+            lines.append(f"| {mix} | {pct(cc['overall']) if cc else 'n/a'} | {pct(audit['flagged_share'])}% of "
+                         f"{audit['audited']} | {audit['exact_copies']} | {audit['generated_median']:.3f} / "
+                         f"{audit['test_median']:.3f} |")
+        lines += ["", f"Class consistency is judged by {g['judge']}. The memorisation audit flags generated images "
+                  "closer to the training images than the closest 1% of test images are (pixels, rms).", ""]
+        grid = figures.sample_grid(real, samples[key], fig_dir / f"samples-{key.replace(' ', '-')}.png")
+        lines += [f"![real and generated images]({grid.relative_to(fig_dir.parent)})", ""]
+    return lines
+
+
+def difference_intervals(rows: list[tuple[str, float, float | None, float | None]], path: Path, xlabel: str) -> Path:
+    """A forest plot: one row per (label, mean, low, high) paired difference, with its interval and a line at 0."""
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, mean, low, high) in zip(y, rows):
+        color = "0.5" if low is None or low <= 0 <= high else ("tab:green" if low > 0 else "tab:red")
+        if low is not None:
+            ax.plot([100 * low, 100 * high], [yi, yi], color=color, lw=2)
+        ax.plot([100 * mean], [yi], "o", color=color)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    ax.set_xlabel(f"{xlabel} (points)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

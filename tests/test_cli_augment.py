@@ -1,0 +1,118 @@
+"""``ganaug augment`` from the command line: each strategy on digits and on a folder tree (tiny settings; the
+README's --quick commands are the same with more steps), and every bad input refused before anything trains."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ganaug.checkpoint import save_checkpoint
+from ganaug.cli import app
+from ganaug.config import ConfigError, GANConfig
+from ganaug.gan.trainer import build_gan
+
+TINY = ["--quick", "--no-progress", "--repeats", "3", "--set", "gan.steps=20", "--set", "gan.g_width=16",
+        "--set", "gan.d_width=16", "--set", "gan.batch_size=32", "--set", "classifier.steps=10",
+        "--set", "classifier.width=8", "--set", "audit_samples=30"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, ["augment", *args])
+
+
+@pytest.mark.parametrize("strategy", ["exp1", "exp2", "exp3"])
+def test_each_strategy_on_digits_writes_report_and_paired_difference(tmp_path, strategy):
+    out = tmp_path / "run"
+    r = invoke("--dataset", "digits", "--strategy", strategy, "--ratio", "0.5", "--out", str(out), *TINY)
+    assert r.exit_code == 0, r.output
+    assert f"report: {out / 'report.html'}" in r.output and (out / "report.md").is_file()
+    m = json.loads((out / "metrics.json").read_text())
+    res = m["results"]["small-cnn"]
+    arm = "exp1 r=0.5" if strategy == "exp1" else strategy
+    assert {"baseline", arm} <= set(res["arms"]) and res["arms"]["baseline"]["repeats"] == 3
+    d = res["comparisons"][arm]["vs baseline"]["balanced_accuracy"]
+    assert d["low"] is not None and d["low"] <= d["mean"] <= d["high"]
+    assert bool(m["generators"]) == (strategy == "exp1")  # no GAN is trained when no arm uses one
+
+
+def write_tree(root, classes=("cat", "dog", "fox"), train=12, test=4, size=8):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", train), ("test", test)):
+        for c, name in enumerate(classes):
+            folder = root / split / name
+            folder.mkdir(parents=True)
+            for i in range(n):
+                a = (rng.integers(0, 120, (size, size, 3)) + 60 * c).astype(np.uint8)
+                Image.fromarray(a, "RGB").save(folder / f"{i}.png")
+    return root
+
+
+def test_folder_dataset(tmp_path):
+    tree = write_tree(tmp_path / "tree")
+    out = tmp_path / "run"
+    r = invoke("--dataset", f"folder:{tree}", "--strategy", "exp1,exp3", "--ratio", "0.5", "--out", str(out), *TINY,
+               "--set", "imbalance.classes=[2]", "--set", "imbalance.fraction=0.3", "--set", "target_classes=[fox]")
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["class_names"] == ["cat", "dog", "fox"] and m["target_classes"] == [2]
+    assert m["counts"]["imbalanced_train"][2] < m["counts"]["train"][2]
+    assert set(m["results"]["small-cnn"]["arms"]) == {"baseline", "exp2", "exp1 r=0.5", "exp3"}
+
+
+def forged_generator(path, size, num_classes, names):
+    cfg = GANConfig(g_width=16, d_width=16, z_dim=16)
+    G, D, specs = build_gan(cfg, size, 1, num_classes)
+    save_checkpoint(path, {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])},
+                    meta={"epoch": 1, "config": cfg.model_dump(mode="json"), "class_names": names})
+    return path
+
+
+DIGITS = [str(c) for c in range(10)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ratio", "1.5"], "ratios: 1.5 is outside [0, 1]"),
+    (["--ratio", "half"], "--ratio half: expected float"),
+    (["--strategy", "exp9"], "unknown strategy 'exp9'"),
+    (["--classifier", "nosuchnet"], "unknown classifier 'nosuchnet'"),
+    (["--set", "target_classes=[zebra]"], "target_classes: unknown class 'zebra'"),
+    (["--set", "imbalance.classes=[12]"], "imbalance.classes: classes [12] out of range"),
+    (["--set", "imbalance.profile=counts", "--set", f"imbalance.counts={[0] + [5] * 9}"], "class 0 ('0') has no training"),
+    (["--set", "mixing=add"], "add_per_class"),
+    (["--set", "gan_epochs=[50]", "--set", "gan.steps=20"], "gan_epochs [50]: the GAN trains for"),
+    (["--generator", "GEN16"], "image size: generator 16x16, dataset 8x8"),
+    (["--generator", "GEN3"], "classes: generator 3, dataset 10"),
+    (["--generator", "NONE"], "needs both"),
+])
+def test_bad_input_fails_before_training(tmp_path, args, message):
+    forged = {"GEN16": forged_generator(tmp_path / "g16", 16, 10, DIGITS),
+              "GEN3": forged_generator(tmp_path / "g3", 8, 3, ["a", "b", "c"]), "NONE": tmp_path / "missing"}
+    args = [str(forged.get(a, a)) for a in args]
+    out = tmp_path / "run"
+    r = invoke("--out", str(out), "--no-progress", *args)
+    assert isinstance(r.exception, ConfigError), r.output
+    assert message in str(r.exception)
+    assert not out.exists()  # nothing was written, nothing trained
+
+
+def test_a_generator_that_saw_the_validation_split_is_refused(tmp_path):
+    first = tmp_path / "first"
+    r = invoke("--out", str(first), "--seed", "0", *TINY)
+    assert r.exit_code == 0, r.output
+    reuse = ["--generator", str(first / "checkpoints" / "gan" / "last"), *TINY]
+    r = invoke("--out", str(tmp_path / "same-split"), "--seed", "0", *reuse)  # same split: reused, not retrained
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "same-split" / "metrics.json").read_text())
+    assert m["generators"]["reused"]["validation_images_seen"] == 0 and m["timings"]["gan_seconds"] < 5
+    r = invoke("--out", str(tmp_path / "other-split"), "--seed", "5", *reuse)  # another seed, another validation split
+    assert isinstance(r.exception, ConfigError) and "validation split" in str(r.exception)
+
+
+def test_exit_code_2_and_one_line_on_the_terminal(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "ganaug.cli", "augment", "--ratio", "-0.2", "--out", str(tmp_path / "x")],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and "ratios: -0.2 is outside [0, 1]" in r.stderr and not (tmp_path / "x").exists()
