@@ -159,7 +159,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                         sampler_log[arm.key] = {"final_class_shares": p.sampler.class_shares().tolist(),
                                                 "validation_errors_per_epoch": p.sampler.history}
         summaries = {key: summarize(r) for key, r in runs.items()}
-        comparisons = {arm.key: {f"vs {ref}": compare(runs[arm.key], runs[ref], K) for ref in references(arm.key, cfg)}
+        comparisons = {arm.key: {f"vs {ref}": compare(runs[arm.key], runs[ref], K) for ref in references(arm, arms, cfg)}
                        for arm in arms}
         results[name] = {"config": ccfg.model_dump(mode="json"), "arms": summaries, "comparisons": comparisons,
                          "histories": histories, "weighted_sampling": sampler_log}
@@ -362,10 +362,21 @@ def make_arms(strategies: dict[str, Strategy], asked: list[str], plans: dict, ge
     return arms
 
 
-def references(arm: str, cfg: AugmentConfig) -> list[str]:
-    """The arms ``arm`` is compared with: every ``compare_to`` arm, and for one of those only the ones before it."""
+def references(arm: Arm, arms: list[Arm], cfg: AugmentConfig) -> list[str]:
+    """The arms ``arm`` is compared with: one per ``compare_to`` strategy (for an arm of those, only the ones listed
+    before it). A reference that adds images is taken at the arm's mixing plan, so that GAN images are compared with
+    as many strengthened images; an arm without a plan meets such a reference only when there is one plan."""
     refs = cfg.compare_to
-    return [r for r in refs if r != arm and (arm not in refs or refs.index(r) < refs.index(arm))]
+    name = arm.strategy.name
+    keys = []
+    for ref in refs[: refs.index(name)] if name in refs else refs:
+        candidates = [a for a in arms if a.strategy.name == ref]
+        if candidates and candidates[0].mix is not None:
+            plans = {a.mix for a in candidates}
+            mix = arm.mix if arm.mix is not None else (plans.pop() if len(plans) == 1 else None)
+            candidates = [a for a in candidates if a.mix == mix and a.generator in (None, arm.generator)]
+        keys += [a.key for a in candidates[:1]]
+    return keys
 
 
 def describe_generator(gen: Generator, pool: Pool, judge, synthetic: dict, key: str, data: Data, cfg: AugmentConfig,

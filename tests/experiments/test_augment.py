@@ -172,3 +172,24 @@ def test_rerun_resumes_and_another_config_is_refused(run, tmp_path):
         m["results"]["small-cnn"]["arms"]["exp3"]["runs"] and again.is_file()
     with pytest.raises(Exception, match="different config"):
         A.run_augment(tiny(out, ratios=[0.2]), command="test")
+
+
+def test_003_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp_path):
+    """003: an unconditional DCGAN labelled by the teacher, its generators of two epochs, N added per class, each
+    compared with the original data and with as many strengthened images."""
+    cfg = tiny(tmp_path / "run", strategies=["exp1", "strengthened"], compare_to=["baseline", "strengthened"],
+               mixing="add", add_per_class=12, gan_epochs=[1, 2], imbalance={"profile": "none"},
+               gan=GANConfig(architecture="dcgan", conditional=False, epochs=2, g_width=16, d_width=16, z_dim=16,
+                             batch_size=64), classifier=ClassifierConfig(steps=10, width=8, repeats=3))
+    A.run_augment(cfg, command="test")
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    res = m["results"]["small-cnn"]
+    assert list(res["arms"]) == ["baseline", "strengthened +12/class", "exp1 +12/class epoch 1", "exp1 +12/class epoch 2"]
+    assert list(res["comparisons"]["exp1 +12/class epoch 2"]) == ["vs baseline", "vs strengthened +12/class"]
+    assert list(res["comparisons"]["strengthened +12/class"]) == ["vs baseline"]
+    assert m["target_classes"] == list(range(10)) and set(m["generators"]) == {"epoch 1", "epoch 2"}
+    for g in m["generators"].values():
+        assert not g["pool"]["conditional"] and g["pool"]["labelled_by"].startswith("the teacher")
+        assert sum(g["synthetic_counts"]["+12/class"]) + sum(g["pool"]["shortfall_per_class"]) == 120
+    assert m["strengthened_counts"]["+12/class"] == [12] * 10
+    assert (tmp_path / "run" / "checkpoints" / "gan" / "epoch-0001.json").is_file()
