@@ -99,11 +99,12 @@ def augment(
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
     config: Optional[Path] = typer.Option(None, help="YAML file with any AugmentConfig keys, e.g. configs/augment-002.yaml"),
     set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set mixing=balance"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check everything and print what would train, then stop"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Augmentation studies (002, 003): GAN images, classic augmentation, weighted sampling, against the baselines."""
     from ganaug.config import build_augment_config
-    from ganaug.experiments.augment import run_augment
+    from ganaug.experiments.augment import dry_run as plan_only, run_augment
 
     flags = flag_layer({
         "data.dataset": dataset, "data.data_dir": data_dir, "strategies": split_list(strategy),
@@ -115,6 +116,9 @@ def augment(
     cfg = build_augment_config(config, quick_layer, flags, parse_overrides(set_), scale=scale)
     if cfg.scale:
         typer.echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
+    if dry_run:
+        typer.echo(plan_only(cfg))
+        return
     typer.echo(f"report: {run_augment(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
 
 

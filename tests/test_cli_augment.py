@@ -4,6 +4,7 @@ README's --quick commands are the same with more steps), and every bad input ref
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,3 +117,14 @@ def test_exit_code_2_and_one_line_on_the_terminal(tmp_path):
     r = subprocess.run([sys.executable, "-m", "ganaug.cli", "augment", "--ratio", "-0.2", "--out", str(tmp_path / "x")],
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and "ratios: -0.2 is outside [0, 1]" in r.stderr and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("scale", ["cpu", "paper"])
+@pytest.mark.parametrize("study", ["augment-002", "augment-003", "augment-longtail"])
+def test_study_configs_check_out_at_both_scales(tmp_path, study, scale):
+    """Every study config validates and plans its grid (here on digits: the studies' data is not needed for this)."""
+    config = Path(__file__).resolve().parents[1] / "configs" / f"{study}.yaml"
+    r = invoke("--config", str(config), "--scale", scale, "--dataset", "digits", "--dry-run", "--out", str(tmp_path / "x"))
+    assert r.exit_code == 0, r.output
+    assert f"scale {scale}: " in r.output and "arms (" in r.output and "classifier trainings" in r.output
+    assert not (tmp_path / "x").exists()

@@ -29,7 +29,7 @@ from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, plan
 from ganaug.augment.synthetic import Pool, build_pool
 from ganaug.checkpoint import Checkpoint, write_json
 from ganaug.classifier.trainer import build_classifier, predict, predict_logits, train_classifier
-from ganaug.config import AugmentConfig, ConfigError
+from ganaug.config import AugmentConfig, ConfigError, GANConfig
 from ganaug.data import ImageDataset, load_dataset
 from ganaug.data import splits as S
 from ganaug.experiments.common import claim_run_folder, compare, images_digest, make_imbalanced, summarize
@@ -68,13 +68,21 @@ class Arm:
     generator: str | None  # key of the generator (None: no GAN images)
 
 
-def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
-    """Run the study into ``cfg.out`` and return the path of ``report.html``; a re-run resumes from checkpoints."""
-    tic = time.perf_counter()
-    timings: dict[str, float] = {}
-    device = resolve_device(cfg.device)
+@dataclass
+class Prepared:
+    """Everything decided before training: the data, the classifiers, the strategies, the mixing plans, the arms."""
 
-    # 1-2. Data and every check that can fail, before the run folder is written or anything trains.
+    data: Data
+    classifiers: dict
+    strategies: dict[str, Strategy]
+    plans: dict[str, MixPlan]
+    arms: list[Arm]
+    gan_cfg: GANConfig | None  # None: no arm uses GAN images
+    reused: Generator | None
+
+
+def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
+    """Load the data and make every check that can fail (a ConfigError naming the key), before anything is written."""
     data = prepare_data(cfg)
     classifiers = check_classifiers(cfg, data.train)
     strategies = {name: STRATEGIES.create(name) for name in dict.fromkeys([*cfg.compare_to, *cfg.strategies])}
@@ -84,6 +92,41 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     if needs_gan and reused is None:
         build_gan(gan_cfg, data.train.image_size, data.train.channels, data.train.num_classes)  # bad options fail here
         check_gan_epochs(cfg, len(data.imbalanced))
+    plans = mixing_plans(cfg, data.imbalanced.class_counts(), data.targets)
+    keys = [] if not needs_gan else ["reused"] if reused else [f"epoch {e}" for e in cfg.gan_epochs] or ["last"]
+    return Prepared(data, classifiers, strategies, plans, make_arms(strategies, plans, keys),
+                    gan_cfg if needs_gan else None, reused)
+
+
+def dry_run(cfg: AugmentConfig) -> str:
+    """What the run would train, after every check, without training or writing anything."""
+    p = prepare_run(cfg, resolve_device(cfg.device))
+    counts = p.data.counts
+    lines = [f"dataset {cfg.data.dataset}: {sum(counts['train'])} training images ({sum(counts['imbalanced_train'])} "
+             f"after the imbalance), {sum(counts['val'])} validation, {sum(counts['test'])} test; target classes "
+             f"{p.data.targets}",
+             "GAN: " + ("none" if p.gan_cfg is None else f"reused {cfg.generator}" if p.reused else
+                        f"{cfg.gan.architecture}, trained here" + (f", generators of epochs {cfg.gan_epochs}"
+                                                                   if cfg.gan_epochs else ""))]
+    lines += [f"mixing {key}: real {list(plan.real)}, synthetic {list(plan.synthetic)}" for key, plan in p.plans.items()]
+    runs = sum(c.repeats for c in p.classifiers.values()) * len(p.arms)
+    lines += [f"arms ({len(p.arms)}): {', '.join(a.key for a in p.arms)}",
+              f"classifiers: {', '.join(p.classifiers)}; {runs} classifier trainings"
+              + (" + the judge" if p.gan_cfg is not None else "")]
+    return "\n".join(lines)
+
+
+def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
+    """Run the study into ``cfg.out`` and return the path of ``report.html``; a re-run resumes from checkpoints."""
+    tic = time.perf_counter()
+    timings: dict[str, float] = {}
+    device = resolve_device(cfg.device)
+
+    # 1-2. Data and every check that can fail, before the run folder is written or anything trains.
+    prepared = prepare_run(cfg, device)
+    data, classifiers, strategies, plans, arms = (prepared.data, prepared.classifiers, prepared.strategies,
+                                                  prepared.plans, prepared.arms)
+    needs_gan, reused = prepared.gan_cfg is not None, prepared.reused
     out = Path(cfg.out)
     claim_run_folder(out, cfg)
     splits = {  # positions in the official training split (val: in its own split if it has one; test: in the test split)
@@ -99,7 +142,8 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     t = time.perf_counter()
     generators: dict[str, Generator] = {}
     if needs_gan:
-        generators = {"reused": reused} if reused else trained_generators(cfg, gan_cfg, data.imbalanced, device, out)
+        generators = {"reused": reused} if reused else trained_generators(cfg, prepared.gan_cfg, data.imbalanced,
+                                                                          device, out)
     timings["gan_seconds"] = time.perf_counter() - t
     judge = None
     if needs_gan:
@@ -108,9 +152,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
 
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
     t = time.perf_counter()
-    counts = data.imbalanced.class_counts()
-    plans = mixing_plans(cfg, counts, data.targets)
-    largest = [max(p.synthetic[c] for p in plans.values()) for c in range(len(counts))]
+    largest = [max(p.synthetic[c] for p in plans.values()) for c in range(data.imbalanced.num_classes)]
     pools = {key: build_pool(g.G, g.z_dim, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge, g.D)
              for key, g in generators.items()}
     synthetic = {(g, m): pool.take(list(p.synthetic), cfg.postprocess.drop_fraction)
@@ -124,7 +166,6 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     timings["synthetic_seconds"] = time.perf_counter() - t
 
     # 5. Classifiers: every arm and repeat, paired by seed; evaluated on the untouched test split.
-    arms = make_arms(strategies, cfg.strategies, plans, generators)
     K = data.test.num_classes
     t = time.perf_counter()
     results, digests, real_positions = {}, {}, {}
@@ -316,7 +357,7 @@ def recorded_gan_images(path: Path) -> list[int] | None:
     return recorded.get("gan")
 
 
-def trained_generators(cfg: AugmentConfig, gan_cfg, train: ImageDataset, device: torch.device, out: Path) -> dict:
+def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDataset, device: torch.device, out: Path) -> dict:
     """Train the GAN on ``train`` (the imbalanced training split); the last generator, or those of ``gan_epochs``."""
     folder = out / "checkpoints" / "gan"
     result = train_gan(gan_cfg, train, cfg.seed, device, folder, cfg.progress)
@@ -348,7 +389,7 @@ def ratio_of(key: str) -> float | None:
     return float(key[2:]) if key.startswith("r=") else None
 
 
-def make_arms(strategies: dict[str, Strategy], asked: list[str], plans: dict, generators: dict) -> list[Arm]:
+def make_arms(strategies: dict[str, Strategy], plans: dict, generators: list[str]) -> list[Arm]:
     """The reference arms first, then each asked strategy x mixing plan (x generator where it uses GAN images)."""
     arms: list[Arm] = []
     for name, s in strategies.items():
