@@ -25,6 +25,7 @@ import torch
 
 from ganaug.augment.classic import strengthened
 from ganaug.augment.mixing import MixPlan, plan_add, plan_balance, plan_ratio
+from ganaug.augment.sampling import inverse_frequency_weights
 from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, plan
 from ganaug.augment.synthetic import Pool, build_pool
 from ganaug.checkpoint import Checkpoint, write_json
@@ -146,8 +147,9 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                                                                           device, out)
     timings["gan_seconds"] = time.perf_counter() - t
     judge = None
-    if needs_gan:
-        judge = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val,
+    if needs_gan:  # class-weighted, so that the rare classes it judges are not the ones it is biased against
+        weights = inverse_frequency_weights(data.imbalanced.labels, data.imbalanced.num_classes)
+        judge = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val, class_weights=weights,
                                  checkpoint_dir=out / "checkpoints" / "judge", progress=cfg.progress, title="judge").model
 
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
@@ -442,8 +444,8 @@ def describe_generator(gen: Generator, pool: Pool, judge, synthetic: dict, key: 
         "pool": pool.info,
         "synthetic_counts": {m: s.class_counts() for m, s in sets.items()},
         "class_consistency": consistency,
-        "judge": "a classifier trained on the imbalanced real training split (the generator's data), seed "
-                 f"{cfg.seed}" + ("; it also labelled these images, so consistency says little" if not
+        "judge": f"a {cfg.classifier.model} trained on the imbalanced real training split (the generator's data) with "
+                 f"a class-weighted loss, seed {cfg.seed}" + ("; it also labelled these images, so consistency says little" if not
                                   pool.info["conditional"] else ""),
         "leak_audit": audits,
     }
