@@ -411,6 +411,9 @@ def build_augment_config(yaml_path: str | Path | None = None, *layers: dict[str,
     name = scale or _default_scale(yaml_path)
     named = {"scale": name} if name else {}
     first = build_config(AugmentConfig, yaml_path, named, *layers, scale=scale)
+    if first.scale != name:
+        raise ConfigError(f"scale={first.scale!r}: a scale is chosen with --scale NAME (the config file's `scales:`), "
+                          "not set as a value")
     if first.variant is None:
         return first
     return build_config(AugmentConfig, yaml_path, named, _nest(first.variants[first.variant].set), *layers, scale=scale)

@@ -128,3 +128,8 @@ def test_study_configs_check_out_at_both_scales(tmp_path, study, scale):
     assert r.exit_code == 0, r.output
     assert f"scale {scale}: " in r.output and "arms (" in r.output and "classifier trainings" in r.output
     assert not (tmp_path / "x").exists()
+
+
+def test_scale_is_chosen_with_the_flag_not_set():
+    r = invoke("--set", "scale=paper", "--dry-run")
+    assert isinstance(r.exception, ConfigError) and "--scale NAME" in str(r.exception)
