@@ -132,11 +132,17 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     out = Path(cfg.out)
     claim_run_folder(out, cfg)
 
-    judge, judge_name = None, f"{cfg.data.dataset} {cfg.judge.model} features"
-    if cfg.generation_metrics and any(ALGORITHMS.get(a).is_gan for a in cfg.algorithms):
-        judge = train_classifier(cfg.judge, train, cfg.seed, device, val=val, checkpoint_dir=out / "checkpoints" / "judge",
-                                 progress=cfg.progress, title="judge").model
-        judge_acc = float((predict(judge, test.images, device) == test.labels).float().mean())
+    judge_name = f"{cfg.data.dataset} {cfg.judge.model} features"
+    judges: list[torch.nn.Module] = []
+
+    def judge() -> torch.nn.Module | None:
+        """The judge of generated images, trained on first use (never when every run is already done)."""
+        if not cfg.generation_metrics:
+            return None
+        if not judges:
+            judges.append(train_classifier(cfg.judge, train, cfg.seed, device, val=val, progress=cfg.progress,
+                                           checkpoint_dir=out / "checkpoints" / "judge", title="judge").model)
+        return judges[0]
 
     results: dict[str, dict[str, list[dict]]] = {}
     for value in cfg.labeled:
@@ -147,8 +153,9 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
             for algorithm in cfg.algorithms:
                 path = out / "runs" / algorithm / tag.replace(" ", "-").replace("%", "pct") / f"repeat-{repeat}.json"
                 if not path.exists():
+                    scorer = judge() if ALGORITHMS.get(algorithm).is_gan else None
                     write_json(path, one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent,
-                                             judge, judge_name, train))
+                                             scorer, judge_name, train))
                 run = json.loads(path.read_text())
                 results.setdefault(algorithm, {}).setdefault(tag, []).append(run)
 
@@ -166,8 +173,8 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
         "counts": {"train": train.class_counts(), "val": val.class_counts(), "test": test.class_counts()},
         "results": summary,
         f"vs_{FLOOR}": comparisons,
-        "judge": None if judge is None else {"name": judge_name, "test_accuracy": judge_acc,
-                                             "trained_on": "the whole labelled training split (scoring only)"},
+        "judge": {"name": judge_name, "test_accuracy": judge_accuracy(results),
+                  "trained_on": "the whole labelled training split (scoring only)"} if cfg.generation_metrics else None,
         "steps": cfg.steps,
         "device": str(device),
         "total_seconds": time.perf_counter() - tic,
@@ -184,6 +191,7 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
     """Train one algorithm on one split with one seed; its test metrics, ROC curves, curves and timings."""
     tic = time.perf_counter()
     ckpt_dir = run_dir / f"checkpoints-{seed}"
+    extra: dict = {"device": str(device)}
     res = train_ssl(cfg, algorithm, labeled, unlabeled, seed, device, val=val, checkpoint_dir=ckpt_dir,
                     progress=cfg.progress)
     seconds = time.perf_counter() - tic
@@ -192,13 +200,21 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
     if G is not None and judge is not None:
         z_dim = res.algorithm.opt.z_dim
         m.update(evaluate_generator(G, judge, train, cfg.generated_per_class, z_dim, seed, device, judge_name))
+        extra["judge_test_accuracy"] = float((predict(judge, test.images, device) == test.labels).float().mean())
         if seed == cfg.seed:  # the first repeat's samples go into the report
             x, y = generate(G, [8] * test.num_classes if G.num_classes else [8 * test.num_classes], z_dim, seed + 1, device)
             m["samples"] = {"images": to_uint8(x).tolist(), "labels": y.tolist()}
     if not cfg.keep_checkpoints:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
-    return {**m, "roc_curves": curves, "history": res.history, "seed": seed, "train_seconds": seconds,
+    return {**m, **extra, "roc_curves": curves, "history": res.history, "seed": seed, "train_seconds": seconds,
             "labeled_sha256": images_digest(labeled.images), "unlabeled_count": len(unlabeled)}
+
+
+def judge_accuracy(results: dict[str, dict[str, list[dict]]]) -> float | None:
+    """The judge's test accuracy, as recorded by the runs it scored (None when no GAN run was scored)."""
+    values = [r["judge_test_accuracy"] for per in results.values() for runs in per.values() for r in runs
+              if "judge_test_accuracy" in r]
+    return float(np.mean(values)) if values else None
 
 
 def summarize(runs: list[dict]) -> dict:

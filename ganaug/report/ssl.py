@@ -64,7 +64,7 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
             for a, per in comparisons.items():
                 lines.append(f"| {tag} | {a} | {interval(per[tag]['accuracy'])} | {interval(per[tag]['macro_f1'])} |")
     judge = m["judge"]
-    if judge:
+    if judge and judge["test_accuracy"] is not None:
         lines += ["", f"Generation metrics use a judge: {judge['name']}, trained on {judge['trained_on']}, "
                   f"test accuracy {100 * judge['test_accuracy']:.1f}%. Class consistency is the share of generated images "
                   "the judge assigns to the class they were generated for (000's \"generation quality\"; n/a for "
