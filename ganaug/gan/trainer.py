@@ -86,7 +86,9 @@ def train_gan(
     """Train on ``data`` (the training split only); resume from ``checkpoint_dir/last`` if it exists."""
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
-    memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    # A model may opt out (``channels_last = False``): oneDNN gave NaN gradients for 5x5 bf16 convolutions on 1 px maps.
+    fits = getattr(G, "channels_last", True) and getattr(D, "channels_last", True)
+    memory = torch.channels_last if cfg.channels_last and fits else torch.contiguous_format
     G, D = G.to(device, memory_format=memory), D.to(device, memory_format=memory)
     p = Parts(
         cfg, G, D,

@@ -77,12 +77,15 @@ class CrossAttention2d(nn.Module):
         b, c, h, w = x.shape
         q = x.flatten(2).transpose(1, 2)  # (B, HW, C)
         kv = context.flatten(2).transpose(1, 2)
-        out, _ = self.attention(q, kv, kv, need_weights=False)
-        return x + self.gamma * out.transpose(1, 2).reshape(b, c, h, w)
+        with torch.autocast(x.device.type, enabled=False):  # in bf16 the softmax overflowed to NaN weights
+            out, _ = self.attention(q.float(), kv.float(), kv.float(), need_weights=False)
+        return x + self.gamma * out.transpose(1, 2).reshape(b, c, h, w).to(x.dtype)
 
 
 class AttentionEncoderDecoderGenerator(nn.Module):
     """000's generator; ``forward(z, y)`` -> images in [-1, 1]. ``num_classes=0``: unconditional."""
+
+    channels_last = False  # bf16 5x5 convolutions on 1 px maps in NHWC gave NaN gradients (oneDNN, torch 2.13 CPU)
 
     def __init__(self, image_size: int, channels: int, num_classes: int, z_dim: int = 100, width: int = 256,
                  heads: int = 4, map_channels: int = 4) -> None:
@@ -133,6 +136,8 @@ class ClassHeadDiscriminator(nn.Module):
     Returns ``{"adv": (B,), "cls": (B, K), "features": (B, F)}`` (no ``cls`` when ``num_classes=0``).
     ``spectral_norm`` normalises every layer and drops the BatchNorm layers, as for the other ganaug GANs.
     """
+
+    channels_last = False  # as the generator
 
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 512, hidden: int = 256,
                  dropout: float = 0.3, spectral_norm: bool = False) -> None:

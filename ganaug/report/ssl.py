@@ -79,6 +79,6 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
         lines += ["", "## Generated samples (first repeat; rows are classes for conditional generators)", "",
                   "![samples](figures/samples.png)"]
     lines += ["", "## Reproduce", "", f"```\n{command}\n```", "",
-              f"Labelled images per class: " + "; ".join(f"{t}: {m['labeled'][t]['per_class']}" for t in tags) + ". "
+              "Labelled images per class: " + "; ".join(f"{t}: {m['labeled'][t]['per_class']}" for t in tags) + ". "
               f"Device: {m['device']}. Wall time: {m['total_seconds']:.0f} s."]
     return write_report(out, "\n".join(lines) + "\n", f"ganaug ssl: {m['dataset']}")

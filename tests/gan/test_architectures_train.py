@@ -10,7 +10,8 @@ from ganaug.gan.sampling import generate
 from ganaug.models import GENERATORS
 
 CPU = torch.device("cpu")
-CONDITIONAL = {"mlp-gan": True, "dcgan": False, "cdcgan": True, "acgan": True, "sagan": True, "style-lite": True}
+CONDITIONAL = {"mlp-gan": True, "dcgan": False, "cdcgan": True, "acgan": True, "sagan": True, "style-lite": True,
+               "triple-gan-attn": True}
 
 
 @pytest.fixture(scope="module")
