@@ -91,7 +91,7 @@ class SSLAlgorithm(ABC):
         """bf16 autocast of forward passes when ``precision: bf16`` (weights and optimisers stay fp32)."""
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
 
-    def progress(self, step: int, start: float = 0.0, ramp: float = 0.0) -> float:
+    def schedule(self, step: int, start: float = 0.0, ramp: float = 0.0) -> float:
         """0 before ``start`` (a fraction of training), then rising linearly to 1 over ``ramp``: for ramped loss weights."""
         t = step / self.cfg.steps
         if t < start:
@@ -99,7 +99,7 @@ class SSLAlgorithm(ABC):
         return 1.0 if ramp <= 0 else min(1.0, (t - start) / ramp)
 
 
-def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     """zero_grad, backward, step: the three lines every phase ends with."""
     optimizer.zero_grad(set_to_none=True)
     loss.backward()

@@ -15,7 +15,7 @@ from torch import nn
 
 from ganaug.config import Strict
 from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, step
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
 
 
 def pseudo_label_loss(logits_u: torch.Tensor, threshold: float) -> tuple[torch.Tensor, float]:
@@ -41,14 +41,14 @@ class SemiCNN(SSLAlgorithm):
                             num_classes=s.num_classes, width=self.cfg.width, condition="none")
         self.optimizers["classifier"] = self.adam(self.net)
 
-    def train_step(self, batch: Batch, step_: int) -> dict[str, float]:
-        w = self.opt.weight * self.progress(step_, self.opt.start, self.opt.ramp)
+    def train_step(self, batch: Batch, step: int) -> dict[str, float]:
+        w = self.opt.weight * self.schedule(step, self.opt.start, self.opt.ramp)
         with self.autocast():
             logits = self.net(torch.cat([batch.x, batch.u]))
         logits_x, logits_u = logits[: len(batch.x)], logits[len(batch.x):]
         loss_x = F.cross_entropy(logits_x.float(), batch.y)
         loss_u, used = pseudo_label_loss(logits_u, self.opt.threshold)
-        step(self.optimizers["classifier"], loss_x + w * loss_u)
+        update(self.optimizers["classifier"], loss_x + w * loss_u)
         return {"loss": loss_x.item(), "loss_pseudo": loss_u.item(), "pseudo_used": used, "train_acc": accuracy(logits_x, batch.y)}
 
     def classifier(self) -> nn.Module:

@@ -17,7 +17,7 @@ from torch import nn
 
 from ganaug.config import Strict
 from ganaug.models.improved_gan import ImprovedGANDiscriminator, ImprovedGANGenerator, Layout
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, step
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
 
 
 def unlabeled_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
@@ -66,7 +66,7 @@ class SemiGAN(SSLAlgorithm):
     def noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.opt.z_dim, device=self.device)
 
-    def train_step(self, batch: Batch, step_: int) -> dict[str, float]:
+    def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         n = len(batch.u)
         # Discriminator: supervised cross-entropy + "real is some class, fake is the fake class".
         with self.autocast():
@@ -74,14 +74,14 @@ class SemiGAN(SSLAlgorithm):
             out_x, out_u, out_f = self.D(batch.x), self.D(batch.u), self.D(fake)
             loss_x = F.cross_entropy(out_x["cls"].float(), batch.y)
             loss_u = unlabeled_loss(out_u["cls"], out_f["cls"])
-        step(self.optimizers["discriminator"], loss_x + self.opt.unlabeled_weight * loss_u)
+        update(self.optimizers["discriminator"], loss_x + self.opt.unlabeled_weight * loss_u)
 
         # Generator: match D's mean features on unlabelled real images.
         with self.autocast():
             f_real = self.D(batch.u)["features"]
             f_fake = self.D(self.G(self.noise(n)))["features"]
             loss_g = feature_matching(f_real, f_fake)
-        step(self.optimizers["generator"], loss_g)
+        update(self.optimizers["generator"], loss_g)
         return {"loss": loss_x.item(), "loss_unlabeled": loss_u.item(), "loss_g": loss_g.item(),
                 "train_acc": accuracy(out_x["cls"], batch.y)}
 

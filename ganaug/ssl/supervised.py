@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, step
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
 
 
 @ALGORITHMS.register("supervised")
@@ -19,11 +19,11 @@ class Supervised(SSLAlgorithm):
                             num_classes=s.num_classes, width=self.cfg.width, condition="none")
         self.optimizers["classifier"] = self.adam(self.net)
 
-    def train_step(self, batch: Batch, step_: int) -> dict[str, float]:
+    def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         with self.autocast():
             logits = self.net(batch.x)
             loss = F.cross_entropy(logits.float(), batch.y)
-        step(self.optimizers["classifier"], loss)
+        update(self.optimizers["classifier"], loss)
         return {"loss": loss.item(), "train_acc": accuracy(logits, batch.y)}
 
     def classifier(self) -> nn.Module:

@@ -30,7 +30,7 @@ from torch import nn
 from ganaug.config import Strict
 from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 from ganaug.models.triple_gan_attn import CBNCondition
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, step
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
 from ganaug.ssl.semi_cnn import pseudo_label_loss
 
 
@@ -70,12 +70,12 @@ class TripleGANAttn(SSLAlgorithm):
         y = torch.randint(self.shape.num_classes, (n,), device=self.device)
         return self.G(torch.randn(n, self.opt.z_dim, device=self.device), y), y
 
-    def train_step(self, batch: Batch, step_: int) -> dict[str, float]:
+    def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         o, logs = self.opt, {}
         lam = o.lambda_cls
-        synthetic = self.progress(step_, o.synthetic_start, o.ramp)
+        synthetic = self.schedule(step, o.synthetic_start, o.ramp)
 
-        if step_ % o.g_steps_per_d == 0:  # discriminator
+        if step % o.g_steps_per_d == 0:  # discriminator
             with self.autocast():
                 with torch.no_grad():
                     fake, y_fake = self.sample(len(batch.u))
@@ -84,7 +84,7 @@ class TripleGANAttn(SSLAlgorithm):
                 adv = F.binary_cross_entropy_with_logits(real["adv"].float(), torch.ones_like(real["adv"].float())) + \
                     F.binary_cross_entropy_with_logits(out_f["adv"].float(), torch.zeros_like(out_f["adv"].float()))
                 cls = F.cross_entropy(real["cls"][: len(batch.x)].float(), batch.y) + F.cross_entropy(out_f["cls"].float(), y_fake)
-            step(self.optimizers["discriminator"], adv + lam * cls)
+            update(self.optimizers["discriminator"], adv + lam * cls)
             logs.update(loss_d=adv.item(), loss_d_cls=cls.item())
 
         with self.autocast():  # generator
@@ -97,10 +97,10 @@ class TripleGANAttn(SSLAlgorithm):
                 self.C.eval()  # judge without touching the classifier's batch statistics
                 loss_g = loss_g + o.guidance * synthetic * F.cross_entropy(self.C(fake).float(), y_fake)
                 self.C.train()
-        step(self.optimizers["generator"], loss_g)
+        update(self.optimizers["generator"], loss_g)
         logs.update(loss_g=adv.item(), loss_g_cls=cls.item())
 
-        if step_ % o.classifier_every == 0:  # classifier
+        if step % o.classifier_every == 0:  # classifier
             n_x, n_u = len(batch.x), len(batch.u)
             fake, y_fake = fake.detach()[: n_u], y_fake[: n_u]
             with self.autocast():
@@ -110,8 +110,8 @@ class TripleGANAttn(SSLAlgorithm):
                 loss_x = loss_x + F.cross_entropy(first[:n_x].float(), batch.y)
             loss_u, used = pseudo_label_loss(logits[n_x : n_x + n_u], o.pseudo_threshold)
             loss_s = F.cross_entropy(logits[n_x + n_u :].float(), y_fake)
-            pseudo = o.pseudo_weight * self.progress(step_, o.pseudo_start, o.ramp)
-            step(self.optimizers["classifier"], loss_x + pseudo * loss_u + o.synthetic_weight * synthetic * loss_s)
+            pseudo = o.pseudo_weight * self.schedule(step, o.pseudo_start, o.ramp)
+            update(self.optimizers["classifier"], loss_x + pseudo * loss_u + o.synthetic_weight * synthetic * loss_s)
             logs.update(loss=loss_x.item(), loss_pseudo=loss_u.item(), pseudo_used=used, loss_synthetic=loss_s.item(),
                         train_acc=accuracy(logits[:n_x], batch.y))
         return logs
