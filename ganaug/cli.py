@@ -173,7 +173,7 @@ def ssl(
                         "labeled": labeled or None, "repeats": repeats, "steps": steps, "seed": seed, "out": out,
                         "device": device, "progress": False if no_progress else None})
     quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300},
-                   "options": {"triple-gan-attn": {"g_width": 128, "d_width": 256}}} if quick else {}
+                   "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}} if quick else {}
     cfg = build_config(SSLConfig, config, quick_layer, flags, parse_overrides(set_), scale=scale)
     typer.echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
 

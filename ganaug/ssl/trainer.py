@@ -77,6 +77,8 @@ def train_ssl(
         for role, opt in algo.optimizers.items():
             ckpt.load_optimizer(role, opt)
         torch.set_rng_state(ckpt.extra("torch_rng_state"))
+        if device.type == "cuda" and "extra.cuda_rng_state" in ckpt.tensors:
+            torch.cuda.set_rng_state(ckpt.extra("cuda_rng_state"), device)
         history, start = ckpt.meta["history"], ckpt.meta["step"]
 
     x_all, y_all = to_float(labeled.images), labeled.labels
@@ -100,7 +102,10 @@ def train_ssl(
                 history.append(row)
                 logs = []
             if last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps):
-                save_checkpoint(last, dict(algo.networks), algo.optimizers, {"torch_rng_state": torch.get_rng_state()},
+                rng = {"torch_rng_state": torch.get_rng_state()}
+                if device.type == "cuda":
+                    rng["cuda_rng_state"] = torch.cuda.get_rng_state(device)
+                save_checkpoint(last, dict(algo.networks), algo.optimizers, rng,
                                 {"step": it + 1, "history": history, "seed": seed, "algorithm": algorithm})
     for net, _ in algo.networks.values():
         net.eval()

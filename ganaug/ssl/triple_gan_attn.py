@@ -55,6 +55,7 @@ class TripleGANAttn(SSLAlgorithm):
         heads: int = Field(4, ge=1)  # attention heads in the generator
         z_dim: int = Field(100, ge=1)
         beta1: float = Field(0.5, ge=0, lt=1)  # Adam beta1 of generator and discriminator
+        gan_lr: float | None = Field(None, gt=0)  # Adam lr of generator and discriminator; None: the shared lr (000: 1e-3)
 
     def build(self) -> None:
         s, o = self.shape, self.opt
@@ -62,8 +63,8 @@ class TripleGANAttn(SSLAlgorithm):
         self.G = self.add("generator", GENERATORS, "triple-gan-attn", z_dim=o.z_dim, width=o.g_width, heads=o.heads, **common)
         self.D = self.add("discriminator", DISCRIMINATORS, "triple-gan-attn", width=o.d_width, **common)
         self.C = self.add("classifier", CLASSIFIERS, "cbn-cnn", width=self.cfg.width, condition=o.condition, **common)
-        self.optimizers["generator"] = self.adam(self.G, betas=(o.beta1, 0.999))
-        self.optimizers["discriminator"] = self.adam(self.D, betas=(o.beta1, 0.999))
+        self.optimizers["generator"] = self.adam(self.G, o.gan_lr, betas=(o.beta1, 0.999))
+        self.optimizers["discriminator"] = self.adam(self.D, o.gan_lr, betas=(o.beta1, 0.999))
         self.optimizers["classifier"] = self.adam(self.C)
 
     def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
