@@ -180,12 +180,14 @@ def ssl(
 
 @app.command()
 def models() -> None:
-    """List every registered generator, discriminator, classifier and GAN loss by name."""
+    """List every registered generator, discriminator, classifier, GAN loss and semi-supervised algorithm by name."""
     from ganaug.gan.losses import GAN_LOSSES
     from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+    from ganaug.ssl import ALGORITHMS
 
     for title, registry in (("generators", GENERATORS), ("discriminators", DISCRIMINATORS),
-                            ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES)):
+                            ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES),
+                            ("semi-supervised algorithms", ALGORITHMS)):
         typer.echo(f"{title}: {', '.join(registry.names())}")
 
 

@@ -68,5 +68,5 @@ def test_errors(checkpoint, tmp_path, args, message):
 def test_models_lists_every_registry():
     r = runner.invoke(app, ["models"])
     assert r.exit_code == 0
-    for name in ("cdcgan", "acgan", "style-lite", "small-cnn", "hinge"):
+    for name in ("cdcgan", "acgan", "style-lite", "small-cnn", "hinge", "triple-gan-attn", "semi-gan", "cbn-cnn"):
         assert name in r.output
