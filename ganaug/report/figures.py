@@ -98,13 +98,16 @@ def confusion_matrices(metrics: dict, arms: tuple[str, ...], class_names: list[s
 
 
 def roc_curves(curves: dict[str, dict], class_names: list[str], path: Path) -> Path:
-    """One-vs-rest test ROC curve of every class, one panel per model (``curves[model][class] = {fpr, tpr}``)."""
+    """One-vs-rest test ROC curve of every class, one panel per model (``curves[model][class] = {fpr, tpr}``).
+
+    The false positive rate is on a log axis, where classifiers with AUCs near 1 still look different."""
     fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.6), squeeze=False)
     for ax, (name, per_class) in zip(axes[0], curves.items()):
         for c, curve in sorted(per_class.items(), key=lambda kv: int(kv[0])):
             ax.plot(curve["fpr"], curve["tpr"], lw=1, label=class_names[int(c)])
-        ax.plot([0, 1], [0, 1], ":", color="0.6")
-        ax.set(title=name, xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01))
+        ax.plot([1e-4, 1], [1e-4, 1], ":", color="0.6")
+        ax.set(title=name, xlabel="false positive rate (log)", ylabel="true positive rate", xscale="log",
+               xlim=(1e-4, 1), ylim=(0, 1.01))  # log: good classifiers differ only at small false positive rates
     axes[0][-1].legend(fontsize=6, loc="lower right", ncol=2)
     fig.tight_layout()
     return _save(fig, path)
