@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import precision_score, recall_score, roc_auc_score, roc_curve
+from sklearn.metrics import precision_score, recall_score, roc_curve
 
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
@@ -80,11 +80,11 @@ def evaluate_classifier(model: torch.nn.Module, test: ImageDataset, device: torc
     prob = logits.double().softmax(1).numpy()
     y, pred = test.labels.numpy(), prob.argmax(1)
     k = test.num_classes
-    m = classification_metrics(y, pred, k)
+    m = classification_metrics(y, pred, k, probabilities=prob)
     labels = list(range(k))
     m["macro_precision"] = float(precision_score(y, pred, labels=labels, average="macro", zero_division=0))
     m["macro_recall"] = float(recall_score(y, pred, labels=labels, average="macro", zero_division=0))
-    m["roc_auc"] = float(roc_auc_score(y, prob, multi_class="ovr", average="macro", labels=labels))
+    m["roc_auc"] = m.pop("auc")  # the mean one-vs-rest AUC, under the name the SSL reports use
     curves = {}
     for c in labels:
         fpr, tpr, _ = roc_curve(y == c, prob[:, c])
