@@ -179,6 +179,57 @@ def ssl(
 
 
 @app.command()
+def run(
+    config: Path = typer.Argument(..., help="a grid file (see configs/smoke-grid.yaml)"),
+    out: Optional[Path] = typer.Option(None, help="run folder (default: the file's `out`)"),
+    executor: Optional[str] = typer.Option(None, help="local (default) or ray"),
+    workers: Optional[int] = typer.Option(None, help="local: cells at once, each in its own process"),
+    address: Optional[str] = typer.Option(None, help="ray: a cluster's address (default: start a local Ray)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="validate and list the cells, train nothing"),
+    set_: list[str] = typer.Option([], "--set", help="override a grid key, e.g. --set config.steps=100 --set repeats=3"),
+) -> None:
+    """Run a grid of experiments (axes x repeats) as resumable cells; re-running skips finished cells."""
+    from ganaug.runner import expand, load_grid, run_grid
+    from ganaug.runner.grid import check_cells
+
+    flags = flag_layer({"out": out, "executor": executor, "workers": workers, "address": address})
+    grid = load_grid(config, flags, parse_overrides(set_))
+    if dry_run:
+        cells = expand(grid, Path(grid.out))
+        check_cells(grid, cells)
+        typer.echo("\n".join(f"{c['id']}  seed {c['seed']}" for c in cells) + f"\n{len(cells)} cells, all valid")
+        return
+    folder = run_grid(grid, shlex.join(["ganaug", *sys.argv[1:]]), log=typer.echo)
+    typer.echo(f"results: ganaug results {folder}")
+
+
+@app.command()
+def results(
+    run_dir: Path = typer.Argument(..., help="the run folder of `ganaug run`"),
+    json_: bool = typer.Option(False, "--json", help="print the aggregated table as JSON"),
+    baseline: list[str] = typer.Option([], help="compare with this group, e.g. --baseline algorithms=supervised "
+                                                "(default: the grid's `baseline`)"),
+    metric: list[str] = typer.Option([], help="metrics to show (repeatable; default: the grid's, else all)"),
+) -> None:
+    """The aggregated results of a grid: mean ± std over repeats, and paired differences to the baseline (95 % CI)."""
+    import json
+
+    import yaml
+
+    from ganaug.report.grid import results_table
+    from ganaug.runner import load_results
+
+    pairs = [item.split("=", 1) for item in baseline]
+    if any(len(p) != 2 for p in pairs):
+        raise ConfigError(f"--baseline expects axis=value (or arm=NAME), got {baseline}")
+    data = load_results(run_dir, {k: yaml.safe_load(v) for k, v in pairs} or None, metric or None)
+    if json_:
+        typer.echo(json.dumps(data, indent=1))
+    else:
+        results_table(data)
+
+
+@app.command()
 def models() -> None:
     """List every registered generator, discriminator, classifier, GAN loss and semi-supervised algorithm by name."""
     from ganaug.gan.losses import GAN_LOSSES

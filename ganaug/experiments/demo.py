@@ -18,6 +18,7 @@ from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import DemoConfig
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
+from ganaug.data.dataset import DatasetSplits
 from ganaug.data import splits as S
 from ganaug.data.export import write_image_folder
 from ganaug.gan.trainer import build_gan, train_gan
@@ -30,6 +31,13 @@ from ganaug.runtime import resolve_device
 ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split
 
 
+def check_demo(cfg: DemoConfig) -> DatasetSplits:
+    """Load the data and build the GAN, so a missing file or a bad architecture option fails before anything is written."""
+    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)
+    return data
+
+
 def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     """Run the whole study into ``cfg.out`` and return the path of ``report.html``.
 
@@ -40,8 +48,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     device = resolve_device(cfg.device)
 
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
-    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
-    build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
+    data = check_demo(cfg)
     out = Path(cfg.out)
     claim_run_folder(out, cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)

@@ -112,23 +112,32 @@ def evaluate_generator(generator: torch.nn.Module, judge: torch.nn.Module, real:
     return out
 
 
-def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
-    """Run the study into ``cfg.out``; return the path of report.html. Re-running resumes."""
-    tic = time.perf_counter()
-    device = resolve_device(cfg.device)
+def plan_ssl(cfg: SSLConfig) -> tuple[ImageDataset, ImageDataset, ImageDataset, dict[float, list[int]]]:
+    """Train / validation / test splits and the labelled images per class of every ``labeled`` value.
+
+    Every check that can fail on the data happens here, before anything is trained or written: a ConfigError
+    names the labelled amount and the class.
+    """
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     if data.val is not None:
         train, val = data.train, data.val
     else:
         train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
-    test = data.test
-    plans = {v: labeled_counts(v, train.class_counts(), train.class_names) for v in cfg.labeled}  # errors before training
+    plans = {v: labeled_counts(v, train.class_counts(), train.class_names) for v in cfg.labeled}
     for v, counts in plans.items():
         if sum(counts) == len(train):
             needs = [a for a in cfg.algorithms if ALGORITHMS.get(a).uses_unlabeled]
             if needs:
                 raise ConfigError(f"labeled={v:g} labels every training image, so {', '.join(needs)} would have no "
                                   "unlabelled image to learn from; use a smaller labelled amount")
+    return train, val, data.test, plans
+
+
+def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
+    """Run the study into ``cfg.out``; return the path of report.html. Re-running resumes."""
+    tic = time.perf_counter()
+    device = resolve_device(cfg.device)
+    train, val, test, plans = plan_ssl(cfg)
     out = Path(cfg.out)
     claim_run_folder(out, cfg)
 

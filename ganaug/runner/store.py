@@ -1,0 +1,159 @@
+"""The results store of a grid: one SQLite file, ``RUN_DIR/results.sqlite``, and its aggregation.
+
+Why SQLite: it ships with Python (no pyarrow), it is one file, every insert is a transaction (a process
+killed mid-write leaves the previous state, never half a row), several runs can read it while the grid
+writes, and any tool (sqlite3, pandas, DuckDB) queries it. It is an index, not the truth: each finished
+cell's ``result.json`` is, and :meth:`ResultsStore.sync` rebuilds missing rows from them.
+
+Tables::
+
+    cells(id, task, axes JSON, repeat, seed, code_version, seconds, finished, report)
+    metrics(cell, arm, name, value)          -- one row per scalar; arm "" when a run has one
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ganaug.metrics import paired_difference
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cells (id TEXT PRIMARY KEY, task TEXT, axes TEXT, repeat INTEGER, seed INTEGER,
+                                  code_version TEXT, seconds REAL, finished TEXT, report TEXT);
+CREATE TABLE IF NOT EXISTS metrics (cell TEXT, arm TEXT, name TEXT, value REAL, PRIMARY KEY (cell, arm, name));
+"""
+
+
+class ResultsStore:
+    """Finished cells and their scalars, in ``path`` (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=60)
+
+    def add(self, cell: dict, result: dict) -> None:
+        """Record a finished cell (``cell.json`` and ``result.json`` contents) in one transaction; replaces a previous row."""
+        with self._connect() as db:
+            db.execute("DELETE FROM metrics WHERE cell = ?", (cell["id"],))
+            db.execute("INSERT OR REPLACE INTO cells VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (cell["id"], cell["task"], json.dumps(cell["axes"], sort_keys=True), cell["repeat"], cell["seed"],
+                        cell["code_version"], result["seconds"], result["finished"], result["report"]))
+            db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?)",
+                           [(cell["id"], arm, name, value) for arm, values in result["scalars"].items()
+                            for name, value in values.items()])
+
+    def cell_ids(self) -> set[str]:
+        with self._connect() as db:
+            return {row[0] for row in db.execute("SELECT id FROM cells")}
+
+    def sync(self, cell_dirs: Iterable[Path]) -> int:
+        """Add every finished cell (a ``result.json`` beside its ``cell.json``) the store lacks; returns how many."""
+        known, added = self.cell_ids(), 0
+        for folder in cell_dirs:
+            if (folder / "result.json").exists() and folder.name not in known:
+                self.add(json.loads((folder / "cell.json").read_text()), json.loads((folder / "result.json").read_text()))
+                added += 1
+        return added
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per (cell, arm): axes, arm, repeat, seed and every metric."""
+        with self._connect() as db:
+            cells = {r[0]: {"axes": json.loads(r[1]), "repeat": r[2], "seed": r[3]}
+                     for r in db.execute("SELECT id, axes, repeat, seed FROM cells")}
+            out: dict[tuple[str, str], dict] = {}
+            for cell, arm, name, value in db.execute("SELECT cell, arm, name, value FROM metrics ORDER BY cell, arm"):
+                row = out.setdefault((cell, arm), {"cell": cell, "arm": arm, **cells[cell], "metrics": {}})
+                row["metrics"][name] = value
+        return list(out.values())
+
+
+def group_key(row: dict) -> tuple:
+    """What a group of repeats shares: the axis values and the arm."""
+    return (json.dumps(row["axes"], sort_keys=True), row["arm"])
+
+
+def aggregate(rows: list[dict], baseline: dict[str, Any] | None = None, metrics: list[str] | None = None) -> list[dict]:
+    """Mean and std over repeats per (axes, arm), and the paired difference (same repeat) to the baseline group.
+
+    ``baseline`` names axis values and/or an ``arm``, e.g. ``{"algorithms": "supervised"}`` or ``{"arm":
+    "baseline"}``: a group's baseline is the group with those values in place of its own. Differences use
+    only repeats both groups have, with a 95 % Student-t interval (:func:`ganaug.metrics.paired_difference`).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(group_key(row), []).append(row)
+    names = metrics or sorted({m for row in rows for m in row["metrics"]})
+    table = []
+    for key, members in groups.items():
+        members = sorted(members, key=lambda r: r["repeat"])
+        axes, arm = members[0]["axes"], members[0]["arm"]
+        entry: dict[str, Any] = {"axes": axes, "arm": arm, "repeats": [r["repeat"] for r in members], "metrics": {}}
+        for name in names:
+            values = [r["metrics"][name] for r in members if name in r["metrics"]]
+            if values:
+                entry["metrics"][name] = {"mean": float(np.mean(values)), "n": len(values),
+                                          "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0}
+        base_key = baseline_of(axes, arm, baseline)
+        if base_key is not None and base_key != key and base_key in groups:
+            entry["baseline"] = {"axes": json.loads(base_key[0]), "arm": base_key[1]}
+            by_repeat = {r["repeat"]: r["metrics"] for r in groups[base_key]}
+            entry["vs_baseline"] = {}
+            for name in names:
+                pairs = [(r["metrics"][name], by_repeat[r["repeat"]][name]) for r in members
+                         if name in r["metrics"] and name in by_repeat.get(r["repeat"], {})]
+                if pairs:
+                    entry["vs_baseline"][name] = paired_difference([p[0] for p in pairs], [p[1] for p in pairs])
+        table.append(entry)
+    return table
+
+
+def baseline_of(axes: dict, arm: str, baseline: dict[str, Any] | None) -> tuple | None:
+    """The group key of the baseline of (axes, arm), or None without a baseline."""
+    if not baseline:
+        return None
+    axes = dict(axes)
+    for k, v in baseline.items():
+        if k != "arm":
+            axes[k] = v
+    return json.dumps(axes, sort_keys=True), baseline.get("arm", arm)
+
+
+def load_results(run_dir: Path, baseline: dict[str, Any] | None = None, metrics: list[str] | None = None) -> dict:
+    """The aggregated table of a grid's run folder (see :func:`aggregate`); baseline and metrics default to the grid's.
+
+    Cells that finished but are missing from the store (e.g. the runner was killed right after a cell) are added
+    first, so the table always covers every ``result.json``.
+    """
+    import yaml
+
+    from ganaug.config import ConfigError
+
+    run_dir = Path(run_dir)
+    saved = run_dir / "config.yaml"
+    if not saved.exists():
+        raise ConfigError(f"{run_dir}: not a grid run folder (no config.yaml); expected the --out of `ganaug run`")
+    grid = yaml.safe_load(saved.read_text())
+    store = ResultsStore(run_dir / "results.sqlite")
+    store.sync(sorted((run_dir / "cells").glob("*")) if (run_dir / "cells").exists() else [])
+    baseline = grid.get("baseline") if baseline is None else baseline
+    metrics = metrics or grid.get("metrics")
+    rows = store.rows()
+    axes = grid.get("grid") or {}
+
+    def position(entry: dict) -> tuple:  # the grid file's order of axis values, then the arm
+        return (*(axes[a].index(v) if v in axes[a] else len(axes[a]) for a, v in entry["axes"].items() if a in axes),
+                entry["arm"])
+
+    table = sorted(aggregate(rows, baseline, metrics), key=position)
+    return {"run_dir": str(run_dir), "task": grid["task"], "axes": list(axes), "baseline": baseline,
+            "cells_finished": len({r["cell"] for r in rows}), "table": table}

@@ -1,0 +1,92 @@
+"""What a grid cell of ``ganaug run`` can be: one experiment of ganaug, registered by name.
+
+A task names its config class, the key that makes the experiment run a single repeat (the grid's
+``repeats`` replace the experiment's own), the checks that can fail before training, the function that
+runs it, and the scalars of its metrics.json that go into the results store, per *arm* (the compared
+variants inside one run, e.g. augment's baseline and exp1; "" when a run has one).
+Adding a task is one function plus ``@TASKS.register``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ganaug.registry import Registry
+
+TASKS = Registry("task")
+
+Scalars = dict[str, dict[str, float]]  # arm -> metric -> value
+
+
+@dataclass(frozen=True)
+class Task:
+    config: type[BaseModel]
+    one_repeat: dict[str, Any]  # config layer that makes the experiment run one repeat
+    check: Callable[[Any], None]  # raises ConfigError/DataError before anything trains
+    run: Callable[[Any, str], Path]  # (config, command) -> the report's path
+    scalars: Callable[[dict], Scalars]  # the experiment's metrics.json -> per-arm scalars
+
+
+def numbers(values: dict, keys: tuple[str, ...] | None = None) -> dict[str, float]:
+    """The finite numbers among ``values`` (only ``keys`` when given); nested ``{"mean": x}`` counts as x."""
+    out = {}
+    for k, v in values.items():
+        if keys is not None and k not in keys:
+            continue
+        v = v.get("mean") if isinstance(v, dict) else v
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+            out[k] = float(v)
+    return out
+
+
+@TASKS.register("ssl")
+def ssl_task() -> Task:
+    """``ganaug ssl``: one semi-supervised run per cell; grid over ``algorithms``, ``labeled``, ``steps``, options..."""
+    from ganaug.config import SSLConfig
+    from ganaug.experiments.ssl import GENERATIVE, SCALARS, plan_ssl, run_ssl
+
+    def scalars(metrics: dict) -> Scalars:
+        runs = [(a, tag, m) for a, per in metrics["results"].items() for tag, m in per.items()]
+        single = len(runs) == 1
+        return {"" if single else f"{a} {tag}": numbers(m, (*SCALARS, *GENERATIVE)) for a, tag, m in runs}
+
+    return Task(SSLConfig, {"repeats": 1}, plan_ssl, run_ssl, scalars)
+
+
+@TASKS.register("augment")
+def augment_task() -> Task:
+    """``ganaug augment``: one study per cell with every arm (baseline, strategies x ratios) at one seed."""
+    from ganaug.config import AugmentConfig
+    from ganaug.experiments.augment import prepare_run, run_augment
+    from ganaug.runtime import resolve_device
+
+    def scalars(metrics: dict) -> Scalars:
+        per_classifier = metrics["results"]
+        out: Scalars = {}
+        for name, result in per_classifier.items():
+            for arm, summary in result["arms"].items():
+                out[arm if len(per_classifier) == 1 else f"{name} {arm}"] = numbers({k: v for k, v in summary.items()
+                                                                                     if k != "repeats"})
+        return out
+
+    return Task(AugmentConfig, {"classifier": {"repeats": 1}}, lambda cfg: prepare_run(cfg, resolve_device(cfg.device)),
+                run_augment, scalars)
+
+
+@TASKS.register("demo")
+def demo_task() -> Task:
+    """``ganaug demo``: arms baseline, augmented and reference at one seed per cell."""
+    from ganaug.config import DemoConfig
+    from ganaug.experiments.demo import ARMS, check_demo, run_demo
+
+    def scalars(metrics: dict) -> Scalars:
+        out = {arm: numbers({k: v for k, v in metrics[arm].items() if k != "repeats"}) for arm in ARMS}
+        out["augmented"]["class_consistency"] = metrics["gan"]["class_consistency"]
+        return out
+
+    return Task(DemoConfig, {"classifier": {"repeats": 1}}, check_demo, run_demo, scalars)

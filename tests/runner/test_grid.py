@@ -1,0 +1,105 @@
+"""Grid expansion and validation, and a killed grid that resumes to the table of an unbroken run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ganaug.config import ConfigError
+from ganaug.runner import expand, load_grid, load_results
+from ganaug.runner.grid import check_cells
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = ROOT / "configs" / "smoke-grid.yaml"
+
+
+def write_grid(tmp_path, **grid):
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(grid))
+    return path
+
+
+def test_smoke_grid_expands_to_cells_with_one_item_of_list_axes(tmp_path):
+    grid = load_grid(SMOKE, {"out": str(tmp_path)})
+    cells = expand(grid, tmp_path)
+    assert len(cells) >= 8 and len(grid.grid) >= 2 and grid.repeats == 2
+    first = cells[0]
+    assert first["config"]["algorithms"] == ["supervised"] and first["config"]["labeled"] == [0.1]
+    assert first["config"]["repeats"] == 1 and first["config"]["out"] == str(tmp_path / "cells" / first["id"])
+    assert [c["seed"] for c in cells[:2]] == [0, 1]
+    assert len({c["id"] for c in cells}) == len(cells)
+
+
+@pytest.mark.parametrize("grid, message", [
+    ({"task": "ssl", "config": {"stepz": 10}}, "stepz"),
+    ({"task": "ssl", "config": {"steps": "many"}}, "steps"),
+    ({"task": "ssl", "grid": {"algorithms": ["supervised", "no-such-method"]}}, "no-such-method"),
+    ({"task": "nope"}, "unknown task 'nope'"),
+    ({"task": "ssl", "grid": {"labeled": []}}, "grid.labeled"),
+    ({"task": "ssl", "grid": {"labeled": [0.1]}, "baseline": {"algorithms": "supervised"}}, "baseline.algorithms"),
+    ({"task": "ssl", "repeat": 2}, "repeat"),
+])
+def test_bad_grids_fail_naming_the_key(tmp_path, grid, message):
+    with pytest.raises(ConfigError, match=message):
+        cfg = load_grid(write_grid(tmp_path, **grid))
+        expand(cfg, tmp_path)
+
+
+def test_impossible_cell_fails_before_any_training(tmp_path):
+    """semi-cnn with every image labelled has nothing unlabelled to learn from: an error names cell and setting."""
+    cfg = load_grid(write_grid(tmp_path, task="ssl", config={"data": {"dataset": "digits"}},
+                               grid={"algorithms": ["supervised", "semi-cnn"], "labeled": [0.5, 1.0]}),
+                    {"out": str(tmp_path / "run")})
+    cells = expand(cfg, tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"algorithms=semi-cnn,labeled=1\.0.*semi-cnn would have no unlabelled"):
+        check_cells(cfg, cells)
+    assert not (tmp_path / "run").exists()
+
+
+def ganaug(*args, **kwargs):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "ganaug.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def results_json(folder: Path) -> dict:
+    data = load_results(folder)
+    data.pop("run_dir")
+    return json.loads(json.dumps(data))
+
+
+# The smoke grid, shortened: 2 x 2 cells of 60 iterations with a checkpoint every 20.
+SHORT = ["--set", "config.steps=60", "--set", "config.checkpoint_every=20", "--set", "config.eval_every=20",
+         "--set", "grid.labeled=[0.3]"]
+
+
+def test_grid_killed_mid_cell_resumes_to_the_same_table(tmp_path):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    proc = ganaug("run", str(SMOKE), "--out", str(whole), *SHORT)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+
+    proc = ganaug("run", str(SMOKE), "--out", str(broken), *SHORT, start_new_session=True)
+    deadline, mid = time.time() + 300, []
+    while time.time() < deadline:  # wait until some cell is mid-way: a checkpoint and no result yet
+        mid = [c for c in broken.glob("cells/*") if not (c / "result.json").exists() and any(c.rglob("last.json"))]
+        if mid and any((c / "result.json").exists() for c in broken.glob("cells/*")):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, as a crash would
+    proc.wait()
+    assert not (mid[0] / "result.json").exists()
+
+    proc = ganaug("run", str(SMOKE), "--out", str(broken), *SHORT)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    assert "finished" in out and " 0 finished" not in out  # the finished cells were skipped
+    for path in broken.rglob("*.json"):  # atomic writes: no torn file anywhere
+        json.loads(path.read_text())
+    assert results_json(broken) == results_json(whole)
