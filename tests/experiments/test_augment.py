@@ -193,3 +193,14 @@ def test_003_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp
         assert sum(g["synthetic_counts"]["+12/class"]) + sum(g["pool"]["shortfall_per_class"]) == 120
     assert m["strengthened_counts"]["+12/class"] == [12] * 10
     assert (tmp_path / "run" / "checkpoints" / "gan" / "epoch-0001.json").is_file()
+
+
+def test_grid_task_reads_every_arm_of_the_metrics(run):
+    """`ganaug run` with task augment stores each arm's scalars (the grid pairs them across repeats)."""
+    from ganaug.runner import TASKS
+
+    _, _, m, _, _ = run
+    scalars = TASKS.create("augment").scalars(m)
+    assert list(scalars) == ARMS
+    arm = m["results"]["small-cnn"]["arms"][ARMS[1]]
+    assert scalars[ARMS[1]]["accuracy"] == arm["accuracy"] and "std" not in scalars[ARMS[1]]

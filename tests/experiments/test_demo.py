@@ -89,3 +89,15 @@ def test_rerun_with_another_config_is_refused(quick_run):
     result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "2"])
     assert result.exit_code != 0
     assert "different config" in str(result.exception)
+
+
+def test_grid_task_reads_the_three_arms(quick_run):
+    """`ganaug run` with task demo stores baseline / augmented / reference, and the generator's class consistency."""
+    from ganaug.runner import TASKS
+
+    out, _ = quick_run
+    m = json.loads((out / "metrics.json").read_text())
+    scalars = TASKS.create("demo").scalars(m)
+    assert set(scalars) == {"baseline", "augmented", "reference"}
+    assert scalars["baseline"]["accuracy"] == m["baseline"]["accuracy"]
+    assert scalars["augmented"]["class_consistency"] == m["gan"]["class_consistency"]
