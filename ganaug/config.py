@@ -283,6 +283,21 @@ class EvaluateGANConfig(Strict):
     use_ema: bool = True  # the checkpoint's EMA generator when it has one; False: the raw generator
 
 
+class GANStudyConfig(Strict):
+    """Task ``gan`` of ``ganaug run``: train a GAN (as ``train-gan``) and evaluate it (as ``evaluate-gan``) in one
+    folder, so a grid compares architectures, losses and stabilisers on the same data and metrics."""
+
+    data: DataConfig = DataConfig()
+    imbalance: ImbalanceConfig = ImbalanceConfig(profile="none")  # of the GAN's training split
+    gan: GANConfig = GANConfig()
+    samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class for the metrics
+    feature_classifier: ClassifierConfig = ClassifierConfig()  # features and judge (see EvaluateGANConfig)
+    seed: int = 0
+    out: str = "runs/gan-study"
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    progress: bool = True
+
+
 class SSLConfig(Strict):
     """``ganaug ssl``: semi-supervised classifiers (000's triple-gan-attn, semi-gan, semi-cnn, supervised floor).
 

@@ -30,6 +30,7 @@ from pydantic import Field, model_validator
 import ganaug
 from ganaug.checkpoint import write_json
 from ganaug.config import ConfigError, Strict, build_config, merge
+from ganaug.data.errors import DataError
 from ganaug.experiments.common import claim_run_folder
 from ganaug.runner.store import ResultsStore
 from ganaug.runner.tasks import TASKS
@@ -38,7 +39,7 @@ from ganaug.runner.tasks import TASKS
 class GridConfig(Strict):
     """A grid file. Every key of the experiment goes under ``config``; ``grid`` names the axes to vary."""
 
-    task: str  # the experiment of every cell: ssl | augment | demo (ganaug.runner.tasks.TASKS)
+    task: str  # the experiment of every cell: ssl | augment | demo | gan (ganaug.runner.tasks.TASKS)
     config: dict[str, Any] = {}  # the experiment's config (the keys of `ganaug <task> --config`), shared by all cells
     grid: dict[str, list[Any]] = {}  # dotted config key -> values; the cells are every combination. A key whose
     # value is a list in the experiment (algorithms, labeled, strategies, ratios) takes one item per cell
@@ -145,8 +146,8 @@ def check_cells(grid: GridConfig, cells: list[dict]) -> None:
         seen.add(key)
         try:
             task.check(task.config.model_validate(cell["config"]))
-        except ConfigError as err:
-            raise ConfigError(f"grid cell {cell['id']}: {err}") from None
+        except (ConfigError, DataError, KeyError, ValueError) as err:  # KeyError: a registry's unknown name
+            raise ConfigError(f"grid cell {cell['id']}: {err.args[0] if isinstance(err, KeyError) else err}") from None
 
 
 def run_cell(cell: dict, command: str) -> dict:

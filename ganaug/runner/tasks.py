@@ -9,6 +9,7 @@ Adding a task is one function plus ``@TASKS.register``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ def numbers(values: dict, keys: tuple[str, ...] | None = None) -> dict[str, floa
         if keys is not None and k not in keys:
             continue
         v = v.get("mean") if isinstance(v, dict) else v
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
             out[k] = float(v)
     return out
 
@@ -90,3 +91,15 @@ def demo_task() -> Task:
         return out
 
     return Task(DemoConfig, {"classifier": {"repeats": 1}}, check_demo, run_demo, scalars)
+
+
+@TASKS.register("gan")
+def gan_task() -> Task:
+    """Train and evaluate a GAN per cell; grid over ``gan.architecture``, ``gan.loss``, stabilisers, data..."""
+    from ganaug.config import GANStudyConfig
+    from ganaug.experiments.gan_study import check_gan_study, run_gan_study
+
+    def scalars(metrics: dict) -> Scalars:
+        return {"": numbers({row["key"]: row["value"] for row in metrics["table"]})}
+
+    return Task(GANStudyConfig, {}, check_gan_study, run_gan_study, scalars)

@@ -195,3 +195,14 @@ def test_missing_inception_weights_fail_before_anything_trains(checkpoint, tmp_p
     r = evaluate(checkpoint, tmp_path / "out", "--inception-weights", tmp_path / "pt_inception.pth")
     assert isinstance(r.exception, ConfigError) and "Inception weights not found" in str(r.exception)
     assert not (tmp_path / "out").exists()
+
+
+def test_grid_task_gan_reads_the_metric_table(run):
+    """`ganaug run` with task gan stores the report's table: FID, class consistency, CAS, ... (finite values only)."""
+    from ganaug.runner import TASKS
+
+    _, _, m = run
+    scalars = TASKS.create("gan").scalars(m)[""]
+    table = {row["key"]: row["value"] for row in m["table"]}
+    assert scalars["fid"] == table["fid"] and scalars["cas"] == table["cas"]
+    assert set(scalars) <= set(table) and all(math.isfinite(v) for v in scalars.values())

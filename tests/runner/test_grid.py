@@ -103,3 +103,10 @@ def test_grid_killed_mid_cell_resumes_to_the_same_table(tmp_path):
     for path in broken.rglob("*.json"):  # atomic writes: no torn file anywhere
         json.loads(path.read_text())
     assert results_json(broken) == results_json(whole)
+
+
+def test_unknown_architecture_in_a_gan_grid_fails_naming_the_cell(tmp_path):
+    cfg = load_grid(write_grid(tmp_path, task="gan", grid={"gan.architecture": ["cdcgan", "no-such-gan"]}),
+                    {"out": str(tmp_path / "run")})
+    with pytest.raises(ConfigError, match=r"grid cell architecture=no-such-gan,repeat=0: .*unknown generator"):
+        check_cells(cfg, expand(cfg, tmp_path / "run"))
