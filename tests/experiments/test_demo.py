@@ -12,11 +12,9 @@ ARMS = ("baseline", "augmented", "reference")
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "1"])
-    assert result.exit_code == 0, result.output
-    return out, result.output
+def quick_run(demo_run):
+    """``ganaug demo --quick --no-progress --seed 1 --tensorboard`` (tests/conftest.py)."""
+    return demo_run
 
 
 def test_prints_report_path_and_writes_the_run_folder(quick_run):
@@ -68,7 +66,8 @@ def test_synthetic_images_written_as_image_folder(quick_run):
 def test_html_report_is_self_contained(quick_run):
     out, _ = quick_run
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 4
+    # samples, recall per class, curves, confusion, ROC, closest synthetic/train and test/train pairs
+    assert page.count('src="data:image/png;base64,') == 7
     assert not re.search(r'src="(?!data:)', page)  # no image loaded from disk or network
     assert "<table>" in page and "class consistency" in page.lower()
 
