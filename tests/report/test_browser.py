@@ -62,7 +62,7 @@ def test_report_renders_with_every_image_and_table(browser, out):
     figures = (out / "report.md").read_text().count("![")
     assert len(images) == figures >= 5  # every figure of report.md is an <img> in the page
     for img in images:
-        assert img["src"] == "data:image/png;base64", img
+        assert img["src"] == "data:image/png;base64,", img
         assert img["complete"] and img["naturalWidth"] > 0 and img["width"] > 0, img  # decoded and laid out
     assert browser.execute_script(REMOTE) == []  # nothing fetched from a file or the network
 
