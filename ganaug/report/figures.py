@@ -82,8 +82,9 @@ def class_bars(series: dict[str, tuple[list[float], list[float] | None]], class_
     for c in shaded:
         ax.axvspan(c - 0.45, c + 0.45, color="0.9", zorder=0)
     ax.set_xticks(x, class_names, rotation=30 if max(len(n) for n in class_names) > 3 else 0)
-    ax.set(ylabel=ylabel, title=title)
-    ax.legend(fontsize=7)
+    top = max((max(v) for v, _ in series.values() if len(v)), default=1.0)
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 1.3 * top or 1))  # headroom for the legend
+    ax.legend(fontsize=7, ncol=min(len(series), 4), loc="upper center")
     fig.tight_layout()
     return _save(fig, path)
 
