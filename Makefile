@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 # torch is pinned to the CPU build on this machine's disk; pip would otherwise fetch a CUDA build.
 TORCH   ?= torch==2.13.0
 
-.PHONY: demo test test-data install clean
+.PHONY: demo test test-data test-browser install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/ganaug demo
 
-test: install test-data
+test: install test-data test-browser
 	$(BIN)/python -m pytest -q
 
 # Best effort: Debian's Fashion-MNIST package, so its loader test runs on the real files (skipped otherwise).
@@ -30,6 +30,14 @@ test-data:
 		(apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
 		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1)) || \
 		echo "note: dataset-fashion-mnist not installed; its test will be skipped"; \
+	fi
+
+# Best effort: Debian's Chromium and its driver, so the reports are rendered in a real browser (skipped otherwise).
+test-browser:
+	@if ! { command -v chromium && command -v chromedriver; } >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+		 (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1)) || \
+		echo "note: chromium / chromium-driver not installed; the browser test will be skipped"; \
 	fi
 
 clean:

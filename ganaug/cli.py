@@ -53,13 +53,15 @@ def demo(
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
     config: Optional[Path] = typer.Option(None, help="YAML file with any DemoConfig keys"),
     set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set classifier.repeats=5"),
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """The main job: imbalance a dataset, rebalance it with a conditional GAN, and report whether it helped."""
     from ganaug.experiments.demo import run_demo
 
     flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.epochs": epochs, "out": out,
-                        "seed": seed, "device": device, "progress": False if no_progress else None})
+                        "seed": seed, "device": device, "progress": False if no_progress else None,
+                        "tensorboard": tensorboard or None})
     layers = [quick_overrides()] if quick else []
     cfg = build_config(DemoConfig, config, *layers, flags, parse_overrides(set_))
     report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
@@ -100,6 +102,7 @@ def augment(
     config: Optional[Path] = typer.Option(None, help="YAML file with any AugmentConfig keys, e.g. configs/augment-002.yaml"),
     set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set mixing=balance"),
     dry_run: bool = typer.Option(False, "--dry-run", help="check everything and print what would train, then stop"),
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Augmentation studies (002, 003): GAN images, classic augmentation, weighted sampling, against the baselines."""
@@ -110,7 +113,7 @@ def augment(
         "data.dataset": dataset, "data.data_dir": data_dir, "strategies": split_list(strategy),
         "ratios": split_list(ratio, float, "--ratio"), "classifiers": split_list(classifier),
         "classifier.repeats": repeats, "generator": generator, "seed": seed, "out": out, "device": device,
-        "progress": False if no_progress else None,
+        "progress": False if no_progress else None, "tensorboard": tensorboard or None,
     })
     quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200} if quick else {}
     cfg = build_augment_config(config, quick_layer, flags, parse_overrides(set_), scale=scale)
@@ -133,6 +136,7 @@ def train_gan_command(
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps"),
     config: Optional[Path] = typer.Option(None, help="YAML file with any TrainGANConfig keys"),
     set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set gan.loss=hinge"),
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Train a GAN on a training split; resumes from its last checkpoint; prints the checkpoint's path."""
@@ -141,7 +145,7 @@ def train_gan_command(
 
     flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.architecture": architecture,
                         "gan.steps": steps, "out": out, "seed": seed, "device": device,
-                        "progress": False if no_progress else None})
+                        "progress": False if no_progress else None, "tensorboard": tensorboard or None})
     cfg = build_config(TrainGANConfig, config, flags, parse_overrides(set_))
     typer.echo(f"checkpoint: {run_train_gan(cfg)}")
 
@@ -163,6 +167,7 @@ def ssl(
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
     config: Optional[Path] = typer.Option(None, help="YAML file with any SSLConfig keys"),
     set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set options.semi-gan.lr=0.001"),
+    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
     no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
 ) -> None:
     """Semi-supervised classification: 000's triple-gan-attn and its baselines on the same labelled splits."""
@@ -171,7 +176,8 @@ def ssl(
 
     flags = flag_layer({"algorithms": algorithm or None, "data.dataset": dataset, "data.data_dir": data_dir,
                         "labeled": labeled or None, "repeats": repeats, "steps": steps, "seed": seed, "out": out,
-                        "device": device, "progress": False if no_progress else None})
+                        "device": device, "progress": False if no_progress else None,
+                        "tensorboard": tensorboard or None})
     quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300},
                    "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}} if quick else {}
     cfg = build_config(SSLConfig, config, quick_layer, flags, parse_overrides(set_), scale=scale)

@@ -106,6 +106,7 @@ class DemoConfig(Strict):
     out: str = "runs/demo"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True  # progress bars on the terminal
+    tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
 
 class TrainGANConfig(Strict):
@@ -118,6 +119,7 @@ class TrainGANConfig(Strict):
     out: str = "runs/gan"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True
+    tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
 
 class ClassicAugConfig(Strict):
@@ -217,6 +219,7 @@ class AugmentConfig(Strict):
     out: str = "runs/augment"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True  # progress bars on the terminal
+    tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
     @model_validator(mode="after")
     def _coherent(self) -> "AugmentConfig":
@@ -328,6 +331,7 @@ class SSLConfig(Strict):
     out: str = "runs/ssl"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True
+    tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
     @model_validator(mode="after")
     def _coherent(self) -> "SSLConfig":

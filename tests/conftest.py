@@ -6,6 +6,9 @@ from functools import partial
 
 import pytest
 import torch
+from typer.testing import CliRunner
+
+from ganaug.cli import app
 
 
 @pytest.fixture(autouse=True, scope="module")  # module scope: also covers module-scoped fixtures
@@ -33,3 +36,21 @@ def served(tmp_path):
     yield folder, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+DEMO_ARGS = ["demo", "--quick", "--no-progress", "--seed", "1", "--tensorboard"]
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One ``ganaug demo --quick --tensorboard`` on the embedded digits, shared by the demo, report and TensorBoard
+    tests (it is the slowest fixture); yields (run folder, CLI output)."""
+    out = tmp_path_factory.mktemp("demo")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # session scope: set up before the module-scoped _one_thread
+    try:
+        result = CliRunner().invoke(app, [*DEMO_ARGS, "--out", str(out)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    return out, result.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +16,9 @@ from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import EpochProgress, batches, num_epochs
+
+if TYPE_CHECKING:
+    from ganaug.report.tensorboard import RunLog
 
 
 class EpochSampler(Protocol):
@@ -57,12 +60,14 @@ def train_classifier(
     transform: nn.Module | None = None,
     sampler: EpochSampler | None = None,
     class_weights: torch.Tensor | None = None,
+    log: RunLog | None = None,
 ) -> ClassifierResult:
     """Train on ``train``; report accuracy on ``val`` each epoch; resume from ``checkpoint_dir/last`` if present.
 
     Optional hooks (None: plain uniform batches and cross-entropy): ``transform`` is applied to every training
     batch (floats in [-1, 1] on the device, e.g. classic augmentation); ``sampler`` draws the batches instead of
     a shuffled pass and gets the validation predictions after each epoch; ``class_weights`` weigh the loss.
+    ``log`` (TensorBoard) gets each epoch's history row.
     """
     torch.manual_seed(seed)
     model, spec = build_classifier(cfg, train.image_size, train.channels, train.num_classes)
@@ -113,6 +118,8 @@ def train_classifier(
                     sampler.update(val.labels, val_predictions)
             row["images_per_s"] = bar.epoch_done(seen, loss=row["loss"], **({"val_acc": row["val_acc"]} if val else {}))
             history.append(row)
+            if log is not None:
+                log.scalars(row, epoch + 1)
             if last is not None and ((epoch + 1) % 10 == 0 or epoch + 1 == epochs):
                 save_checkpoint(
                     last, {"classifier": (model, spec)}, {"classifier": opt},

@@ -33,12 +33,12 @@ from ganaug.data import ImageDataset
 from ganaug.data import splits as S
 from ganaug.experiments.augment_data import (
     Data, Generator, audit_subset, check_classifiers, check_gan_epochs, check_reused_generator, leak_check, prepare_data,
-    trim,
 )
-from ganaug.experiments.common import claim_run_folder, compare, images_digest, summarize
+from ganaug.experiments.common import audit_generated, claim_run_folder, compare, images_digest, summarize, trim
 from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
-from ganaug.metrics import class_consistency, classification_metrics, memorisation_audit, split_duplicates
+from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
+from ganaug.report.tensorboard import TensorBoard
 from ganaug.runtime import resolve_device
 
 
@@ -110,6 +110,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                                                   prepared.plans, prepared.arms)
     needs_gan, reused = prepared.gan_cfg is not None, prepared.reused
     out = Path(cfg.out)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
     claim_run_folder(out, cfg)
     splits = {  # positions in the official training split (val: in its own split if it has one; test: in the test split)
         "gan": data.imbalanced.indices.tolist(),
@@ -125,13 +126,14 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     generators: dict[str, Generator] = {}
     if needs_gan:
         generators = {"reused": reused} if reused else trained_generators(cfg, prepared.gan_cfg, data.imbalanced,
-                                                                          device, out)
+                                                                          device, out, tb)
     timings["gan_seconds"] = time.perf_counter() - t
     judge = None
     if needs_gan:  # class-weighted, so that the rare classes it judges are not the ones it is biased against
         weights = inverse_frequency_weights(data.imbalanced.labels, data.imbalanced.num_classes)
         judge = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val, class_weights=weights,
-                                 checkpoint_dir=out / "checkpoints" / "judge", progress=cfg.progress, title="judge").model
+                                 checkpoint_dir=out / "checkpoints" / "judge", progress=cfg.progress, title="judge",
+                                 log=tb.run("judge")).model
 
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
     t = time.perf_counter()
@@ -144,8 +146,9 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     strong = {m: strengthened(data.imbalanced, list(p.synthetic), cfg.classic, cfg.seed + 3)
               for m, p in plans.items()} if uses_strengthened else {}
     real_kept = {m: S.take_per_class(data.imbalanced, p.real, cfg.seed + 2)[0] for m, p in plans.items()}
-    generator_metrics = {key: describe_generator(generators[key], pools[key], judge, synthetic, key, data, cfg, device)
-                         for key in generators}
+    test_audit = audit_subset(data.test, cfg)  # the leak audit's reference images
+    generator_metrics = {key: describe_generator(generators[key], pools[key], judge, synthetic, key, data, test_audit,
+                                                 cfg, device) for key in generators}
     timings["synthetic_seconds"] = time.perf_counter() - t
 
     # 5. Classifiers: every arm and repeat, paired by seed; evaluated on the untouched test split.
@@ -154,7 +157,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     results, digests, real_positions = {}, {}, {}
     for name, ccfg in classifiers.items():
         runs: dict[str, list[dict]] = {arm.key: [] for arm in arms}
-        histories, sampler_log = {}, {}
+        histories, roc, sampler_log = {}, {}, {}
         for repeat in range(ccfg.repeats):
             seed = cfg.seed + repeat
             for arm in arms:
@@ -167,15 +170,17 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                     cfg.sampling,
                 )
                 p = plan(arm.strategy, ingredients)
+                folder = Path(slug(name)) / slug(arm.key) / str(repeat)
                 res = train_classifier(
                     ccfg, p.train, seed, device, val=data.val, progress=cfg.progress, title=f"{name} {arm.key} #{repeat + 1}",
-                    checkpoint_dir=out / "checkpoints" / slug(name) / slug(arm.key) / str(repeat),
+                    checkpoint_dir=out / "checkpoints" / folder, log=tb.run(str(folder)),
                     transform=p.transform, sampler=p.sampler, class_weights=p.class_weights,
                 )
                 probs = predict_logits(res.model, data.test.images, device).softmax(1)
                 runs[arm.key].append(classification_metrics(data.test.labels, probs.argmax(1), K, probs.numpy()))
                 if repeat == 0:
                     histories[arm.key] = res.history
+                    roc[arm.key] = roc_points(data.test.labels, probs.numpy(), K)
                     digests[arm.key] = {"images_sha256": images_digest(p.train.images), "images": len(p.train),
                                         "class_counts": p.train.class_counts()}
                     real_positions[arm.key] = p.train.indices[p.train.indices >= 0].tolist()
@@ -186,8 +191,9 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         comparisons = {arm.key: {f"vs {ref}": compare(runs[arm.key], runs[ref], K) for ref in references(arm, arms, cfg)}
                        for arm in arms}
         results[name] = {"config": ccfg.model_dump(mode="json"), "arms": summaries, "comparisons": comparisons,
-                         "histories": histories, "weighted_sampling": sampler_log}
+                         "histories": histories, "roc_curves": roc, "weighted_sampling": sampler_log}
     timings["classifier_seconds"] = time.perf_counter() - t
+    tb.close()
 
     # 6. Everything in metrics.json, then the report.
     metrics = {
@@ -209,7 +215,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                   "generator": a.generator} for a in arms],
         "generators": generator_metrics,
         "strengthened_counts": {m: s.class_counts() for m, s in strong.items()},
-        "split_duplicates": trim(split_duplicates(data.imbalanced.images, audit_subset(data.test, cfg).images)),
+        "split_duplicates": trim(split_duplicates(data.imbalanced.images, test_audit.images)),
         "results": results,
         "training_images_sha256": {
             "gan_and_judge": images_digest(data.imbalanced.images) if needs_gan and not reused else None,
@@ -225,14 +231,14 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     write_json(out / "splits.json", {**splits, "arms_real_images": real_positions})
     from ganaug.report.augment import write_augment_report
 
-    samples = {key: synthetic[(key, max(plans, key=lambda m: sum(plans[m].synthetic)))] for key in generators}
-    return write_augment_report(out, cfg, metrics, data.imbalanced, samples)
+    return write_augment_report(out, cfg, metrics, data.imbalanced, synthetic, test_audit)
 
 
-def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDataset, device: torch.device, out: Path) -> dict:
+def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDataset, device: torch.device, out: Path,
+                       tb: TensorBoard) -> dict:
     """Train the GAN on ``train`` (the imbalanced training split); the last generator, or those of ``gan_epochs``."""
     folder = out / "checkpoints" / "gan"
-    result = train_gan(gan_cfg, train, cfg.seed, device, folder, cfg.progress)
+    result = train_gan(gan_cfg, train, cfg.seed, device, folder, cfg.progress, log=tb.run("gan"))
     base = {"source": "trained in this run on the imbalanced training split", "architecture": cfg.gan.architecture,
             "conditional": cfg.gan.conditional, "history": result.history}
     if not cfg.gan_epochs:
@@ -292,23 +298,18 @@ def references(arm: Arm, arms: list[Arm], cfg: AugmentConfig) -> list[str]:
     return keys
 
 
-def describe_generator(gen: Generator, pool: Pool, judge, synthetic: dict, key: str, data: Data, cfg: AugmentConfig,
-                       device: torch.device) -> dict:
-    """Where the generator came from, its candidate pool, class consistency and the leak audit of each set it made."""
+def describe_generator(gen: Generator, pool: Pool, judge, synthetic: dict, key: str, data: Data,
+                       test_audit: ImageDataset, cfg: AugmentConfig, device: torch.device) -> dict:
+    """Where the generator came from, its candidate pool, class consistency and the leak audit of each set it made
+    (closest pairs: ``generated`` indexes the set, ``train`` the imbalanced training split)."""
     K = data.test.num_classes
     sets = {m: s for (g, m), s in synthetic.items() if g == key}
     consistency = {}
     for m, s in sets.items():
         if len(s):
             consistency[m] = class_consistency(predict(judge, s.images, device), s.labels, K)
-    test_audit = audit_subset(data.test, cfg)
-    audits = {}
-    for m, s in sets.items():
-        if len(s) < 1:
-            continue
-        sub = s.subset(torch.randperm(len(s), generator=torch.Generator().manual_seed(cfg.seed))[: cfg.audit_samples])
-        audits[m] = {**trim(memorisation_audit(sub.images, data.imbalanced.images, test_audit.images, space="pixels")),
-                     "audited": len(sub), "of": len(s)}
+    audits = {m: audit_generated(s, data.imbalanced, test_audit, cfg.audit_samples, cfg.seed)
+              for m, s in sets.items() if len(s)}
     return {
         **{k: v for k, v in gen.info.items() if k != "gan_config"},
         "pool": pool.info,

@@ -15,11 +15,9 @@ from ganaug.classifier.trainer import build_classifier
 from ganaug.config import AugmentConfig, ConfigError
 from ganaug.data import ImageDataset, load_dataset
 from ganaug.data import splits as S
-from ganaug.experiments.common import make_imbalanced
+from ganaug.experiments.common import make_imbalanced, seeded_subset
 from ganaug.gan.sampling import generator_mismatches
 from ganaug.runtime import num_epochs
-
-AUDIT_DROP = ("generated_distances", "test_distances", "flagged")  # long lists kept out of metrics.json
 
 
 @dataclass
@@ -154,12 +152,7 @@ def recorded_gan_images(path: Path) -> list[int] | None:
 
 def audit_subset(test: ImageDataset, cfg: AugmentConfig) -> ImageDataset:
     """A seeded subset of at most ``audit_samples`` test images: the reference distances of the leak audit."""
-    perm = torch.randperm(len(test), generator=torch.Generator().manual_seed(cfg.seed))
-    return test.subset(perm[: cfg.audit_samples].sort().values)
-
-
-def trim(audit: dict) -> dict:
-    return {k: v for k, v in audit.items() if k not in AUDIT_DROP}
+    return seeded_subset(test, cfg.audit_samples, cfg.seed)
 
 
 def leak_check(data: Data, added: list[ImageDataset]) -> dict:

@@ -14,9 +14,10 @@ from pydantic import BaseModel
 from ganaug.config import ConfigError, ImbalanceConfig, save_config
 from ganaug.data import splits as S
 from ganaug.data.dataset import ImageDataset
-from ganaug.metrics import paired_difference
+from ganaug.metrics import memorisation_audit, paired_difference
 
 SCALARS = ("accuracy", "balanced_accuracy", "macro_f1")  # always reported; "auc" too when the runs have it
+AUDIT_DROP = ("generated_distances", "test_distances", "flagged")  # long lists kept out of metrics.json
 
 
 def make_imbalanced(train: ImageDataset, imb: ImbalanceConfig, seed: int) -> ImageDataset:
@@ -64,6 +65,26 @@ def compare(treatment: list[dict], control: list[dict], num_classes: int) -> dic
     return out
 
 
+def seeded_subset(ds: ImageDataset, n: int, seed: int) -> ImageDataset:
+    """At most ``n`` images of ``ds``, a seeded random choice, in their order in ``ds``."""
+    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))
+    return ds.subset(perm[:n].sort().values)
+
+
+def trim(audit: dict) -> dict:
+    """A leak audit without its long per-image lists."""
+    return {k: v for k, v in audit.items() if k not in AUDIT_DROP}
+
+
+def audit_generated(generated: ImageDataset, train: ImageDataset, test: ImageDataset, n: int, seed: int) -> dict:
+    """The memorisation audit (pixels) of at most ``n`` seeded generated images against ``train``, with ``test``'s
+    distances to ``train`` as the reference; the closest pairs' ``generated`` index into ``generated`` itself."""
+    chosen = torch.randperm(len(generated), generator=torch.Generator().manual_seed(seed))[:n].sort().values
+    audit = trim(memorisation_audit(generated.images[chosen], train.images, test.images, space="pixels"))
+    audit["closest_pairs"] = [{**p, "generated": int(chosen[p["generated"]])} for p in audit["closest_pairs"]]
+    return {**audit, "audited": len(chosen), "of": len(generated)}
+
+
 def images_digest(images: torch.Tensor) -> str:
     """SHA-256 of the pixels of a set of images, so a run records exactly which images a model saw."""
     return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
@@ -76,7 +97,7 @@ def claim_run_folder(out: Path, cfg: BaseModel) -> None:
     if saved.exists():
         previous = yaml.safe_load(saved.read_text())
         current = json.loads(cfg.model_dump_json())
-        for key in ("progress", "out"):
+        for key in ("progress", "out", "tensorboard"):  # how a run is watched, not what it computes
             previous.pop(key, None), current.pop(key, None)
         if previous != current:
             raise ConfigError(

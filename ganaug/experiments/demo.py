@@ -6,7 +6,9 @@
 4. generate images of the cut classes until every class is as large as the largest;
 5. train the classifier on (a) the imbalanced real data, (b) real + synthetic, (c) the full real training
    split (the reference: the upper bound and the judge of the generator), ``repeats`` seeds each;
-6. evaluate on the test split; write metrics.json, figures, report.md and report.html.
+6. evaluate on the test split; audit the synthetic images for memorisation (their nearest training images
+   against the test images') and the splits for duplicates; write metrics.json, figures, report.md and
+   report.html (and TensorBoard event files with ``tensorboard: true``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 from ganaug.checkpoint import write_json
-from ganaug.classifier.trainer import predict, train_classifier
+from ganaug.classifier.trainer import predict, predict_logits, train_classifier
 from ganaug.config import DemoConfig
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data.dataset import DatasetSplits
@@ -23,12 +25,16 @@ from ganaug.data import splits as S
 from ganaug.data.export import write_image_folder
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
-from ganaug.experiments.common import claim_run_folder, compare, images_digest, make_imbalanced, summarize
-from ganaug.metrics import class_consistency, classification_metrics
+from ganaug.experiments.common import (
+    audit_generated, claim_run_folder, compare, images_digest, make_imbalanced, seeded_subset, summarize, trim,
+)
+from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
 from ganaug.report.demo import write_demo_report
+from ganaug.report.tensorboard import TensorBoard
 from ganaug.runtime import resolve_device
 
 ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split
+AUDIT_SAMPLES = 1000  # synthetic (and test) images in the leak audit, a seeded choice
 
 
 def check_demo(cfg: DemoConfig) -> DatasetSplits:
@@ -50,6 +56,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
     data = check_demo(cfg)
     out = Path(cfg.out)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
     claim_run_folder(out, cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
         full_train, val = data.train, data.val
@@ -63,7 +70,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     # 3. The GAN sees the imbalanced training split and nothing else.
     t = time.perf_counter()
-    gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress)
+    gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress, log=tb.run("gan"))
     timings["gan_seconds"] = time.perf_counter() - t
 
     # 4. Rebalance: top each cut class up to the largest class with generated images.
@@ -78,6 +85,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     t = time.perf_counter()
     results: dict[str, list[dict]] = {arm: [] for arm in ARMS}
     histories: dict[str, list[dict]] = {}
+    roc: dict[str, dict] = {}
     models = {}
     for repeat in range(cfg.classifier.repeats):
         for arm in ARMS:
@@ -85,19 +93,31 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
             res = train_classifier(
                 cfg.classifier, training_sets[arm], seed, device, val=val,
                 checkpoint_dir=out / "checkpoints" / f"classifier-{arm}-{repeat}", progress=cfg.progress,
-                title=f"{arm} #{repeat + 1}",
+                title=f"{arm} #{repeat + 1}", log=tb.run(f"classifier-{arm}-{repeat}"),
             )
             # 6. Evaluate on the untouched test split.
-            results[arm].append(classification_metrics(test.labels, predict(res.model, test.images, device), test.num_classes))
+            probs = predict_logits(res.model, test.images, device).softmax(1).numpy()
+            results[arm].append(classification_metrics(test.labels, probs.argmax(1), test.num_classes, probs))
             if repeat == 0:
                 histories[arm], models[arm] = res.history, res.model
+                roc[arm] = roc_points(test.labels, probs, test.num_classes)
     timings["classifier_seconds"] = time.perf_counter() - t
+    tb.close()
 
     # The reference classifier judges the generator: fresh samples of every class, labelled by the class asked for.
     judge = models["reference"]
     jx, jy = generate(gan.generator, [cfg.judge_samples_per_class] * test.num_classes, cfg.gan.z_dim, cfg.seed + 2, device)
     consistency = class_consistency(predict(judge, jx, device), jy, test.num_classes)
     used = class_consistency(predict(judge, synthetic.images, device), synthetic.labels, test.num_classes)
+
+    # The leak audit: synthetic images too close to the GAN's training images; test images duplicated in training.
+    test_audit = seeded_subset(test, AUDIT_SAMPLES, cfg.seed)
+    leak = {
+        "memorisation": audit_generated(synthetic, imbalanced, test_audit, AUDIT_SAMPLES, cfg.seed) if len(synthetic)
+        else None,
+        "split_duplicates": trim(split_duplicates(imbalanced.images, test_audit.images)),
+        "test_images_audited": len(test_audit),
+    }
 
     metrics = {
         "dataset": cfg.data.dataset,
@@ -121,6 +141,8 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
             "history": gan.history,
         },
         "classifier_histories": histories,
+        "roc_curves": roc,  # first repeat, test split, one-vs-rest per class
+        "leak_audit": leak,  # closest pairs: generated -> synthetic/, train -> the GAN's training images
         "training_images_sha256": {  # what each model saw; the GAN trained on the baseline's images only
             "gan_and_baseline": images_digest(imbalanced.images),
             "augmented": images_digest(training_sets["augmented"].images),
@@ -139,5 +161,6 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
         "val_is_own_split": data.val is not None,
     })
 
-    samples = {"real": full_train, "synthetic": ImageDataset(to_uint8(jx), jy, test.class_names)}
-    return write_demo_report(out, cfg, metrics, samples, command)
+    images = {"real": full_train, "judged": ImageDataset(to_uint8(jx), jy, test.class_names), "synthetic": synthetic,
+              "gan_train": imbalanced, "test_audit": test_audit}
+    return write_demo_report(out, cfg, metrics, images, command)

@@ -45,6 +45,7 @@ from ganaug.metrics import (
     classification_accuracy_score,
     classification_metrics,
     generative_metrics,
+    heldout_metrics,
     memorisation_audit,
     mode_collapse,
     report_label,
@@ -122,6 +123,7 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
         "seed": cfg.seed,
         "checkpoint": str(checkpoint),
         "generator": generator_info,
+        "gan_history": meta.get("history") or [],  # the GAN trainer's per-epoch losses, from the checkpoint
         "samples": {
             "per_class": cfg.samples_per_class if conditional else None,
             "total": len(generated),
@@ -261,6 +263,7 @@ def feature_classifier(
         "test_accuracy": test_metrics["accuracy"],
         "test_balanced_accuracy": test_metrics["balanced_accuracy"],
         "test_per_class_recall": test_metrics["per_class_recall"],
+        "history": result.history,  # per epoch: training loss and accuracy (no validation split here)
         "reused_checkpoint": reused,
         "retrained_because": retrained_because,
         "checkpoint": str(last),
@@ -284,8 +287,8 @@ def real_same_size(
     available = train.class_counts()
     subset, _ = S.take_per_class(train, [min(n, a) for n, a in zip(counts, available)], seed)
     result = train_classifier(cfg, subset, seed, device, progress=False, title="CAS real reference")
-    m = classification_metrics(test.labels, predict(result.model, test.images, device), test.num_classes)
-    return {**m, "n_real": len(subset), "n_test": len(test), "classifier": result.spec["name"], "seed": seed}
+    return {**heldout_metrics(result.model, test, device), "n_real": len(subset), "n_test": len(test),
+            "classifier": result.spec["name"], "seed": seed}
 
 
 def metric_labels(features: str, judged_by: str, inception: dict | None) -> dict[str, str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import precision_score, recall_score, roc_curve
+from sklearn.metrics import precision_score, recall_score
 
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
@@ -33,8 +33,11 @@ from ganaug.data import ImageDataset, load_dataset, to_uint8
 from ganaug.data import splits as S
 from ganaug.experiments.common import claim_run_folder, images_digest
 from ganaug.gan.sampling import generate
-from ganaug.metrics import ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference
+from ganaug.metrics import (
+    ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference, roc_points,
+)
 from ganaug.report.ssl import write_ssl_report
+from ganaug.report.tensorboard import RunLog, TensorBoard
 from ganaug.runtime import resolve_device
 from ganaug.ssl import ALGORITHMS
 from ganaug.ssl.trainer import train_ssl
@@ -85,12 +88,7 @@ def evaluate_classifier(model: torch.nn.Module, test: ImageDataset, device: torc
     m["macro_precision"] = float(precision_score(y, pred, labels=labels, average="macro", zero_division=0))
     m["macro_recall"] = float(recall_score(y, pred, labels=labels, average="macro", zero_division=0))
     m["roc_auc"] = m.pop("auc")  # the mean one-vs-rest AUC, under the name the SSL reports use
-    curves = {}
-    for c in labels:
-        fpr, tpr, _ = roc_curve(y == c, prob[:, c])
-        keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), 200)).astype(int))  # enough points to draw
-        curves[c] = {"fpr": fpr[keep].round(5).tolist(), "tpr": tpr[keep].round(5).tolist()}
-    return m, curves
+    return m, roc_points(y, prob, k)
 
 
 def evaluate_generator(generator: torch.nn.Module, judge: torch.nn.Module, real: ImageDataset, per_class: int,
@@ -139,6 +137,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     device = resolve_device(cfg.device)
     train, val, test, plans = plan_ssl(cfg)
     out = Path(cfg.out)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
     claim_run_folder(out, cfg)
 
     judge_name = f"{cfg.data.dataset} {cfg.judge.model} features"
@@ -150,7 +149,8 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
             return None
         if not judges:
             judges.append(train_classifier(cfg.judge, train, cfg.seed, device, val=val, progress=cfg.progress,
-                                           checkpoint_dir=out / "checkpoints" / "judge", title="judge").model)
+                                           checkpoint_dir=out / "checkpoints" / "judge", title="judge",
+                                           log=tb.run("judge")).model)
         return judges[0]
 
     results: dict[str, dict[str, list[dict]]] = {}
@@ -160,14 +160,16 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
             seed = cfg.seed + repeat
             labeled, unlabeled = S.take_per_class(train, plans[value], seed)
             for algorithm in cfg.algorithms:
-                path = out / "runs" / algorithm / tag.replace(" ", "-").replace("%", "pct") / f"repeat-{repeat}.json"
+                name = Path(algorithm) / tag.replace(" ", "-").replace("%", "pct") / f"repeat-{repeat}"
+                path = (out / "runs" / name).with_suffix(".json")
                 if not path.exists():
                     scorer = judge() if ALGORITHMS.get(algorithm).is_gan else None
                     write_json(path, one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent,
-                                             scorer, judge_name, train))
+                                             scorer, judge_name, train, tb.run(str(name))))
                 run = json.loads(path.read_text())
                 results.setdefault(algorithm, {}).setdefault(tag, []).append(run)
 
+    tb.close()
     summary = {a: {tag: summarize(runs) for tag, runs in per.items()} for a, per in results.items()}
     comparisons = {}
     if FLOOR in results:
@@ -191,18 +193,19 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                           "test": images_digest(test.images)},
     }
     write_json(out / "metrics.json", metrics)
-    return write_ssl_report(out, cfg, metrics, results, command)
+    return write_ssl_report(out, cfg, metrics, results, command, train)
 
 
 def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: ImageDataset, val: ImageDataset,
             test: ImageDataset, seed: int, device: torch.device, run_dir: Path, judge, judge_name: str,
-            train: ImageDataset) -> dict:
-    """Train one algorithm on one split with one seed; its test metrics, ROC curves, curves and timings."""
+            train: ImageDataset, log: RunLog | None = None) -> dict:
+    """Train one algorithm on one split with one seed; its test metrics, ROC curves, curves and timings.
+    ``log``: the run's TensorBoard log (None: none)."""
     tic = time.perf_counter()
     ckpt_dir = run_dir / f"checkpoints-{seed}"
     extra: dict = {"device": str(device)}
     res = train_ssl(cfg, algorithm, labeled, unlabeled, seed, device, val=val, checkpoint_dir=ckpt_dir,
-                    progress=cfg.progress)
+                    progress=cfg.progress, log=log)
     seconds = time.perf_counter() - tic
     m, curves = evaluate_classifier(res.algorithm.classifier(), test, device)
     G = res.algorithm.generator()

@@ -14,6 +14,7 @@ from ganaug.config import TrainGANConfig, save_config
 from ganaug.data import load_dataset
 from ganaug.experiments.common import images_digest, make_imbalanced
 from ganaug.gan.trainer import build_gan, train_gan
+from ganaug.report.tensorboard import TensorBoard
 from ganaug.runtime import resolve_device
 
 
@@ -22,11 +23,14 @@ def run_train_gan(cfg: TrainGANConfig) -> Path:
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
     out = Path(cfg.out)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")
     train = make_imbalanced(data.train, cfg.imbalance, cfg.seed)
     tic = time.perf_counter()
-    result = train_gan(cfg.gan, train, cfg.seed, resolve_device(cfg.device), out / "checkpoints" / "gan", cfg.progress)
+    result = train_gan(cfg.gan, train, cfg.seed, resolve_device(cfg.device), out / "checkpoints" / "gan", cfg.progress,
+                       log=tb.run("gan"))
+    tb.close()
     write_json(out / "splits.json", {"gan": train.indices.tolist(), "train_images_sha256": images_digest(train.images)})
     write_json(out / "train.json", {
         "dataset": cfg.data.dataset,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +25,9 @@ from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import EpochProgress, batches, class_balanced_batches, num_epochs
+
+if TYPE_CHECKING:
+    from ganaug.report.tensorboard import RunLog
 
 
 class GANDivergedError(RuntimeError):
@@ -82,8 +85,11 @@ def train_gan(
     device: torch.device,
     checkpoint_dir: Path | None = None,
     progress: bool = True,
+    log: RunLog | None = None,
 ) -> GANResult:
-    """Train on ``data`` (the training split only); resume from ``checkpoint_dir/last`` if it exists."""
+    """Train on ``data`` (the training split only); resume from ``checkpoint_dir/last`` if it exists.
+
+    ``log`` (TensorBoard) gets each epoch's history row, and a sample grid at every checkpoint epoch."""
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
     # A model may opt out (``channels_last = False``): oneDNN gave NaN gradients for 5x5 bf16 convolutions on 1 px maps.
@@ -136,6 +142,10 @@ def train_gan(
             row["images_per_s"] = bar.epoch_done(d_count * cfg.batch_size, loss_d=row["loss_d"], loss_g=row["loss_g"])
             row["epoch"] = epoch + 1
             history.append(row)
+            if log is not None:
+                log.scalars(row, epoch + 1)
+                if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs:
+                    log.samples(ema.model if ema else G, cfg.z_dim, epoch + 1)
             if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
                 save(last, p, ema, specs, history, epoch + 1, seed)
             if checkpoint_dir is not None and epoch + 1 in cfg.snapshot_epochs:

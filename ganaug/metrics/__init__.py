@@ -6,8 +6,8 @@ Inception-v3 (:class:`InceptionV3Features`); with a ganaug classifier's features
 (:class:`ClassifierFeatures`) report e.g. "FID (digits small-cnn features)".
 """
 
-from ganaug.metrics.cas import classification_accuracy_score
-from ganaug.metrics.classification import classification_metrics, paired_difference
+from ganaug.metrics.cas import classification_accuracy_score, heldout_metrics
+from ganaug.metrics.classification import classification_metrics, paired_difference, roc_points
 from ganaug.metrics.consistency import class_consistency
 from ganaug.metrics.features import (
     ClassifierFeatures,
@@ -38,6 +38,7 @@ __all__ = [
     "fid",
     "frechet_distance",
     "generative_metrics",
+    "heldout_metrics",
     "inception_score",
     "inception_weights_to_safetensors",
     "kid",
@@ -46,5 +47,6 @@ __all__ = [
     "paired_difference",
     "prdc",
     "report_label",
+    "roc_points",
     "split_duplicates",
 ]

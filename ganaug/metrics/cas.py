@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import torch
 
-from ganaug.classifier.trainer import predict, train_classifier
+from ganaug.classifier.trainer import predict_logits, train_classifier
 from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset
-from ganaug.metrics.classification import classification_metrics
+from ganaug.metrics.classification import classification_metrics, roc_points
 
 
 def classification_accuracy_score(
@@ -24,12 +24,19 @@ def classification_accuracy_score(
     seed: int = 0,
     device: torch.device | str = "cpu",
 ) -> dict:
-    """Accuracy, balanced accuracy (and the rest of :func:`classification_metrics`) on ``real_test``
-    of a classifier trained on ``synthetic`` only, with the labels the images were generated for."""
+    """Accuracy, balanced accuracy (and the rest of :func:`heldout_metrics`) on ``real_test`` of a classifier
+    trained on ``synthetic`` only, with the labels the images were generated for."""
     if synthetic.class_names != real_test.class_names or synthetic.images.shape[1:] != real_test.images.shape[1:]:
         raise ValueError("synthetic and real test sets must share class names and image shape")
     device = torch.device(device)
     result = train_classifier(cfg, synthetic, seed, device, progress=False, title="CAS classifier")
-    predicted = predict(result.model, real_test.images, device)
-    metrics = classification_metrics(real_test.labels.tolist(), predicted.tolist(), real_test.num_classes)
+    metrics = heldout_metrics(result.model, real_test, device)
     return {**metrics, "n_synthetic": len(synthetic), "n_test": len(real_test), "classifier": result.spec["name"], "seed": seed}
+
+
+def heldout_metrics(model: torch.nn.Module, test: ImageDataset, device: torch.device) -> dict:
+    """:func:`classification_metrics` of ``model`` on ``test`` with its class probabilities: also the one-vs-rest
+    ROC-AUC and the ROC curves (``roc_curves``, for the report)."""
+    probs = predict_logits(model, test.images, device).softmax(1).numpy()
+    metrics = classification_metrics(test.labels.numpy(), probs.argmax(1), test.num_classes, probs)
+    return {**metrics, "roc_curves": roc_points(test.labels.numpy(), probs, test.num_classes)}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 from sklearn.metrics import (
-    accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score, roc_auc_score,
+    accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score, roc_auc_score, roc_curve,
 )
 
 
@@ -45,6 +45,20 @@ def one_vs_rest_auc(y_true: Sequence[int], probabilities: np.ndarray, num_classe
         per_class.append(float(roc_auc_score(positive, probabilities[:, c])) if 0 < positive.sum() < len(y_true) else None)
     present = [a for a in per_class if a is not None]
     return {"auc": float(np.mean(present)) if present else None, "per_class_auc": per_class}
+
+
+def roc_points(y_true: Sequence[int], probabilities: np.ndarray, num_classes: int, max_points: int = 200) -> dict:
+    """One-vs-rest ROC curve of every class present in ``y_true``, thinned to at most ``max_points`` evenly spaced
+    thresholds (enough to draw): ``{class: {"fpr": [...], "tpr": [...]}}``, for the reports' ROC figures."""
+    y_true, probabilities = np.asarray(y_true), np.asarray(probabilities, dtype=np.float64)
+    curves = {}
+    for c in range(num_classes):
+        if not 0 < (y_true == c).sum() < len(y_true):
+            continue
+        fpr, tpr, _ = roc_curve(y_true == c, probabilities[:, c])
+        keep = np.unique(np.linspace(0, len(fpr) - 1, min(len(fpr), max_points)).astype(int))
+        curves[c] = {"fpr": fpr[keep].round(5).tolist(), "tpr": tpr[keep].round(5).tolist()}
+    return curves
 
 
 def paired_difference(treatment: Sequence[float], control: Sequence[float], confidence: float = 0.95) -> dict:

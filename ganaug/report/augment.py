@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from ganaug.config import AugmentConfig
 from ganaug.data.dataset import ImageDataset
+from ganaug.experiments.augment import slug
 from ganaug.report import figures
-from ganaug.report.figures import plt
 from ganaug.report.html import write_report
 
 METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1", "auc": "ROC-AUC"}
@@ -38,21 +36,26 @@ def verdict(d: dict) -> str:
     return "cannot tell"
 
 
-def write_augment_report(
-    out: Path, cfg: AugmentConfig, m: dict, real: ImageDataset, samples: dict[str, ImageDataset]
-) -> Path:
-    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+def write_augment_report(out: Path, cfg: AugmentConfig, m: dict, real: ImageDataset,
+                         synthetic: dict[tuple[str, str], ImageDataset], test_audit: ImageDataset) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html.
+
+    ``real``: the imbalanced training split (the GAN's images); ``synthetic``: each (generator, mixing plan)'s set;
+    ``test_audit``: the test images of the leak audit. The leak audit's closest pairs index into these.
+    """
     names, fig_dir = m["class_names"], out / "figures"
     lines = [f"# ganaug augment: does it help on {m['dataset']}?", ""]
     lines += answer(m) + [""] + setup(cfg, m)
     for clf, res in m["results"].items():
         lines += classifier_section(clf, res, m, names, fig_dir)
-    lines += generator_section(m, real, samples, fig_dir)
+    lines += generator_section(m, real, synthetic, fig_dir)
+    lines += duplicates_section(m["split_duplicates"], real, test_audit, fig_dir)
     lines += [
         "## Reproduce", "", f"```\n{m['command']}\n```", "",
         "Files: `metrics.json` (every number above, per repeat), `config.yaml` (the resolved config), `splits.json` "
         "(the training-split positions of every image the GAN and the classifiers trained on, and of the validation "
-        "split), `checkpoints/` (safetensors + JSON).", "",
+        "split), `checkpoints/` (safetensors + JSON)"
+        + (", `tensorboard/` (event files: `tensorboard --logdir` it)." if cfg.tensorboard else "."), "",
     ]
     return write_report(out, "\n".join(lines), f"ganaug augment: {m['dataset']}")
 
@@ -150,18 +153,31 @@ def classifier_section(clf: str, res: dict, m: dict, names: list[str], fig_dir: 
               "|---|" + "---|" * len(shown)]
     for arm, s in arms.items():
         lines.append(f"| {arm} | " + " | ".join(pct(s["per_class_recall"][c]) for c in shown) + " |")
-    bars = figures.per_class_bars({**arms, "target_classes": m["target_classes"]}, tuple(arms), names,
-                                  fig_dir / f"{clf}-recall.png")
+    bars = figures.per_class_bars(arms, names, fig_dir / f"{clf}-recall.png", m["target_classes"])
     rows = [(f"{arm} {ref}", d[PRIMARY]["mean"], d[PRIMARY]["low"], d[PRIMARY]["high"])
             for arm, comps in res["comparisons"].items() for ref, d in comps.items()]
     lines += ["", f"![recall per class]({bars.relative_to(fig_dir.parent)})", ""]
     if rows:
-        forest = difference_intervals(rows, fig_dir / f"{clf}-differences.png", f"{METRICS[PRIMARY]} difference")
+        forest = figures.difference_intervals(rows, fig_dir / f"{clf}-differences.png", f"{METRICS[PRIMARY]} difference")
         lines += [f"![paired differences]({forest.relative_to(fig_dir.parent)})", ""]
+    gan_history = next((g["history"] for g in m["generators"].values() if g.get("history")), None)
+    curves = figures.training_curves(res["histories"], fig_dir / f"{clf}-curves.png", gan_history=gan_history)
+    confusion = figures.confusion_matrices(arms, names, fig_dir / f"{clf}-confusion.png")
+    lines += [("GAN losses, then each arm's training loss and validation accuracy (first seed):" if gan_history else
+               "Each arm's training loss and validation accuracy (first seed):"), "",
+              f"![training curves]({curves.relative_to(fig_dir.parent)})", "",
+              "Test confusion matrices (summed over seeds, row-normalised):", "",
+              f"![confusion matrices]({confusion.relative_to(fig_dir.parent)})", ""]
+    if res.get("roc_curves"):
+        roc = figures.roc_curves(res["roc_curves"], names, fig_dir / f"{clf}-roc.png")
+        lines += ["One-vs-rest test ROC curves (first seed):", "", f"![ROC curves]({roc.relative_to(fig_dir.parent)})", ""]
     return lines
 
 
-def generator_section(m: dict, real: ImageDataset, samples: dict[str, ImageDataset], fig_dir: Path) -> list[str]:
+def generator_section(m: dict, real: ImageDataset, synthetic: dict[tuple[str, str], ImageDataset],
+                      fig_dir: Path) -> list[str]:
+    """Per generator: its candidate pool, class consistency and memorisation audit of each set, real and generated
+    images per class, and the audit's closest generated / training pairs."""
     if not m["generators"]:
         return []
     lines = ["## Generators and their images", ""]
@@ -184,25 +200,28 @@ def generator_section(m: dict, real: ImageDataset, samples: dict[str, ImageDatas
                          f"{audit['test_median']:.3f} |")
         lines += ["", f"Class consistency is judged by {g['judge']}. The memorisation audit flags generated images "
                   "closer to the training images than the closest 1% of test images are (pixels, rms).", ""]
-        grid = figures.sample_grid(real, samples[key], fig_dir / f"samples-{key.replace(' ', '-')}.png")
-        lines += [f"![real and generated images]({grid.relative_to(fig_dir.parent)})", ""]
+        sets = {mix: s for (gen, mix), s in synthetic.items() if gen == key and len(s)}
+        name = slug(key)
+        grid = figures.sample_grid(real, sets, fig_dir / f"samples-{name}.png")
+        lines += ["Real training images (left), then each set's generated images, one row per class:", "",
+                  f"![real and generated images]({grid.relative_to(fig_dir.parent)})", ""]
+        for mix, audit in g["leak_audit"].items():
+            pairs = figures.pair_grid(sets[mix].images, real.images, audit["closest_pairs"], ("generated", "train"),
+                                      ("generated image", "nearest GAN training image"),
+                                      fig_dir / f"closest-{name}-{slug(mix)}.png", threshold=audit["threshold"])
+            lines += [f"The closest generated / training pairs of `{mix}` ({audit['audited']} audited):", "",
+                      f"![closest generated and training images]({pairs.relative_to(fig_dir.parent)})", ""]
     return lines
 
 
-def difference_intervals(rows: list[tuple[str, float, float | None, float | None]], path: Path, xlabel: str) -> Path:
-    """A forest plot: one row per (label, mean, low, high) paired difference, with its interval and a line at 0."""
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
-    y = np.arange(len(rows))[::-1]
-    for yi, (_, mean, low, high) in zip(y, rows):
-        color = "0.5" if low is None or low <= 0 <= high else ("tab:green" if low > 0 else "tab:red")
-        if low is not None:
-            ax.plot([100 * low, 100 * high], [yi, yi], color=color, lw=2)
-        ax.plot([100 * mean], [yi], "o", color=color)
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
-    ax.set_xlabel(f"{xlabel} (points)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+def duplicates_section(dup: dict, train: ImageDataset, test_audit: ImageDataset, fig_dir: Path) -> list[str]:
+    """Test images that are (nearly) training images: the dataset's own duplicates, with the closest pairs."""
+    pairs = figures.pair_grid(test_audit.images, train.images, dup["closest_pairs"], ("test", "train"),
+                              ("test image", "nearest training image"), fig_dir / "closest-test-train.png",
+                              threshold=dup["near_threshold"])
+    return ["## Train / test duplicates", "",
+            f"Of {dup['n_test']} test images (a seeded choice), {dup['exact_test_images']} are byte-identical to an "
+            f"imbalanced-training image and {len(dup['near_pairs'])} more lie within {dup['near_threshold']:g} of one "
+            f"({pct(dup['duplicated_test_share'])}%): test metrics on them measure memory, not generalisation.", "",
+            f"![closest test and training images]({pairs.relative_to(fig_dir.parent)})", ""]
+

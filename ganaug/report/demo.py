@@ -15,7 +15,8 @@ ARM_LABELS = {
     "augmented": "augmented: imbalanced real + synthetic",
     "reference": "reference: full real training split",
 }
-METRIC_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1"}
+METRIC_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1",
+                 "auc": "ROC-AUC"}
 
 
 def pct(x: float | None) -> str:
@@ -40,14 +41,20 @@ def verdict(d: dict, what: str) -> str:
     return f"**no clear difference** in {what}: {interval(d)} points, an interval that includes zero"
 
 
-def write_demo_report(out: Path, cfg: DemoConfig, m: dict, samples: dict[str, ImageDataset], command: str) -> Path:
-    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, ImageDataset], command: str) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html.
+
+    ``images``: ``real`` (the full training split), ``judged`` (the generator's samples of every class),
+    ``synthetic`` (the set added to training), ``gan_train`` (the GAN's training images) and ``test_audit`` (the
+    test images of the leak audit), which the leak audit's closest pairs index into.
+    """
     names = m["class_names"]
     fig_dir = out / "figures"
-    figures.sample_grid(samples["real"], samples["synthetic"], fig_dir / "samples.png")
-    figures.training_curves(m["gan"]["history"], m["classifier_histories"], fig_dir / "curves.png")
-    figures.per_class_bars(m, ARMS, names, fig_dir / "per_class_recall.png")
-    figures.confusion_matrices(m, ARMS, names, fig_dir / "confusion.png")
+    figures.sample_grid(images["real"], {"synthetic": images["judged"]}, fig_dir / "samples.png")
+    figures.training_curves(m["classifier_histories"], fig_dir / "curves.png", gan_history=m["gan"]["history"])
+    figures.per_class_bars({arm: m[arm] for arm in ARMS}, names, fig_dir / "per_class_recall.png", m["target_classes"])
+    figures.confusion_matrices({arm: m[arm] for arm in ARMS}, names, fig_dir / "confusion.png")
+    figures.roc_curves(m["roc_curves"], names, fig_dir / "roc.png")
 
     diff = m["augmented_vs_baseline"]
     repeats = m["baseline"]["repeats"]
@@ -78,17 +85,18 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, samples: dict[str, Im
             f"| {name} | {counts['full_train'][c]} | {counts['imbalanced_train'][c]} | {counts['synthetic'][c]} "
             f"| {counts['val'][c]} | {counts['test'][c]} |"
         )
+    keys = [k for k in METRIC_LABELS if all(k in m[arm] for arm in ARMS)]  # ROC-AUC: when every test class is there
     lines += [
         "",
         f"## Test results (%, mean ± std over {repeats} seeds)",
         "",
-        "| training set | " + " | ".join(METRIC_LABELS.values()) + " |",
-        "|---|" + "---|" * len(METRIC_LABELS),
+        "| training set | " + " | ".join(METRIC_LABELS[k] for k in keys) + " |",
+        "|---|" + "---|" * len(keys),
     ]
     for arm in ARMS:
-        cells = [f"{pct(m[arm][k])} ± {pct(m[arm]['std'][k])}" for k in METRIC_LABELS]
+        cells = [f"{pct(m[arm][k])} ± {pct(m[arm]['std'][k])}" for k in keys]
         lines.append(f"| {ARM_LABELS[arm]} | " + " | ".join(cells) + " |")
-    lines.append("| **augmented − baseline** (points, 95% CI) | " + " | ".join(interval(diff[k]) for k in METRIC_LABELS) + " |")
+    lines.append("| **augmented − baseline** (points, 95% CI) | " + " | ".join(interval(diff[k]) for k in keys) + " |")
 
     consistency = m["gan"]["class_consistency_per_class"]
     lines += [
@@ -124,12 +132,55 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, samples: dict[str, Im
         "",
         "![confusion matrices](figures/confusion.png)",
         "",
+        "## ROC curves (test, first seed, one class against the rest)",
+        "",
+        "![ROC curves](figures/roc.png)",
+        "",
+    ]
+    lines += leak_section(m["leak_audit"], images, fig_dir)
+    lines += [
         "## Reproduce",
         "",
         f"```\n{command}\n```",
         "",
         "Files: `metrics.json` (every number above), `config.yaml` (the resolved config), `synthetic/` (the generated "
-        "images added to training), `checkpoints/` (safetensors + JSON).",
+        "images added to training), `checkpoints/` (safetensors + JSON)"
+        + (", `tensorboard/` (event files: `tensorboard --logdir` it)." if cfg.tensorboard else "."),
         "",
     ]
     return write_report(out, "\n".join(lines), f"ganaug demo: {m['dataset']}")
+
+
+def leak_section(leak: dict, images: dict[str, ImageDataset], fig_dir: Path) -> list[str]:
+    """The leak audit in words, with its closest pairs side by side."""
+    audit, dup = leak["memorisation"], leak["split_duplicates"]
+    lines = ["## Leak audit", ""]
+    if audit is None:
+        lines += ["No synthetic images were added, so there is nothing to audit for memorisation.", ""]
+    else:
+        figures.pair_grid(images["synthetic"].images, images["gan_train"].images, audit["closest_pairs"],
+                          ("generated", "train"), ("synthetic image", "nearest GAN training image"),
+                          fig_dir / "closest_synthetic_train.png", threshold=audit["threshold"])
+        lines += [
+            f"Memorisation: {pct(audit['flagged_share'])}% of {audit['audited']} synthetic images (of the "
+            f"{audit['of']} added) are closer to their nearest GAN training image than the closest "
+            f"{audit['percentile']:g}% of test images are to theirs (threshold {audit['threshold']:.3f}, rms pixel "
+            f"distance); {audit['exact_copies']} are exact copies. Median distance: synthetic "
+            f"{audit['generated_median']:.3f}, test {audit['test_median']:.3f}. A share well above "
+            f"{audit['percentile']:g}% would mean the generator copies its training images.",
+            "",
+            "![closest synthetic and training images](figures/closest_synthetic_train.png)",
+            "",
+        ]
+    figures.pair_grid(images["test_audit"].images, images["gan_train"].images, dup["closest_pairs"], ("test", "train"),
+                      ("test image", "nearest training image"), fig_dir / "closest_test_train.png",
+                      threshold=dup["near_threshold"])
+    lines += [
+        f"Split duplicates: of {dup['n_test']} test images, {dup['exact_test_images']} are byte-identical to a "
+        f"training image and {len(dup['near_pairs'])} more lie within {dup['near_threshold']:g} of one "
+        f"({pct(dup['duplicated_test_share'])}%): test metrics on them measure memory, not generalisation.",
+        "",
+        "![closest test and training images](figures/closest_test_train.png)",
+        "",
+    ]
+    return lines

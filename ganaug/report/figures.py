@@ -1,7 +1,13 @@
-"""Report figures as PNG files (matplotlib, Agg backend: no display needed)."""
+"""Report figures as PNG files (matplotlib, Agg backend: no display needed).
+
+Each function draws one figure from numbers the experiments already computed and returns its path; the
+report modules (demo, augment, ssl, gan_report) share them.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -9,8 +15,170 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from ganaug.data.dataset import ImageDataset  # noqa: E402
+
+
+def sample_grid(real: ImageDataset, synthetic: dict[str, ImageDataset], path: Path, per_class: int = 8) -> Path:
+    """One row per class: ``per_class`` real training images, then as many of each generated set (one column each)."""
+    sets = {"real": real, **synthetic}
+    rows = real.num_classes
+    fig, axes = plt.subplots(rows, len(sets), figsize=(len(sets) * 0.45 * per_class + 1.5, 0.55 * rows + 0.8),
+                             squeeze=False)
+    for col, (title, ds) in enumerate(sets.items()):
+        for c in range(rows):
+            ax = axes[c, col]
+            imgs = ds.images[ds.labels == c][:per_class].numpy()
+            if len(imgs):
+                _show(ax, _montage(imgs))
+            ax.set_xticks([]), ax.set_yticks([])
+            if c == 0:
+                ax.set_title(title, fontsize=9)
+            if col == 0:
+                ax.set_ylabel(real.class_names[c], rotation=0, ha="right", va="center")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def training_curves(histories: dict[str, list[dict]], path: Path, gan_history: list[dict] | None = None,
+                    x: str = "epoch") -> Path:
+    """Against ``x`` (epoch, or ``step`` for iteration-based trainers): the GAN's losses (when ``gan_history`` is
+    given), each model's training loss, and its validation accuracy (its training accuracy when it has none)."""
+    n = 2 + bool(gan_history)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.5))
+    if gan_history:
+        _curve(axes[0], gan_history, "epoch", "loss_d", "discriminator")
+        _curve(axes[0], gan_history, "epoch", "loss_g", "generator")
+        axes[0].set(xlabel="epoch", ylabel="loss", title="GAN losses")
+        axes[0].legend(fontsize=7)
+    ax_loss, ax_acc = axes[-2], axes[-1]
+    accuracy = "validation accuracy"
+    for name, hist in histories.items():
+        if not hist:
+            continue
+        key = "val_acc" if "val_acc" in hist[0] else "train_acc"
+        accuracy = "validation accuracy" if key == "val_acc" else "training accuracy"
+        _curve(ax_loss, hist, x, "loss", name)
+        _curve(ax_acc, hist, x, key, name)
+    losses = [r["loss"] for h in histories.values() for r in h if "loss" in r]
+    wide = losses and min(losses) > 0 and max(losses) > 10 * min(losses)  # a log axis where losses span decades
+    ax_loss.set(xlabel=x, ylabel="training loss", title="Training loss", yscale="log" if wide else "linear")
+    ax_acc.set(xlabel=x, ylabel=accuracy, title=accuracy.capitalize())
+    ax_acc.legend(fontsize=6)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def class_bars(series: dict[str, tuple[list[float], list[float] | None]], class_names: list[str], path: Path,
+               ylabel: str, title: str, shaded: Sequence[int] = ()) -> Path:
+    """Grouped bars, one value per class for each series (``name: (values, std or None)``); ``shaded`` classes get a
+    grey band behind them."""
+    x = np.arange(len(class_names))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(class_names) + 2), 3.6))
+    for i, (name, (values, std)) in enumerate(series.items()):
+        ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, yerr=std, capsize=2 if std else 0, label=name)
+    for c in shaded:
+        ax.axvspan(c - 0.45, c + 0.45, color="0.9", zorder=0)
+    ax.set_xticks(x, class_names, rotation=30 if max(len(n) for n in class_names) > 3 else 0)
+    top = max((max(v) for v, _ in series.values() if len(v)), default=1.0)
+    ax.set(ylabel=ylabel, title=title, ylim=(0, 1.3 * top or 1))  # headroom for the legend
+    ax.legend(fontsize=7, ncol=min(len(series), 4), loc="upper center")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def per_class_bars(metrics: dict[str, dict], class_names: list[str], path: Path, shaded: Sequence[int] = ()) -> Path:
+    """Test recall per class of each model (``metrics[name]["per_class_recall"]``, with ``per_class_recall_std``
+    as error bars where there is one), mean over repeats."""
+    series = {name: (m["per_class_recall"], m.get("per_class_recall_std")) for name, m in metrics.items()}
+    title = "Test recall per class" + (" (shaded: classes cut down)" if len(shaded) else "")
+    return class_bars(series, class_names, path, "test recall", title, shaded)
+
+
+def confusion_matrices(metrics: dict[str, dict], class_names: list[str], path: Path) -> Path:
+    """Row-normalised test confusion matrices (``metrics[name]["confusion_matrix"]``), one panel per model."""
+    fig, axes = _panels(len(metrics))
+    ticks = np.arange(len(class_names))
+    for ax, (name, m) in zip(axes, metrics.items()):
+        cm = np.asarray(m["confusion_matrix"], dtype=float)
+        ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), vmin=0, vmax=1, cmap="Blues")
+        ax.set_title(name, fontsize=9)
+        ax.set(xlabel="predicted", ylabel="true")
+        ax.set_xticks(ticks, class_names, fontsize=6, rotation=90)
+        ax.set_yticks(ticks, class_names, fontsize=6)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def roc_curves(curves: dict[str, dict], class_names: list[str], path: Path) -> Path:
+    """One-vs-rest test ROC curve of every class, one panel per model (``curves[model][class] = {fpr, tpr}``).
+
+    The false positive rate is on a log axis, where classifiers with AUCs near 1 still look different."""
+    fig, axes = _panels(len(curves))
+    for ax, (name, per_class) in zip(axes, curves.items()):
+        for c, curve in sorted(per_class.items(), key=lambda kv: int(kv[0])):
+            ax.plot(curve["fpr"], curve["tpr"], lw=1, label=class_names[int(c)])
+        ax.plot([1e-4, 1], [1e-4, 1], ":", color="0.6")
+        ax.set_title(name, fontsize=9)
+        ax.set(xlabel="false positive rate (log)", ylabel="true positive rate", xscale="log", xlim=(1e-4, 1),
+               ylim=(0, 1.01))
+    axes[-1].legend(fontsize=6, loc="lower right", ncol=2)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def pair_grid(left: torch.Tensor, right: torch.Tensor, pairs: list[dict], keys: tuple[str, str], titles: tuple[str, str],
+              path: Path, threshold: float | None = None, per_row: int = 4) -> Path:
+    """Each pair side by side (``left[pair[keys[0]]]`` | ``right[pair[keys[1]]]``) under its distance, ``per_row``
+    pairs a row, drawn as one montage; pairs at or below ``threshold`` are marked as flagged (the leak audit's
+    closest pairs)."""
+    c, h, w = left.shape[1:]
+    pad, gap = max(1, w // 4), max(1, w // 8)  # between pairs / between the two images of a pair
+    cell_w, cell_h = 2 * w + gap + pad, h + pad
+    n = max(len(pairs), 1)
+    rows, cols = math.ceil(n / per_row), min(n, per_row)
+    canvas = np.full((rows * cell_h - pad, cols * cell_w - pad, c), 255, dtype=np.uint8)
+    for i, pair in enumerate(pairs):
+        y, x = (i // per_row) * cell_h, (i % per_row) * cell_w
+        canvas[y : y + h, x : x + w] = left[pair[keys[0]]].numpy().transpose(1, 2, 0)
+        canvas[y : y + h, x + w + gap : x + 2 * w + gap] = right[pair[keys[1]]].numpy().transpose(1, 2, 0)
+    scale = 0.35 * max(1.0, 28 / h) * h / 28  # inches per image: small images drawn larger
+    fig, ax = plt.subplots(figsize=(max(4.0, canvas.shape[1] / h * scale * 2.2), canvas.shape[0] / h * scale * 2.2 + 0.6))
+    _show(ax, canvas)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    for i, pair in enumerate(pairs):
+        y, x = (i // per_row) * cell_h, (i % per_row) * cell_w
+        flagged = threshold is not None and pair["distance"] <= threshold
+        ax.text(x + w + gap / 2, y - 0.5, f"d={pair['distance']:.3f}{' flagged' if flagged else ''}", ha="center",
+                va="bottom", fontsize=7, color="crimson" if flagged else "black")
+    ax.set_title(f"left: {titles[0]}, right: {titles[1]}\n(rms pixel distance d, [0, 1] units)", fontsize=8, pad=12)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def difference_intervals(rows: list[tuple[str, float, float | None, float | None]], path: Path, xlabel: str) -> Path:
+    """A forest plot: one row per (label, mean, low, high) paired difference, with its interval and a line at 0."""
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_, mean, low, high) in zip(y, rows):
+        color = "0.5" if low is None or low <= 0 <= high else ("tab:green" if low > 0 else "tab:red")
+        if low is not None:
+            ax.plot([100 * low, 100 * high], [yi, yi], color=color, lw=2)
+        ax.plot([100 * mean], [yi], "o", color=color)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [r[0] for r in rows], fontsize=8)
+    ax.set_xlabel(f"{xlabel} (points)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _curve(ax: plt.Axes, history: list[dict], x: str, y: str, label: str) -> None:
+    """``history``'s ``y`` against ``x`` (NaN where a row lacks it); dots too when there are few points."""
+    ax.plot([r[x] for r in history], [r.get(y, np.nan) for r in history], marker="o" if len(history) < 20 else None,
+            markersize=3, label=label)
 
 
 def _montage(images: np.ndarray, pad: int = 1) -> np.ndarray:
@@ -22,123 +190,20 @@ def _montage(images: np.ndarray, pad: int = 1) -> np.ndarray:
     return strip
 
 
-def sample_grid(real: ImageDataset, synthetic: ImageDataset, path: Path, per_class: int = 8) -> Path:
-    """One row per class: ``per_class`` real training images on the left, generated ones on the right."""
-    rows = real.num_classes
-    fig, axes = plt.subplots(rows, 2, figsize=(2 * 0.45 * per_class + 1.5, 0.55 * rows + 0.8), squeeze=False)
-    for c in range(rows):
-        for col, (ds, title) in enumerate(((real, "real"), (synthetic, "synthetic"))):
-            ax = axes[c, col]
-            imgs = ds.images[ds.labels == c][:per_class].numpy()
-            if len(imgs):
-                strip = _montage(imgs)
-                ax.imshow(strip[:, :, 0] if strip.shape[2] == 1 else strip, cmap="gray", vmin=0, vmax=255,
-                          interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([])
-            if c == 0:
-                ax.set_title(title)
-            if col == 0:
-                ax.set_ylabel(real.class_names[c], rotation=0, ha="right", va="center")
-    fig.tight_layout()
-    return _save(fig, path)
+def _show(ax: plt.Axes, image: np.ndarray) -> None:
+    """An (H, W, C) uint8 image, grey or RGB, pixel for pixel, without ticks."""
+    ax.imshow(image[:, :, 0] if image.shape[2] == 1 else image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_xticks([]), ax.set_yticks([])
 
 
-def training_curves(gan_history: list[dict], classifier_histories: dict[str, list[dict]], path: Path) -> Path:
-    """GAN losses per epoch (left); classifier training loss and validation accuracy per epoch (right)."""
-    fig, (ax_gan, ax_cls) = plt.subplots(1, 2, figsize=(10, 3.6))
-    epochs = [r["epoch"] for r in gan_history]
-    ax_gan.plot(epochs, [r["loss_d"] for r in gan_history], label="discriminator")
-    ax_gan.plot(epochs, [r["loss_g"] for r in gan_history], label="generator")
-    ax_gan.set(xlabel="epoch", ylabel="loss", title="GAN (non-saturating loss)")
-    ax_gan.legend()
-    acc_ax = ax_cls.twinx()
-    for name, hist in classifier_histories.items():
-        ep = [r["epoch"] for r in hist]
-        (line,) = ax_cls.plot(ep, [r["loss"] for r in hist], label=f"{name} loss")
-        if "val_acc" in hist[0]:
-            acc_ax.plot(ep, [r["val_acc"] for r in hist], "--", color=line.get_color(), label=f"{name} val acc")
-    ax_cls.set(xlabel="epoch", ylabel="training loss", title="Classifiers (first repeat)")
-    acc_ax.set_ylabel("validation accuracy")
-    handles = ax_cls.get_legend_handles_labels()[0] + acc_ax.get_legend_handles_labels()[0]
-    ax_cls.legend(handles=handles, fontsize=7, loc="center right")
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def per_class_bars(metrics: dict, arms: tuple[str, ...], class_names: list[str], path: Path) -> Path:
-    """Test recall per class for each arm, mean over repeats with +-1 std error bars."""
-    x = np.arange(len(class_names))
-    width = 0.8 / len(arms)
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(class_names) + 2), 3.6))
-    for i, arm in enumerate(arms):
-        ax.bar(x + (i - (len(arms) - 1) / 2) * width, metrics[arm]["per_class_recall"], width,
-               yerr=metrics[arm]["per_class_recall_std"], capsize=2, label=arm)
-    for c in metrics.get("target_classes", []):
-        ax.axvspan(c - 0.45, c + 0.45, color="0.9", zorder=0)
-    ax.set_xticks(x, class_names, rotation=30 if max(len(n) for n in class_names) > 3 else 0)
-    ax.set(ylabel="test recall", ylim=(0, 1.05), title="Recall per class (shaded: classes cut down)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def confusion_matrices(metrics: dict, arms: tuple[str, ...], class_names: list[str], path: Path) -> Path:
-    """Row-normalised test confusion matrices, summed over repeats, one panel per arm."""
-    fig, axes = plt.subplots(1, len(arms), figsize=(3.6 * len(arms), 3.6))
-    for ax, arm in zip(np.atleast_1d(axes), arms):
-        cm = np.asarray(metrics[arm]["confusion_matrix"], dtype=float)
-        cm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-        ax.imshow(cm, vmin=0, vmax=1, cmap="Blues")
-        ax.set(title=arm, xlabel="predicted", ylabel="true")
-        ticks = np.arange(len(class_names))
-        ax.set_xticks(ticks, class_names, fontsize=6, rotation=90)
-        ax.set_yticks(ticks, class_names, fontsize=6)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def roc_curves(curves: dict[str, dict], class_names: list[str], path: Path) -> Path:
-    """One-vs-rest test ROC curve of every class, one panel per model (``curves[model][class] = {fpr, tpr}``).
-
-    The false positive rate is on a log axis, where classifiers with AUCs near 1 still look different."""
-    fig, axes = plt.subplots(1, len(curves), figsize=(3.6 * len(curves), 3.6), squeeze=False)
-    for ax, (name, per_class) in zip(axes[0], curves.items()):
-        for c, curve in sorted(per_class.items(), key=lambda kv: int(kv[0])):
-            ax.plot(curve["fpr"], curve["tpr"], lw=1, label=class_names[int(c)])
-        ax.plot([1e-4, 1], [1e-4, 1], ":", color="0.6")
-        ax.set(title=name, xlabel="false positive rate (log)", ylabel="true positive rate", xscale="log",
-               xlim=(1e-4, 1), ylim=(0, 1.01))  # log: good classifiers differ only at small false positive rates
-    axes[0][-1].legend(fontsize=6, loc="lower right", ncol=2)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def step_curves(histories: dict[str, list[dict]], path: Path) -> Path:
-    """Training loss (left) and validation accuracy (right) against the iteration, one line per model."""
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, hist in histories.items():
-        steps = [r["step"] for r in hist]
-        ax_loss.plot(steps, [r.get("loss", np.nan) for r in hist], label=name)
-        ax_acc.plot(steps, [r.get("val_acc", np.nan) for r in hist], label=name)
-    ax_loss.set(xlabel="iteration", ylabel="labelled cross-entropy", yscale="log", title="Training loss")
-    ax_acc.set(xlabel="iteration", ylabel="validation accuracy", title="Validation accuracy (curves only)")
-    ax_acc.legend(fontsize=7)
-    fig.tight_layout()
-    return _save(fig, path)
-
-
-def sample_rows(samples: dict[str, ImageDataset], path: Path, per_row: int = 8) -> Path:
-    """Generated images, one panel per model, one row per class (unconditional models: rows of any class)."""
-    fig, axes = plt.subplots(1, len(samples), figsize=(2.2 * len(samples) + 1, 0.5 * 10 + 0.8), squeeze=False)
-    for ax, (name, ds) in zip(axes[0], samples.items()):
-        imgs = ds.images.numpy()
-        rows = [_montage(imgs[i : i + per_row]) for i in range(0, len(imgs) - per_row + 1, per_row)]
-        grid = np.concatenate(rows, 0)
-        ax.imshow(grid[:, :, 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title(name, fontsize=9)
-    fig.tight_layout()
-    return _save(fig, path)
+def _panels(n: int, cols: int = 4, size: float = 3.6) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure of ``n`` square panels, at most ``cols`` a row; the unused cells of the last row are hidden."""
+    rows, cols = math.ceil(n / cols), min(n, cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:

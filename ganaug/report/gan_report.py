@@ -6,11 +6,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.figures import plt
 from ganaug.report.html import write_report
 
 
@@ -31,61 +29,27 @@ def pct(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:.1f}%"
 
 
-def pair_grid(left: torch.Tensor, right: torch.Tensor, pairs: list[dict], keys: tuple[str, str], titles: tuple[str, str],
-              path: Path, threshold: float | None = None, per_row: int = 4) -> Path:
-    """Each pair side by side (``left[pair[keys[0]]]`` | ``right[pair[keys[1]]]``) under its distance, ``per_row``
-    pairs a row, drawn as one montage; pairs at or below ``threshold`` are marked as flagged."""
-    c, h, w = left.shape[1:]
-    pad, gap = max(1, w // 4), max(1, w // 8)  # between pairs / between the two images of a pair
-    cell_w, cell_h = 2 * w + gap + pad, h + pad
-    n = max(len(pairs), 1)
-    rows, cols = math.ceil(n / per_row), min(n, per_row)
-    canvas = np.full((rows * cell_h - pad, cols * cell_w - pad, c), 255, dtype=np.uint8)
-    for i, pair in enumerate(pairs):
-        y, x = (i // per_row) * cell_h, (i % per_row) * cell_w
-        canvas[y : y + h, x : x + w] = left[pair[keys[0]]].numpy().transpose(1, 2, 0)
-        canvas[y : y + h, x + w + gap : x + 2 * w + gap] = right[pair[keys[1]]].numpy().transpose(1, 2, 0)
-    scale = 0.35 * max(1.0, 28 / h) * h / 28  # inches per image: small images drawn larger
-    fig, ax = plt.subplots(figsize=(max(4.0, canvas.shape[1] / h * scale * 2.2), canvas.shape[0] / h * scale * 2.2 + 0.6))
-    ax.imshow(canvas[:, :, 0] if c == 1 else canvas, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    ax.set_xticks([]), ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    for i, pair in enumerate(pairs):
-        y, x = (i // per_row) * cell_h, (i % per_row) * cell_w
-        flagged = threshold is not None and pair["distance"] <= threshold
-        ax.text(x + w + gap / 2, y - 0.5, f"d={pair['distance']:.3f}{' flagged' if flagged else ''}", ha="center",
-                va="bottom", fontsize=7, color="crimson" if flagged else "black")
-    ax.set_title(f"left: {titles[0]}, right: {titles[1]}\n(rms pixel distance d, [0, 1] units)", fontsize=8, pad=12)
-    fig.tight_layout()
-    return figures._save(fig, path)
-
-
-def class_histograms(real_share: list[float], generated_share: list[float], names: list[str], path: Path) -> Path:
-    """Real training-split class shares against the judged class shares of the generated images."""
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(names) + 2), 3.2))
-    ax.bar(x - 0.2, real_share, 0.4, label="real training split")
-    ax.bar(x + 0.2, generated_share, 0.4, label="generated (as judged)")
-    ax.set_xticks(x, names, rotation=30 if max(len(n) for n in names) > 3 else 0)
-    ax.set(ylabel="share of images", title="Class histograms")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return figures._save(fig, path)
-
-
 def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDataset, test: ImageDataset) -> Path:
     """Write figures, report.md and report.html into ``out``; return the path of report.html."""
     names = m["class_names"]
     g, s, fc = m["generator"], m["samples"], m["feature_classifier"]
     fig_dir = out / "figures"
-    figures.sample_grid(train, synthetic, fig_dir / "samples.png")
+    figures.sample_grid(train, {"generated": synthetic}, fig_dir / "samples.png")
     mc, audit, dup = m["mode_collapse"], m["memorisation"], m["split_duplicates"]
-    class_histograms(mc["real_share"], mc["generated_share"], names, fig_dir / "class_histograms.png")
-    pair_grid(synthetic.images, train.images, audit["closest_pairs"], ("generated", "train"),
-              ("generated", "nearest training image"), fig_dir / "closest_generated_train.png", threshold=audit["threshold"])
-    pair_grid(test.images, train.images, dup["closest_pairs"], ("test", "train"), ("test image", "nearest training image"),
-              fig_dir / "closest_test_train.png", threshold=dup["near_threshold"])
+    shares = {"real training split": (mc["real_share"], None), "generated (as judged)": (mc["generated_share"], None)}
+    figures.class_bars(shares, names, fig_dir / "class_histograms.png", "share of images", "Class histograms")
+    figures.pair_grid(synthetic.images, train.images, audit["closest_pairs"], ("generated", "train"),
+                      ("generated", "nearest training image"), fig_dir / "closest_generated_train.png",
+                      threshold=audit["threshold"])
+    figures.pair_grid(test.images, train.images, dup["closest_pairs"], ("test", "train"),
+                      ("test image", "nearest training image"), fig_dir / "closest_test_train.png",
+                      threshold=dup["near_threshold"])
+    figures.training_curves({"feature classifier": fc.get("history", [])}, fig_dir / "curves.png",
+                            gan_history=m.get("gan_history"))
+    cas = {"trained on generated (CAS)": m["cas"], "trained on as many real": m["cas_real_same_size"]}
+    figures.per_class_bars(cas, names, fig_dir / "cas_recall.png")
+    figures.confusion_matrices(cas, names, fig_dir / "cas_confusion.png")
+    figures.roc_curves({k: v["roc_curves"] for k, v in cas.items()}, names, fig_dir / "cas_roc.png")
 
     kind = "class-conditional" if g["conditional"] else "unconditional"
     lines = [
@@ -155,6 +119,27 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         f"KL(real ‖ generated) {fmt(mc['kl_real_generated'])} nats, Jensen-Shannon {fmt(mc['js_divergence'])} bits.",
         "",
         "![class histograms](figures/class_histograms.png)",
+        "",
+        "## Classification accuracy score",
+        "",
+        f"A `{m['cas']['classifier']}` trained on the {m['cas']['n_synthetic']} generated images alone (CAS: "
+        f"{pct(m['cas']['accuracy'])} test accuracy), against the same classifier trained on "
+        f"{m['cas_real_same_size']['n_real']} real training images ({pct(m['cas_real_same_size']['accuracy'])}), both "
+        f"tested on the {m['cas']['n_test']} real test images: test recall per class, confusion matrices "
+        "(row-normalised) and one-vs-rest ROC curves.",
+        "",
+        "![CAS recall per class](figures/cas_recall.png)",
+        "",
+        "![CAS confusion matrices](figures/cas_confusion.png)",
+        "",
+        "![CAS ROC curves](figures/cas_roc.png)",
+        "",
+        "## Training curves",
+        "",
+        ("The GAN's losses per epoch (from the checkpoint), then " if m.get("gan_history") else "")
+        + "the feature classifier's training loss and accuracy per epoch.",
+        "",
+        "![training curves](figures/curves.png)",
         "",
         "## Memorisation audit",
         "",

@@ -22,19 +22,23 @@ def mean_std(entry: dict | None, scale: float = 100.0, digits: int = 1) -> str:
     return f"{scale * entry['mean']:.{digits}f} ± {scale * entry['std']:.{digits}f}"
 
 
-def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict[str, list[dict]]], command: str) -> Path:
-    """Write figures, report.md and report.html into ``out``; return the path of report.html."""
+def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict[str, list[dict]]], command: str,
+                     real: ImageDataset) -> Path:
+    """Write figures, report.md and report.html into ``out``; return the path of report.html. ``real``: the training
+    split, whose images stand beside the generated ones."""
     names, summary = m["class_names"], m["results"]
     tags = list(m["labeled"])
     first = tags[0]
     fig_dir = out / "figures"
     figures.roc_curves({a: runs[first][0]["roc_curves"] for a, runs in results.items()}, names, fig_dir / "roc.png")
-    figures.step_curves({a: runs[first][0]["history"] for a, runs in results.items()}, fig_dir / "curves.png")
-    figures.confusion_matrices({a: summary[a][first] for a in results}, tuple(results), names, fig_dir / "confusion.png")
-    samples = {a: ImageDataset(torch.tensor(r["samples"]["images"], dtype=torch.uint8), torch.tensor(r["samples"]["labels"]),
-                               names) for a, runs in results.items() for r in runs[first][:1] if "samples" in r}
+    figures.training_curves({a: runs[first][0]["history"] for a, runs in results.items()}, fig_dir / "curves.png",
+                            x="step")
+    figures.confusion_matrices({a: summary[a][first] for a in results}, names, fig_dir / "confusion.png")
+    figures.per_class_bars({a: summary[a][first] for a in results}, names, fig_dir / "per_class_recall.png")
+    samples = {sample_title(a, runs[first][0]): generated_samples(runs[first][0], names)
+               for a, runs in results.items() if "samples" in runs[first][0]}
     if samples:
-        figures.sample_rows(samples, fig_dir / "samples.png")
+        figures.sample_grid(real, samples, fig_dir / "samples.png")
 
     repeats = cfg.repeats
     lines = [
@@ -71,14 +75,32 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
                   "unconditional generators). FID and IS are on the judge's features, not Inception's: compare them "
                   "only within this report."]
     lines += [
-        "", f"## Curves, ROC and confusion ({first} labelled, first repeat)", "",
-        "![training curves](figures/curves.png)", "", "![ROC curves](figures/roc.png)", "",
-        "![confusion matrices (summed over repeats)](figures/confusion.png)",
+        "", f"## Per class, curves, ROC and confusion ({first} labelled)", "",
+        "Test recall per class (mean over repeats):", "", "![recall per class](figures/per_class_recall.png)", "",
+        "Training loss and validation accuracy (first repeat):", "", "![training curves](figures/curves.png)", "",
+        "One-vs-rest test ROC curves (first repeat):", "", "![ROC curves](figures/roc.png)", "",
+        "Test confusion matrices (summed over repeats, row-normalised):", "",
+        "![confusion matrices](figures/confusion.png)",
     ]
     if samples:
-        lines += ["", "## Generated samples (first repeat; rows are classes for conditional generators)", "",
-                  "![samples](figures/samples.png)"]
+        lines += ["", "## Real and generated images (first repeat)", "",
+                  "Real training images (left), then each generator's, one row per class (for an unconditional "
+                  "generator the rows are not classes).", "", "![real and generated images](figures/samples.png)"]
     lines += ["", "## Reproduce", "", f"```\n{command}\n```", "",
               "Labelled images per class: " + "; ".join(f"{t}: {m['labeled'][t]['per_class']}" for t in tags) + ". "
               f"Device: {m['device']}. Wall time: {m['total_seconds']:.0f} s."]
     return write_report(out, "\n".join(lines) + "\n", f"ganaug ssl: {m['dataset']}")
+
+
+def generated_samples(run: dict, names: list[str], per_row: int = 8) -> ImageDataset:
+    """A run's saved samples as a dataset; an unconditional generator's (all labelled 0) are dealt into rows of
+    ``per_row``, one row per class slot, so that the grid shows them all."""
+    images = torch.tensor(run["samples"]["images"], dtype=torch.uint8)
+    labels = torch.tensor(run["samples"]["labels"])
+    if run.get("class_consistency") is None:  # unconditional: the labels say nothing
+        labels = torch.arange(len(labels)) // per_row % len(names)
+    return ImageDataset(images, labels, names)
+
+
+def sample_title(algorithm: str, run: dict) -> str:
+    return algorithm if run.get("class_consistency") is not None else f"{algorithm} (unconditional)"

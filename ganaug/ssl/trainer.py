@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,6 +21,9 @@ from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.runtime import EpochProgress
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
+
+if TYPE_CHECKING:
+    from ganaug.report.tensorboard import RunLog
 
 
 @dataclass
@@ -59,8 +63,11 @@ def train_ssl(
     val: ImageDataset | None = None,
     checkpoint_dir: Path | None = None,
     progress: bool = True,
+    log: RunLog | None = None,
 ) -> SSLResult:
-    """Train ``algorithm`` for ``cfg.steps`` iterations; resume from ``checkpoint_dir/last`` if present."""
+    """Train ``algorithm`` for ``cfg.steps`` iterations; resume from ``checkpoint_dir/last`` if present.
+
+    ``log`` (TensorBoard) gets each evaluation's history row, and a sample grid when the algorithm has a generator."""
     cls = ALGORITHMS.get(algorithm)
     if cls.uses_unlabeled and len(unlabeled) == 0:
         raise ValueError(f"{algorithm} learns from unlabelled images, but there are none (every image is labelled)")
@@ -98,8 +105,13 @@ def train_ssl(
                 row = {"step": it + 1, **{k: float(np.mean([r[k] for r in logs if k in r])) for k in keys}}
                 if val is not None:
                     row["val_acc"] = float((predict(algo.classifier(), val.images, device) == val.labels).float().mean())
-                bar.epoch_done(len(logs) * cfg.batch_size, len(logs), **{k: row[k] for k in ("loss", "val_acc") if k in row})
+                row["images_per_s"] = bar.epoch_done(len(logs) * cfg.batch_size, len(logs),
+                                                     **{k: row[k] for k in ("loss", "val_acc") if k in row})
                 history.append(row)
+                if log is not None:
+                    log.scalars(row, it + 1)
+                    if algo.generator() is not None:
+                        log.samples(algo.generator(), algo.opt.z_dim, it + 1)
                 logs = []
             if last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps):
                 rng = {"torch_rng_state": torch.get_rng_state()}

@@ -162,7 +162,8 @@ def test_report_says_it_in_words_and_is_self_contained(run):
     md = (out / "report.md").read_text()
     assert re.search(r"helped|did not help|cannot tell", md) and "exp1 r=0.5" in md and "Leak check" in md
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 3 and not re.search(r'src="(?!data:)', page)
+    # per classifier: recall, differences, curves, confusion, ROC; samples, closest pairs of both sets, test/train pairs
+    assert page.count('src="data:image/png;base64,') == 9 and not re.search(r'src="(?!data:)', page)
 
 
 def test_rerun_resumes_and_another_config_is_refused(run, tmp_path):

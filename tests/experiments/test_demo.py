@@ -12,11 +12,9 @@ ARMS = ("baseline", "augmented", "reference")
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "1"])
-    assert result.exit_code == 0, result.output
-    return out, result.output
+def quick_run(demo_run):
+    """``ganaug demo --quick --no-progress --seed 1 --tensorboard`` (tests/conftest.py)."""
+    return demo_run
 
 
 def test_prints_report_path_and_writes_the_run_folder(quick_run):
@@ -47,6 +45,24 @@ def test_metrics_json_has_the_documented_keys(quick_run):
         assert counts["imbalanced_train"][c] == (round(0.1 * counts["full_train"][c]) if c < 3 else counts["full_train"][c])
 
 
+def test_metrics_hold_roc_curves_and_the_leak_audit(quick_run):
+    out, _ = quick_run
+    m = json.loads((out / "metrics.json").read_text())
+    for arm in ARMS:
+        assert 0.5 < m[arm]["auc"] <= 1.0
+        assert set(m["roc_curves"][arm]) == {str(c) for c in range(10)}
+        for curve in m["roc_curves"][arm].values():  # each curve rises from (0, 0) to (1, 1)
+            assert curve["fpr"] == sorted(curve["fpr"]) and curve["tpr"] == sorted(curve["tpr"])
+            assert (curve["fpr"][0], curve["tpr"][0], curve["fpr"][-1], curve["tpr"][-1]) == (0, 0, 1, 1)
+    audit, dup = m["leak_audit"]["memorisation"], m["leak_audit"]["split_duplicates"]
+    assert audit["of"] == sum(m["counts"]["synthetic"]) and audit["audited"] == min(1000, audit["of"])
+    distances = [p["distance"] for p in audit["closest_pairs"]]
+    assert len(distances) == 16 and distances == sorted(distances)
+    assert all(0 <= p["generated"] < audit["of"] and 0 <= p["train"] < sum(m["counts"]["imbalanced_train"])
+               for p in audit["closest_pairs"])
+    assert dup["n_test"] == sum(m["counts"]["test"]) and 0.0 <= dup["duplicated_test_share"] <= 1.0
+
+
 def test_gan_saw_only_the_imbalanced_training_images(quick_run):
     """No leakage: the GAN's images are a subset of the training split, disjoint from the validation split."""
     out, _ = quick_run
@@ -68,7 +84,8 @@ def test_synthetic_images_written_as_image_folder(quick_run):
 def test_html_report_is_self_contained(quick_run):
     out, _ = quick_run
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 4
+    # samples, recall per class, curves, confusion, ROC, closest synthetic/train and test/train pairs
+    assert page.count('src="data:image/png;base64,') == 7
     assert not re.search(r'src="(?!data:)', page)  # no image loaded from disk or network
     assert "<table>" in page and "class consistency" in page.lower()
 
@@ -76,6 +93,7 @@ def test_html_report_is_self_contained(quick_run):
 def test_rerun_resumes_from_checkpoints_and_gives_the_same_numbers(quick_run):
     out, _ = quick_run
     before = json.loads((out / "metrics.json").read_text())
+    # Without --tensorboard: how a run is watched is not part of its config, so this is a resume, not a new run.
     result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "1"])
     assert result.exit_code == 0, result.output
     after = json.loads((out / "metrics.json").read_text())

@@ -108,7 +108,8 @@ def test_every_feature_number_names_the_classifier_features_and_never_inception(
 def test_report_html_is_self_contained(run):
     out, _, m = run
     page = (out / "report.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 4
+    # samples, class histograms, CAS recall / confusion / ROC, curves, closest generated/train and test/train pairs
+    assert page.count('src="data:image/png;base64,') == 8
     assert 'src="figures/' not in page
     assert "<table>" in page and "class consistency" in page
     md = (out / "report.md").read_text()

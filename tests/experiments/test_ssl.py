@@ -71,7 +71,7 @@ def test_cli_digits_every_algorithm_writes_report_and_metrics(tmp_path):
     assert set(m["vs_supervised"]) == {"semi-cnn", "semi-gan", "triple-gan-attn"}
     assert m["vs_supervised"]["semi-cnn"]["10%"]["accuracy"]["low"] is not None  # 2 repeats: an interval
     html = (tmp_path / "run" / "report.html").read_text()
-    assert "triple-gan-attn" in html and html.count("data:image/png;base64") == 4  # curves, ROC, confusion, samples
+    assert "triple-gan-attn" in html and html.count("data:image/png;base64") == 5  # recall, curves, ROC, confusion, samples
     # Re-running the same command finds every run done and retrains nothing.
     again = ssl("--dataset", "digits", "--labeled", "0.1", "--repeats", "2", "--out", "run", *TINY,
                 *[x for a in ("supervised", "semi-cnn", "semi-gan", "triple-gan-attn") for x in ("--algorithm", a)],

@@ -1,0 +1,34 @@
+"""The experiments' shared leak-audit helpers: a seeded subset, and closest pairs that index the whole generated set."""
+
+import torch
+
+from ganaug.data import ImageDataset, load_dataset
+from ganaug.experiments.common import audit_generated, seeded_subset
+
+
+def test_seeded_subset_is_a_sorted_seeded_choice():
+    ds = load_dataset("digits").test
+    a, b = seeded_subset(ds, 50, seed=3), seeded_subset(ds, 50, seed=3)
+    assert len(a) == 50 and torch.equal(a.images, b.images) and torch.equal(a.indices, a.indices.sort().values)
+    assert not torch.equal(a.images, seeded_subset(ds, 50, seed=4).images)
+    assert len(seeded_subset(ds, 10**6, seed=0)) == len(ds)
+
+
+def test_closest_pairs_index_the_generated_set_not_the_audited_subset():
+    data = load_dataset("digits")
+    train, test = data.train, seeded_subset(data.test, 100, seed=0)
+    noise = torch.randint(0, 256, (300, *train.images.shape[1:]), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    copied = 7  # every generated image is noise except this exact copy of a training image
+    noise[copied] = train.images[42]
+    generated = ImageDataset(noise, torch.zeros(300, dtype=torch.int64), train.class_names)
+
+    audit = audit_generated(generated, train, test, n=300, seed=0)
+    assert audit["closest_pairs"][0] == {"generated": copied, "train": 42, "distance": 0.0}
+    assert audit["exact_copies"] == 1 and (audit["audited"], audit["of"]) == (300, 300)
+    assert "generated_distances" not in audit and "flagged" not in audit  # long lists left out of metrics.json
+
+    some = audit_generated(generated, train, test, n=120, seed=1)  # a subset: indices still point into `generated`
+    assert (some["audited"], some["of"]) == (120, 300)
+    for pair in some["closest_pairs"]:
+        distance = (generated.images[pair["generated"]].float() - train.images[pair["train"]].float()) / 255
+        assert abs(distance.pow(2).mean().sqrt().item() - pair["distance"]) < 1e-5
