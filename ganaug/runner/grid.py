@@ -163,7 +163,7 @@ def run_cell(cell: dict, command: str) -> dict:
             return json.loads(done.read_text())
         task = TASKS.create(cell["task"])
         tic = time.perf_counter()
-        report = task.run(task.config.model_validate(cell["config"]), command)
+        report = task.run(task.config.model_validate(cell["config"]), f"{command}  # grid cell {cell['id']}")
         metrics = json.loads((folder / "metrics.json").read_text())
         result = {"scalars": task.scalars(metrics), "seconds": time.perf_counter() - tic,
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "report": str(report)}
