@@ -13,6 +13,9 @@
 
 Each run's result is saved as soon as it is done, so re-running the command skips finished runs and
 resumes an interrupted one from its last checkpoint.
+
+Under torchrun every rank runs the study, the trainers (algorithms and judge) train distributed, the
+evaluations run on every rank alike, and rank 0 writes every file.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import torch
 from sklearn.metrics import precision_score, recall_score, roc_curve
 
+from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
 from ganaug.config import ConfigError, SSLConfig
@@ -35,7 +39,7 @@ from ganaug.experiments.common import claim_run_folder, images_digest
 from ganaug.gan.sampling import generate
 from ganaug.metrics import ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference
 from ganaug.report.ssl import write_ssl_report
-from ganaug.runtime import resolve_device
+from ganaug.runtime import check_precision, resolve_device
 from ganaug.ssl import ALGORITHMS
 from ganaug.ssl.trainer import train_ssl
 
@@ -116,6 +120,8 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     """Run the study into ``cfg.out``; return the path of report.html. Re-running resumes."""
     tic = time.perf_counter()
     device = resolve_device(cfg.device)
+    check_precision("precision", cfg.precision, device)
+    check_precision("judge.precision", cfg.judge.precision, device)
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     if data.val is not None:
         train, val = data.train, data.val
@@ -154,8 +160,9 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                 path = out / "runs" / algorithm / tag.replace(" ", "-").replace("%", "pct") / f"repeat-{repeat}.json"
                 if not path.exists():
                     scorer = judge() if ALGORITHMS.get(algorithm).is_gan else None
-                    write_json(path, one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent,
-                                             scorer, judge_name, train))
+                    run = one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent, scorer,
+                                  judge_name, train)
+                    dist.on_main(write_json, path, run)
                 run = json.loads(path.read_text())
                 results.setdefault(algorithm, {}).setdefault(tag, []).append(run)
 
@@ -181,8 +188,8 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
         "images_sha256": {"train": images_digest(train.images), "val": images_digest(val.images),
                           "test": images_digest(test.images)},
     }
-    write_json(out / "metrics.json", metrics)
-    return write_ssl_report(out, cfg, metrics, results, command)
+    dist.on_main(write_json, out / "metrics.json", metrics)
+    return dist.on_main(write_ssl_report, out, cfg, metrics, results, command) or out / "report.html"
 
 
 def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: ImageDataset, val: ImageDataset,
@@ -204,7 +211,7 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
         if seed == cfg.seed:  # the first repeat's samples go into the report
             x, y = generate(G, [8] * test.num_classes if G.num_classes else [8 * test.num_classes], z_dim, seed + 1, device)
             m["samples"] = {"images": to_uint8(x).tolist(), "labels": y.tolist()}
-    if not cfg.keep_checkpoints:
+    if not cfg.keep_checkpoints and dist.is_main():
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     return {**m, **extra, "roc_curves": curves, "history": res.history, "seed": seed, "train_seconds": seconds,
             "labeled_sha256": images_digest(labeled.images), "unlabeled_count": len(unlabeled)}
