@@ -108,6 +108,19 @@ def on_main(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     return result
 
 
+def main_first(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args)`` on rank 0, then on the other ranks: e.g. a download that rank 0 makes and the others find done.
+    Before the process group is joined, every rank runs it at once."""
+    if not is_distributed() or not dist.is_initialized():
+        return fn(*args, **kwargs)
+    if not is_main():
+        dist.barrier()
+    result = fn(*args, **kwargs)
+    if is_main():
+        dist.barrier()
+    return result
+
+
 def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     """The sum of ``tensor`` over the ranks (a new tensor on its device; ``tensor`` itself in one process)."""
     if not _group_ready():
