@@ -111,6 +111,8 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     # 1-2. Data and every check that can fail, before the run folder is written or anything trains.
     check_precision("classifier.precision", cfg.classifier.precision, device)
     check_precision("gan.precision", cfg.gan.precision, device)
+    dist.check_batch_size("classifier.batch_size", cfg.classifier.batch_size)  # under torchrun: split over the processes
+    dist.check_batch_size("gan.batch_size", cfg.gan.batch_size)
     prepared = prepare_run(cfg, device)
     data, classifiers, strategies, plans, arms = (prepared.data, prepared.classifiers, prepared.strategies,
                                                   prepared.plans, prepared.arms)

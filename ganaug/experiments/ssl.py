@@ -122,6 +122,10 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     device = resolve_device(cfg.device)
     check_precision("precision", cfg.precision, device)
     check_precision("judge.precision", cfg.judge.precision, device)
+    sizes = {"batch_size": cfg.batch_size, "unlabeled_batch_size": cfg.unlabeled_batch_size,
+             "judge.batch_size": cfg.judge.batch_size}
+    for key, size in sizes.items():  # under torchrun, split over the processes
+        dist.check_batch_size(key, size)
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     if data.val is not None:
         train, val = data.train, data.val

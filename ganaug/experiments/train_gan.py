@@ -26,6 +26,7 @@ def run_train_gan(cfg: TrainGANConfig) -> Path:
     device = resolve_device(cfg.device)  # under torchrun, joins the process group
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
+    dist.check_batch_size("gan.batch_size", cfg.gan.batch_size)  # under torchrun: splits over the processes
     out = Path(cfg.out)
     if dist.is_main():
         out.mkdir(parents=True, exist_ok=True)
