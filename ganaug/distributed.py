@@ -34,9 +34,9 @@ from ganaug.config import ConfigError
 
 T = TypeVar("T")
 
-# Buffers (BatchNorm running statistics) are not broadcast from rank 0 before every forward pass: a network
-# called several times before one backward (D on real, then on fake) would see them change in between, and
-# they are averaged at evaluation and checkpoints instead. torch >= 2.12 renamed the argument.
+# Buffers (BatchNorm running statistics) are not broadcast from rank 0 before every forward pass (a collective per
+# pass, several per GAN step, overwriting them between the passes of one step); they are averaged over the ranks at
+# every evaluation and checkpoint instead (``average_buffers``). Newer torch names the argument forward_sync_buffers.
 _NO_FORWARD_BUFFER_SYNC = {("forward_sync_buffers" if "forward_sync_buffers" in inspect.signature(DDP).parameters
                             else "broadcast_buffers"): False}
 

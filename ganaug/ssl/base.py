@@ -77,10 +77,10 @@ class SSLAlgorithm(ABC):
 
     @abstractmethod
     def classifier(self) -> nn.Module:
-        """The network whose ``forward(x)`` gives the class logits evaluated on the test split."""
+        """The bare network (``self.network(role)``) whose ``forward(x)`` gives the class logits on the test split."""
 
     def generator(self) -> nn.Module | None:
-        """The generator whose samples are scored, for GAN methods."""
+        """The bare generator whose samples are scored, for GAN methods."""
         return None
 
     def add(self, role: str, registry: Registry | type[nn.Module], name: str, **kwargs: Any) -> nn.Module:
