@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, Optional
 
 import typer
 
+from ganaug import distributed
 from ganaug.config import ConfigError, DemoConfig, build_config, parse_overrides
 from ganaug.data.errors import DataError
 
@@ -260,6 +262,7 @@ def generate(
     raw: bool = typer.Option(False, "--raw", help="use the raw generator even when the checkpoint has an EMA copy"),
 ) -> None:
     """Generate images from a trained GAN, per class, as PNG folders or one .npz; deterministic for a seed."""
+    single_process("generate")
     import torch
 
     from ganaug.data import ImageDataset, to_uint8
@@ -305,6 +308,7 @@ def evaluate_gan_command(
 ) -> None:
     """Evaluate a trained GAN: FID/KID/IS/PRDC on classifier (and optionally Inception) features, class consistency,
     CAS, mode collapse and a memorisation audit, in one report with per-class sample grids."""
+    single_process("evaluate-gan")
     from ganaug.config import EvaluateGANConfig
     from ganaug.experiments.evaluate_gan import evaluate_gan
 
@@ -334,12 +338,23 @@ def class_counts(names: list[str], per_class: int | None, class_: str | None, n:
     return [n if c == index else 0 for c in range(len(names))]
 
 
+def single_process(command: str) -> None:
+    """Commands whose every rank would write the same files refuse torchrun."""
+    if distributed.is_distributed():
+        raise ConfigError(f"ganaug {command} runs in one process; run it without torchrun (torchrun supports "
+                          "train-gan, ssl, augment and demo, see docs/distributed.md)")
+
+
 def main() -> None:
+    if not distributed.is_main():  # under torchrun, rank 0 prints the results; the others only their errors
+        sys.stdout = open(os.devnull, "w")
     try:
         app()
     except (ConfigError, DataError) as err:
         typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None
+    finally:
+        distributed.shutdown()
 
 
 if __name__ == "__main__":

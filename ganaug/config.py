@@ -20,6 +20,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+Precision = Literal["fp32", "bf16", "fp16"]  # autocast dtype of forward passes; weights and optimisers stay fp32
+
+
 class DataConfig(Strict):
     dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10 | svhn | stl10 | folder:PATH
     data_dir: str | None = None  # None: $GANAUG_DATA_DIR, else ./data
@@ -70,7 +73,7 @@ class GANConfig(Strict):
     lr_d: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
-    precision: Literal["fp32", "bf16"] = "bf16"  # bf16 autocast of G and D (2.2x on this CPU, see docs/benchmarks.md)
+    precision: Precision = "bf16"  # bf16 autocast of G and D (2.2x on this CPU, see docs/benchmarks.md); fp16: GPU only
     channels_last: bool = True  # NHWC memory layout for convolutions (pairs with bf16 on CPU)
 
     @model_validator(mode="after")
@@ -92,6 +95,7 @@ class ClassifierConfig(Strict):
     lr: float = Field(1e-3, gt=0)  # Adam
     weight_decay: float = Field(0.0, ge=0)
     repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
+    precision: Precision = "fp32"  # autocast of the forward passes (fp16: GPU only, with loss scaling)
 
 
 class DemoConfig(Strict):
@@ -322,7 +326,7 @@ class SSLConfig(Strict):
     checkpoint_every: int = Field(1000, ge=1)  # iterations between checkpoints (an interrupted run resumes there)
     keep_checkpoints: bool = False  # keep each run's final networks; False: delete them once its metrics are saved
     repeats: int = Field(5, ge=1)  # seeds per (algorithm, labelled amount), for mean +- std (000: 5)
-    precision: Literal["fp32", "bf16"] = "fp32"  # bf16 autocast of the forward passes
+    precision: Precision = "fp32"  # autocast of the forward passes (fp16: GPU only, with loss scaling)
     generation_metrics: bool = True  # class consistency, FID/KID/IS (judge-classifier features) for GAN methods
     generated_per_class: int = Field(100, ge=10)  # generated images per class for those metrics
     judge: ClassifierConfig = ClassifierConfig(steps=1500)  # judge of generated images: trained on the whole

@@ -1,4 +1,4 @@
-"""What every trainer needs from its surroundings: a device, seeded randomness, mini-batches, a progress bar."""
+"""What every trainer needs from its surroundings: a device, mixed precision, seeded randomness, mini-batches, a progress bar."""
 
 from __future__ import annotations
 
@@ -9,20 +9,76 @@ from collections.abc import Iterator
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ganaug import distributed as dist
+from ganaug.config import ConfigError
+
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is not there is an error."""
+    """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is not there is an error.
+
+    Under torchrun, CUDA means this process's GPU (``cuda:LOCAL_RANK``), and the process joins the process
+    group here (NCCL for CUDA, gloo otherwise), since the backend follows the device.
+    """
     if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+        name = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device 'cuda' was asked for but torch.cuda.is_available() is False; use --device cpu")
     if name == "mps" and not torch.backends.mps.is_available():
         raise RuntimeError("device 'mps' was asked for but is not available; use --device cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if dist.is_distributed():
+        if device.type == "cuda":
+            if dist.local_rank() >= torch.cuda.device_count():
+                raise RuntimeError(f"torchrun started more processes per node than there are GPUs "
+                                   f"({torch.cuda.device_count()}); use --nproc_per_node {torch.cuda.device_count()}")
+            device = torch.device("cuda", dist.local_rank())
+        elif device.type == "mps":
+            raise RuntimeError("torchrun with device 'mps' is not supported (no collective backend); use --device cpu")
+        dist.setup(device)
+    return device
+
+
+PRECISION_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def check_precision(key: str, precision: str, device: torch.device) -> None:
+    """fp16 needs a GPU (its loss scaling is a GPU feature); refuse it on the CPU, naming the key."""
+    if precision == "fp16" and device.type == "cpu":
+        raise ConfigError(f"{key}='fp16' needs a GPU (CUDA or MPS), but this run is on the CPU; use {key}=bf16 "
+                          "(autocast to bfloat16, which the CPU supports and which needs no loss scaling) or fp32")
+
+
+def autocast(device: torch.device, precision: str) -> torch.autocast:
+    """Autocast of forward passes to bf16 or fp16 (weights and optimiser states stay fp32); off for fp32."""
+    return torch.autocast(device.type, dtype=PRECISION_DTYPES.get(precision, torch.bfloat16), enabled=precision != "fp32")
+
+
+def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
+    """Loss scaling for fp16, whose small range would flush small gradients to zero; a pass-through otherwise."""
+    return torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+
+
+def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, scaler: torch.amp.GradScaler | None = None) -> None:
+    """zero_grad, backward, step (through ``scaler`` for fp16: the loss scaled, the step skipped on inf/NaN)."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is None or not scaler.is_enabled():
+        loss.backward()
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+
+
+def scaler_states(scalers: dict[str, torch.amp.GradScaler]) -> dict[str, dict]:
+    """The loss scales, for checkpoints (empty for fp32 / bf16)."""
+    return {role: s.state_dict() for role, s in scalers.items() if s.is_enabled()}
+
+
+def load_scaler_states(scalers: dict[str, torch.amp.GradScaler], states: dict[str, dict]) -> None:
+    for role, state in states.items():
+        if role in scalers and scalers[role].is_enabled():
+            scalers[role].load_state_dict(state)
 
 
 def num_epochs(epochs: int | None, steps: int, n: int, batch_size: int) -> int:

@@ -1,4 +1,8 @@
-"""The classifier training loop (Adam, cross-entropy), and prediction. Deterministic for a seed on CPU."""
+"""The classifier training loop (Adam, cross-entropy), and prediction. Deterministic for a seed on CPU.
+
+Under torchrun the model is trained with DistributedDataParallel: every rank draws the same global batch
+and trains on its share (see ``ganaug.distributed``); losses and accuracies are summed over the ranks.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganaug import distributed as dist
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
-from ganaug.runtime import EpochProgress, batches, num_epochs
+from ganaug.runtime import (
+    EpochProgress, autocast, batches, check_precision, grad_scaler, load_scaler_states, num_epochs, scaler_states, update,
+)
 
 if TYPE_CHECKING:
     from ganaug.report.tensorboard import RunLog
@@ -69,20 +76,25 @@ def train_classifier(
     a shuffled pass and gets the validation predictions after each epoch; ``class_weights`` weigh the loss.
     ``log`` (TensorBoard) gets each epoch's history row.
     """
+    check_precision("classifier.precision", cfg.precision, device)
+    dist.check_batch_size("classifier.batch_size", cfg.batch_size)
     torch.manual_seed(seed)
     model, spec = build_classifier(cfg, train.image_size, train.channels, train.num_classes)
     model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scaler = grad_scaler(device, cfg.precision)
     rng = torch.Generator().manual_seed(seed)
     epochs = num_epochs(cfg.epochs, cfg.steps, len(train), cfg.batch_size)
     history: list[dict[str, float]] = []
     start_epoch = 0
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
+    dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
     if last is not None and last.with_suffix(".json").exists():
         ckpt = Checkpoint(last)
         ckpt.load_into("classifier", model)
         ckpt.load_optimizer("classifier", opt)
+        load_scaler_states({"classifier": scaler}, ckpt.meta.get("grad_scalers", {}))
         rng.set_state(ckpt.extra("rng_state"))
         torch.set_rng_state(ckpt.extra("torch_rng_state"))
         if sampler is not None:
@@ -91,43 +103,58 @@ def train_classifier(
 
     images, labels = to_float(train.images), train.labels
     weight = class_weights.to(device) if class_weights is not None else None
-    with EpochProgress(title, epochs, start_epoch, enabled=progress) as bar:
+    trained = dist.wrap(model, device)  # DDP under torchrun, else the model itself
+    with EpochProgress(title, epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
             model.train()
-            loss_sum, correct, seen = 0.0, 0, 0
+            sums = torch.zeros(3, dtype=torch.float64)  # loss x images, correct, images (this rank's share)
             drawn = (sampler.batches(cfg.batch_size, rng) if sampler is not None
                      else batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size))
-            for idx in drawn:
+            for idx_global in drawn:
+                idx = dist.shard(idx_global)
                 x, y = images[idx].to(device), labels[idx].to(device)
                 if transform is not None:
                     x = transform(x)
-                logits = model(x)
-                loss = F.cross_entropy(logits, y, weight=weight)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.item() * len(idx)
-                correct += (logits.argmax(1) == y).sum().item()
-                seen += len(idx)
+                with autocast(device, cfg.precision):
+                    logits = trained(x)
+                loss = batch_loss(logits.float(), y, weight, labels[idx_global])
+                update(opt, loss, scaler)
+                sums += torch.tensor([loss.item() * len(idx_global) / dist.world_size(),
+                                      (logits.argmax(1) == y).sum().item(), len(idx)], dtype=torch.float64)
 
+            loss_sum, correct, seen = dist.all_reduce_sum(sums).tolist()
             row = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen}
+            dist.average_buffers(model)  # BatchNorm statistics: the same on every rank for evaluation and checkpoints
             if val is not None:
-                val_predictions = predict(model, val.images, device)
+                val_predictions = dist.broadcast(predict(model, val.images, device))  # rank 0's, should ranks differ
                 row["val_acc"] = float((val_predictions == val.labels).float().mean())
                 if sampler is not None:
                     sampler.update(val.labels, val_predictions)
-            row["images_per_s"] = bar.epoch_done(seen, loss=row["loss"], **({"val_acc": row["val_acc"]} if val else {}))
+            row["images_per_s"] = bar.epoch_done(int(seen), loss=row["loss"],
+                                                 **({"val_acc": row["val_acc"]} if val else {}))
             history.append(row)
             if log is not None:
                 log.scalars(row, epoch + 1)
             if last is not None and ((epoch + 1) % 10 == 0 or epoch + 1 == epochs):
-                save_checkpoint(
-                    last, {"classifier": (model, spec)}, {"classifier": opt},
+                dist.on_main(
+                    save_checkpoint, last, {"classifier": (model, spec)}, {"classifier": opt},
                     {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state(),
                      **({"sampler_weights": sampler.weights} if sampler is not None else {})},
-                    {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json")},
+                    {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
+                     **({"grad_scalers": scaler_states({"classifier": scaler})} if scaler.is_enabled() else {})},
                 )
     return ClassifierResult(model.eval(), spec, history)
+
+
+def batch_loss(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, y_global: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy (class-weighted when ``weight`` is given) of the global batch whose labels are ``y_global``.
+
+    Under torchrun, this rank's part of it, scaled so that DDP's mean over the ranks is the loss one process
+    computes on the whole batch, also when the shares differ in size or class weights."""
+    if not dist.is_distributed():
+        return F.cross_entropy(logits, y, weight=weight)
+    total = weight.cpu()[y_global].sum() if weight is not None else torch.tensor(float(len(y_global)))
+    return F.cross_entropy(logits, y, weight=weight, reduction="sum") * (dist.world_size() / total.item())
 
 
 @torch.no_grad()

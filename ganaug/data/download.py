@@ -23,6 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganaug import distributed as dist
 from ganaug.data.errors import DataError
 
 MIRROR_ENV = "GANAUG_MIRROR"  # base URL of a mirror laid out as <base>/<dataset>/<file name>
@@ -219,7 +220,14 @@ def _missing_message(dataset: str, root: Path, missing: list[str], source: Sourc
 
 
 def ensure_files(dataset: str, root: Path, download: bool, mirror: str | None = None) -> Path:
-    """Make sure ``root`` holds the dataset's files, downloading them if allowed; returns ``root``."""
+    """Make sure ``root`` holds the dataset's files, downloading them if allowed; returns ``root``.
+
+    Under torchrun, rank 0 looks (and downloads) first; the other processes then find the files in place.
+    """
+    return dist.main_first(_ensure_files, dataset, root, download, mirror)
+
+
+def _ensure_files(dataset: str, root: Path, download: bool, mirror: str | None = None) -> Path:
     source = SOURCES[dataset]
     root = Path(root)
     missing = [f for f in source.files if not _present(root / f)]

@@ -10,6 +10,9 @@
 5. train every classifier x arm x repeat, paired by seed, with the arm's training set and hooks; evaluate on
    the test split (accuracy, balanced accuracy, macro-F1, per-class recall, one-vs-rest ROC-AUC);
 6. paired differences of every arm against each ``compare_to`` arm; metrics.json, report.md, report.html.
+
+Under torchrun every rank runs the study, the GAN and classifiers train distributed, everything else runs
+on every rank alike (seeded), and rank 0 writes every file.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from ganaug.augment.classic import strengthened
 from ganaug.augment.mixing import MixPlan, plan_add, plan_balance, plan_ratio
 from ganaug.augment.sampling import inverse_frequency_weights
 from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, plan
+from ganaug import distributed as dist
 from ganaug.augment.synthetic import Pool, build_pool
 from ganaug.checkpoint import Checkpoint, write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
@@ -39,7 +43,7 @@ from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
 from ganaug.report.tensorboard import TensorBoard
-from ganaug.runtime import resolve_device
+from ganaug.runtime import check_precision, resolve_device
 
 
 @dataclass
@@ -105,12 +109,16 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     device = resolve_device(cfg.device)
 
     # 1-2. Data and every check that can fail, before the run folder is written or anything trains.
+    check_precision("classifier.precision", cfg.classifier.precision, device)
+    check_precision("gan.precision", cfg.gan.precision, device)
+    dist.check_batch_size("classifier.batch_size", cfg.classifier.batch_size)  # under torchrun: split over the processes
+    dist.check_batch_size("gan.batch_size", cfg.gan.batch_size)
     prepared = prepare_run(cfg, device)
     data, classifiers, strategies, plans, arms = (prepared.data, prepared.classifiers, prepared.strategies,
                                                   prepared.plans, prepared.arms)
     needs_gan, reused = prepared.gan_cfg is not None, prepared.reused
     out = Path(cfg.out)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
     claim_run_folder(out, cfg)
     splits = {  # positions in the official training split (val: in its own split if it has one; test: in the test split)
         "gan": data.imbalanced.indices.tolist(),
@@ -119,7 +127,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         "val_is_own_split": data.val_is_own_split,
         "test": data.test.indices.tolist(),
     }
-    write_json(out / "splits.json", splits)
+    dist.on_main(write_json, out / "splits.json", splits)
 
     # 3. Generators, trained on the imbalanced training split only; the judge (teacher) classifier likewise.
     t = time.perf_counter()
@@ -227,11 +235,12 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         "timings": {**timings, "total_seconds": time.perf_counter() - tic},
         "device": str(device),
     }
-    write_json(out / "metrics.json", metrics)
-    write_json(out / "splits.json", {**splits, "arms_real_images": real_positions})
+    dist.on_main(write_json, out / "metrics.json", metrics)
+    dist.on_main(write_json, out / "splits.json", {**splits, "arms_real_images": real_positions})
     from ganaug.report.augment import write_augment_report
 
-    return write_augment_report(out, cfg, metrics, data.imbalanced, synthetic, test_audit)
+    return dist.on_main(write_augment_report, out, cfg, metrics, data.imbalanced, synthetic, test_audit) or \
+        out / "report.html"
 
 
 def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDataset, device: torch.device, out: Path,

@@ -11,6 +11,7 @@ import torch
 import yaml
 from pydantic import BaseModel
 
+from ganaug import distributed as dist
 from ganaug.config import ConfigError, ImbalanceConfig, save_config
 from ganaug.data import splits as S
 from ganaug.data.dataset import ImageDataset
@@ -91,7 +92,10 @@ def images_digest(images: torch.Tensor) -> str:
 
 
 def claim_run_folder(out: Path, cfg: BaseModel) -> None:
-    """Write the resolved config first; refuse to resume a folder that holds a run with another config."""
+    """Write the resolved config first; refuse to resume a folder that holds a run with another config.
+
+    Under torchrun every rank checks (so all stop alike) and rank 0 writes.
+    """
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "config.yaml"
     if saved.exists():
@@ -103,4 +107,5 @@ def claim_run_folder(out: Path, cfg: BaseModel) -> None:
             raise ConfigError(
                 f"{saved} holds a run with a different config; resume it with the same options or choose another --out"
             )
-    save_config(cfg, saved)
+    dist.barrier()  # every rank has read the old config before rank 0 replaces it
+    dist.on_main(save_config, cfg, saved)

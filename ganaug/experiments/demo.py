@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
 from ganaug.config import DemoConfig
@@ -56,7 +57,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
     data = check_demo(cfg)
     out = Path(cfg.out)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
     claim_run_folder(out, cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
         full_train, val = data.train, data.val
@@ -78,7 +79,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     synth_counts = [largest - n if c in targets else 0 for c, n in enumerate(imbalanced.class_counts())]
     x, y = generate(gan.generator, synth_counts, cfg.gan.z_dim, cfg.seed + 1, device)
     synthetic = ImageDataset(to_uint8(x) if len(y) else imbalanced.images[:0], y, imbalanced.class_names)
-    write_image_folder(synthetic, out / "synthetic")
+    dist.on_main(write_image_folder, synthetic, out / "synthetic")
     training_sets = {"baseline": imbalanced, "augmented": concat(imbalanced, synthetic), "reference": full_train}
 
     # 5. Classifiers, paired by seed across arms.
@@ -153,8 +154,8 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
         "timings": {**timings, "total_seconds": time.perf_counter() - tic},
         "device": str(device),
     }
-    write_json(out / "metrics.json", metrics)
-    write_json(out / "splits.json", {  # positions in the dataset's official training split (val: in its own split)
+    dist.on_main(write_json, out / "metrics.json", metrics)
+    dist.on_main(write_json, out / "splits.json", {  # positions in the official training split (val: in its own split)
         "gan_and_baseline": imbalanced.indices.tolist(),
         "reference": full_train.indices.tolist(),
         "val": val.indices.tolist(),
@@ -163,4 +164,4 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     images = {"real": full_train, "judged": ImageDataset(to_uint8(jx), jy, test.class_names), "synthetic": synthetic,
               "gan_train": imbalanced, "test_audit": test_audit}
-    return write_demo_report(out, cfg, metrics, images, command)
+    return dist.on_main(write_demo_report, out, cfg, metrics, images, command) or out / "report.html"

@@ -13,6 +13,9 @@
 
 Each run's result is saved as soon as it is done, so re-running the command skips finished runs and
 resumes an interrupted one from its last checkpoint.
+
+Under torchrun every rank runs the study, the trainers (algorithms and judge) train distributed, the
+evaluations run on every rank alike, and rank 0 writes every file.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import torch
 from sklearn.metrics import precision_score, recall_score
 
+from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
 from ganaug.config import ConfigError, SSLConfig
@@ -38,7 +42,7 @@ from ganaug.metrics import (
 )
 from ganaug.report.ssl import write_ssl_report
 from ganaug.report.tensorboard import RunLog, TensorBoard
-from ganaug.runtime import resolve_device
+from ganaug.runtime import check_precision, resolve_device
 from ganaug.ssl import ALGORITHMS
 from ganaug.ssl.trainer import train_ssl
 
@@ -113,9 +117,16 @@ def evaluate_generator(generator: torch.nn.Module, judge: torch.nn.Module, real:
 def plan_ssl(cfg: SSLConfig) -> tuple[ImageDataset, ImageDataset, ImageDataset, dict[float, list[int]]]:
     """Train / validation / test splits and the labelled images per class of every ``labeled`` value.
 
-    Every check that can fail on the data happens here, before anything is trained or written: a ConfigError
-    names the labelled amount and the class.
+    Every check that can fail happens here, before anything is trained or written: a ConfigError names the
+    labelled amount and the class, or the precision or batch size the device or process count cannot take.
     """
+    device = resolve_device(cfg.device)
+    check_precision("precision", cfg.precision, device)
+    check_precision("judge.precision", cfg.judge.precision, device)
+    sizes = {"batch_size": cfg.batch_size, "unlabeled_batch_size": cfg.unlabeled_batch_size,
+             "judge.batch_size": cfg.judge.batch_size}
+    for key, size in sizes.items():  # under torchrun, split over the processes
+        dist.check_batch_size(key, size)
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     if data.val is not None:
         train, val = data.train, data.val
@@ -137,7 +148,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     device = resolve_device(cfg.device)
     train, val, test, plans = plan_ssl(cfg)
     out = Path(cfg.out)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
     claim_run_folder(out, cfg)
 
     judge_name = f"{cfg.data.dataset} {cfg.judge.model} features"
@@ -164,8 +175,9 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                 path = (out / "runs" / name).with_suffix(".json")
                 if not path.exists():
                     scorer = judge() if ALGORITHMS.get(algorithm).is_gan else None
-                    write_json(path, one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent,
-                                             scorer, judge_name, train, tb.run(str(name))))
+                    run = one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent, scorer,
+                                  judge_name, train, tb.run(str(name)))
+                    dist.on_main(write_json, path, run)
                 run = json.loads(path.read_text())
                 results.setdefault(algorithm, {}).setdefault(tag, []).append(run)
 
@@ -192,8 +204,8 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
         "images_sha256": {"train": images_digest(train.images), "val": images_digest(val.images),
                           "test": images_digest(test.images)},
     }
-    write_json(out / "metrics.json", metrics)
-    return write_ssl_report(out, cfg, metrics, results, command, train)
+    dist.on_main(write_json, out / "metrics.json", metrics)
+    return dist.on_main(write_ssl_report, out, cfg, metrics, results, command, train) or out / "report.html"
 
 
 def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: ImageDataset, val: ImageDataset,
@@ -216,7 +228,7 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
         if seed == cfg.seed:  # the first repeat's samples go into the report
             x, y = generate(G, [8] * test.num_classes if G.num_classes else [8 * test.num_classes], z_dim, seed + 1, device)
             m["samples"] = {"images": to_uint8(x).tolist(), "labels": y.tolist()}
-    if not cfg.keep_checkpoints:
+    if not cfg.keep_checkpoints and dist.is_main():
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     return {**m, **extra, "roc_curves": curves, "history": res.history, "seed": seed, "train_seconds": seconds,
             "labeled_sha256": images_digest(labeled.images), "unlabeled_count": len(unlabeled)}

@@ -3,6 +3,9 @@
 Each is a small function or module the GAN trainer calls when its config switch is on:
 gradient penalties (WGAN-GP, R1), feature matching, an exponential moving average of the generator,
 and DiffAugment-style differentiable augmentation applied to every image the discriminator sees.
+
+Their random numbers are drawn per image of the global batch (``rand``, ``randint``), so that under torchrun
+each rank gets exactly the draws of its images in a one-process run.
 """
 
 from __future__ import annotations
@@ -12,10 +15,22 @@ import copy
 import torch
 from torch import nn
 
+from ganaug import distributed as dist
+
+
+def rand(n: int, device: torch.device) -> torch.Tensor:
+    """Uniform [0, 1) numbers of shape (n, 1, 1, 1) for this rank's ``n`` images."""
+    return dist.sharded(lambda m: torch.rand(m, 1, 1, 1, device=device), n)
+
+
+def randint(low: int, high: int, n: int, device: torch.device) -> torch.Tensor:
+    """Integers in [low, high) of shape (n, 1, 1) for this rank's ``n`` images."""
+    return dist.sharded(lambda m: torch.randint(low, high, (m, 1, 1), device=device), n)
+
 
 def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """WGAN-GP (Gulrajani et al. 2017): mean (||grad_x D(x)|| - 1)^2 at random interpolates of real and fake."""
-    eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    eps = rand(real.shape[0], real.device)
     x = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x, y)["adv"].sum(), x, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
@@ -73,19 +88,19 @@ class DiffAugment(nn.Module):
     @staticmethod
     def color(x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]
-        x = x + (torch.rand(n, 1, 1, 1, device=x.device) - 0.5)  # brightness
+        x = x + (rand(n, x.device) - 0.5)  # brightness
         if x.shape[1] == 3:  # saturation
             mean = x.mean(dim=1, keepdim=True)
-            x = (x - mean) * (torch.rand(n, 1, 1, 1, device=x.device) * 2) + mean
+            x = (x - mean) * (rand(n, x.device) * 2) + mean
         mean = x.mean(dim=(1, 2, 3), keepdim=True)  # contrast
-        return (x - mean) * (torch.rand(n, 1, 1, 1, device=x.device) + 0.5) + mean
+        return (x - mean) * (rand(n, x.device) + 0.5) + mean
 
     @staticmethod
     def translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
         n, _, h, w = x.shape
         sh, sw = max(1, int(h * ratio + 0.5)), max(1, int(w * ratio + 0.5))
-        dy = torch.randint(-sh, sh + 1, (n, 1, 1), device=x.device)
-        dx = torch.randint(-sw, sw + 1, (n, 1, 1), device=x.device)
+        dy = randint(-sh, sh + 1, n, x.device)
+        dx = randint(-sw, sw + 1, n, x.device)
         rows = torch.arange(h, device=x.device).view(1, h, 1) - dy  # source row of each output row
         cols = torch.arange(w, device=x.device).view(1, 1, w) - dx
         valid = ((rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)).unsqueeze(1)
@@ -97,8 +112,8 @@ class DiffAugment(nn.Module):
     def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
         n, _, h, w = x.shape
         ch, cw = max(1, int(h * ratio + 0.5)), max(1, int(w * ratio + 0.5))
-        top = torch.randint(0, h - ch + 1, (n, 1, 1), device=x.device)  # the square lies inside the image
-        left = torch.randint(0, w - cw + 1, (n, 1, 1), device=x.device)
+        top = randint(0, h - ch + 1, n, x.device)  # the square lies inside the image
+        left = randint(0, w - cw + 1, n, x.device)
         rows = torch.arange(h, device=x.device).view(1, h, 1)
         cols = torch.arange(w, device=x.device).view(1, 1, w)
         inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)

@@ -5,6 +5,10 @@ DiffAugment, EMA); the loop itself stays the same. Deterministic for a seed on C
 initialised after ``torch.manual_seed(seed)``, batches and noise come from one ``torch.Generator``,
 and both generators' states are saved in every checkpoint, so a run resumed from its last checkpoint
 ends where an uninterrupted one would.
+
+Under torchrun, G and D are trained with DistributedDataParallel: every rank draws the same global batch
+and noise and keeps its share (``ganaug.distributed``); a network's gradients are averaged only in its
+own update (in the generator's step, D runs under ``no_sync``); losses are averaged over the ranks.
 """
 
 from __future__ import annotations
@@ -18,13 +22,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganaug import distributed as dist
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
-from ganaug.runtime import EpochProgress, batches, class_balanced_batches, num_epochs
+from ganaug.runtime import (
+    EpochProgress, autocast, batches, check_precision, class_balanced_batches, grad_scaler, load_scaler_states,
+    num_epochs, scaler_states, update,
+)
 
 if TYPE_CHECKING:
     from ganaug.report.tensorboard import RunLog
@@ -47,7 +55,7 @@ class Parts:
     """What the step functions need, built once from the config."""
 
     cfg: GANConfig
-    G: nn.Module
+    G: nn.Module  # the networks to train with: DDP wrappers under torchrun (dist.unwrap gives the bare ones)
     D: nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
@@ -56,6 +64,7 @@ class Parts:
     rng: torch.Generator  # batches and noise
     device: torch.device
     class_names: list[str]
+    scalers: dict[str, torch.amp.GradScaler]  # fp16 loss scaling per optimizer (pass-throughs otherwise)
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -90,6 +99,8 @@ def train_gan(
     """Train on ``data`` (the training split only); resume from ``checkpoint_dir/last`` if it exists.
 
     ``log`` (TensorBoard) gets each epoch's history row, and a sample grid at every checkpoint epoch."""
+    check_precision("gan.precision", cfg.precision, device)
+    dist.check_batch_size("gan.batch_size", cfg.batch_size)
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
     # A model may opt out (``channels_last = False``): oneDNN gave NaN gradients for 5x5 bf16 convolutions on 1 px maps.
@@ -105,6 +116,7 @@ def train_gan(
         rng=torch.Generator().manual_seed(seed),
         device=device,
         class_names=list(data.class_names),
+        scalers={"generator": grad_scaler(device, cfg.precision), "discriminator": grad_scaler(device, cfg.precision)},
     )
     ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
     epochs = num_epochs(cfg.epochs, cfg.steps, len(data), cfg.batch_size)
@@ -112,16 +124,19 @@ def train_gan(
     start_epoch = 0
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
+    dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
     if last is not None and last.with_suffix(".json").exists():
         history, start_epoch = resume(Checkpoint(last), p, ema)
+    p.G, p.D = dist.wrap(G, device), dist.wrap(D, device)  # after resuming: DDP starts from rank 0's weights
 
     images, labels = to_float(data.images), data.labels
-    with EpochProgress("GAN", epochs, start_epoch, enabled=progress) as bar:
+    with EpochProgress("GAN", epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
             G.train(), D.train()
-            sums = torch.zeros(4)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
+            sums = torch.zeros(4, device=device)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
             d_count = g_count = 0
-            for idx in real_batches(cfg, labels, p.rng):
+            for idx_global in real_batches(cfg, labels, p.rng):
+                idx = dist.shard(idx_global)
                 real = images[idx].to(device).contiguous(memory_format=memory)
                 y = labels[idx].to(device) if cfg.conditional else None
                 stats, fake = discriminator_step(p, real, y)
@@ -134,7 +149,8 @@ def train_gan(
                         if ema is not None:
                             ema.update(G)
 
-            means = sums.tolist()
+            means = (dist.all_reduce_sum(sums) / dist.world_size()).tolist()  # means over the ranks' shares
+            dist.average_buffers(G, D, *([ema.model] if ema else []))  # BatchNorm statistics: equal on every rank
             row = {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),
                    "d_real": means[2] / max(d_count, 1), "d_fake": means[3] / max(d_count, 1),
                    "d_updates": d_count, "g_updates": g_count}
@@ -147,9 +163,9 @@ def train_gan(
                 if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs:
                     log.samples(ema.model if ema else G, cfg.z_dim, epoch + 1)
             if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
-                save(last, p, ema, specs, history, epoch + 1, seed)
+                dist.on_main(save, last, p, ema, specs, history, epoch + 1, seed)
             if checkpoint_dir is not None and epoch + 1 in cfg.snapshot_epochs:
-                save(checkpoint_dir / f"epoch-{epoch + 1:04d}", p, ema, specs, history, epoch + 1, seed)
+                dist.on_main(save, checkpoint_dir / f"epoch-{epoch + 1:04d}", p, ema, specs, history, epoch + 1, seed)
     # Back to the default layout, so that sampling from the result equals sampling from its checkpoint.
     G_out = (ema.model if ema else G).to(memory_format=torch.contiguous_format).eval()
     return GANResult(G_out, D.to(memory_format=torch.contiguous_format).eval(), specs, history)
@@ -158,7 +174,7 @@ def train_gan(
 def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """One discriminator update; returns (loss, mean D(real), mean D(fake)) detached, and the fakes (with G's graph)."""
     cfg = p.cfg
-    with autocast(p):
+    with autocast(p.device, cfg.precision):
         fake_with_graph = p.G(noise(p, len(real)), y)  # fake labels follow the real batch's class mix
         fake = fake_with_graph.detach()
         out_real, out_fake = p.D(p.augment(real), y), p.D(p.augment(fake), y)
@@ -170,9 +186,7 @@ def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> 
         loss = loss + cfg.gradient_penalty * gradient_penalty(p.D, real, fake, y)
     if cfg.r1_gamma:
         loss = loss + cfg.r1_gamma / 2 * r1_penalty(p.D, p.augment(real), y)
-    p.opt_d.zero_grad(set_to_none=True)
-    loss.backward()
-    p.opt_d.step()
+    update(p.opt_d, loss, p.scalers["discriminator"])
     scores = [logit_score(out["adv"], p.loss) for out in (out_real, out_fake)]
     return torch.stack([loss.detach(), *scores]), fake_with_graph
 
@@ -180,9 +194,13 @@ def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> 
 def generator_step(
     p: Parts, real: torch.Tensor, y: torch.Tensor | None, fake: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """One generator update against the current discriminator (on ``fake`` if given); returns the detached loss."""
+    """One generator update against the current discriminator (on ``fake`` if given); returns the detached loss.
+
+    D is only used here (its stray gradients are zeroed before its own update): under torchrun it runs under
+    ``no_sync``, so that only G's gradients are averaged over the ranks.
+    """
     cfg = p.cfg
-    with autocast(p):
+    with autocast(p.device, cfg.precision), dist.no_sync(p.D):
         fake = p.G(noise(p, len(real)), y) if fake is None else fake
         out_fake = p.D(p.augment(fake), y)
         loss = p.loss.generator(out_fake["adv"].float())
@@ -192,19 +210,13 @@ def generator_step(
             with torch.no_grad():
                 real_features = p.D(p.augment(real), y)["features"]
             loss = loss + cfg.feature_matching * feature_matching(real_features.float(), out_fake["features"].float())
-    p.opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    p.opt_g.step()
+    update(p.opt_g, loss, p.scalers["generator"])
     return loss.detach()
 
 
-def autocast(p: Parts) -> torch.autocast:
-    """bf16 autocast of the forward passes when ``gan.precision`` is bf16 (weights and optimiser stay fp32)."""
-    return torch.autocast(p.device.type, dtype=torch.bfloat16, enabled=p.cfg.precision == "bf16")
-
-
 def noise(p: Parts, n: int) -> torch.Tensor:
-    return torch.randn(n, p.cfg.z_dim, generator=p.rng).to(p.device)
+    """Noise for this rank's ``n`` images (drawn for the whole global batch, so the same as in one process)."""
+    return dist.sharded(lambda m: torch.randn(m, p.cfg.z_dim, generator=p.rng), n).to(p.device)
 
 
 def logit_score(logits: torch.Tensor, loss: GANLoss) -> torch.Tensor:
@@ -232,20 +244,24 @@ def check_divergence(row: dict[str, float], epoch: int, last: Path | None, proba
 
 
 def save(path: Path, p: Parts, ema: EMA | None, specs: dict, history: list, epoch: int, seed: int) -> None:
-    models = {"generator": (p.G, specs["generator"]), "discriminator": (p.D, specs["discriminator"])}
+    G, D = dist.unwrap(p.G), dist.unwrap(p.D)
+    models = {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])}
     if ema is not None:
         models["generator_ema"] = (ema.model, specs["generator"])
+    scalers = scaler_states(p.scalers)
     save_checkpoint(
         path, models, {"generator": p.opt_g, "discriminator": p.opt_d},
         {"rng_state": p.rng.get_state(), "torch_rng_state": torch.get_rng_state()},
         {"epoch": epoch, "history": history, "seed": seed, "config": p.cfg.model_dump(mode="json"),
-         "class_names": p.class_names},
+         "class_names": p.class_names, **({"grad_scalers": scalers} if scalers else {})},
     )
 
 
 def resume(ckpt: Checkpoint, p: Parts, ema: EMA | None) -> tuple[list[dict], int]:
-    ckpt.load_into("generator", p.G), ckpt.load_into("discriminator", p.D)
+    G, D = dist.unwrap(p.G), dist.unwrap(p.D)
+    ckpt.load_into("generator", G), ckpt.load_into("discriminator", D)
     ckpt.load_optimizer("generator", p.opt_g), ckpt.load_optimizer("discriminator", p.opt_d)
+    load_scaler_states(p.scalers, ckpt.meta.get("grad_scalers", {}))
     if ema is not None:
         ckpt.load_into("generator_ema", ema.model)
     p.rng.set_state(ckpt.extra("rng_state"))

@@ -255,8 +255,10 @@ class CBNClassifier(nn.Module):
         p = prob if self.condition == "soft" else F.one_hot(prob.argmax(1), self.num_classes).float()
         return self.head(self._trunk(x, p)), first
 
-    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        return self.passes(x, condition)[0]
+    def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None, both_passes: bool = False):
+        """The logits; with ``both_passes``, ``passes(x, condition)`` (as a forward, so that DDP sees it)."""
+        out = self.passes(x, condition)
+        return out if both_passes else out[0]
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The penultimate vector under the model's own inference policy."""

@@ -5,17 +5,27 @@ algorithm owns its networks, optimisers and one training step, with every ``back
 explicit in its ``train_step`` (GANs have several optimisers, so no hook hides them). Adding an
 algorithm is one module with one subclass and ``@ALGORITHMS.register("name")``; its hyperparameters
 are its ``Options`` (a pydantic model, validated with the config, set as ``options: {name: {...}}``).
+
+Under torchrun (``ganaug.distributed``) the same code trains with DistributedDataParallel, given three
+habits: train through the handles ``add`` returns (and evaluate ``self.network(role)``); draw random
+numbers for a batch with ``self.draw`` (each rank keeps its images' share of the global draw); and, with
+several networks, wrap each update's forward passes in ``self.phase(role)``, so that only that network's
+gradients are averaged over the ranks (others may be used partially, e.g. D's features for G's loss).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from ganaug import distributed as dist
+from ganaug import runtime
 from ganaug.config import SSLConfig, Strict
 from ganaug.registry import Registry
 
@@ -51,9 +61,11 @@ class SSLAlgorithm(ABC):
 
     def __init__(self, cfg: SSLConfig, options: dict[str, Any], shape: Shape, device: torch.device) -> None:
         self.cfg, self.opt, self.shape, self.device = cfg, self.Options.model_validate(options), shape, device
-        self.networks: dict[str, tuple[nn.Module, dict]] = {}  # role -> (module, rebuild spec)
+        self.networks: dict[str, tuple[nn.Module, dict]] = {}  # role -> (bare module, rebuild spec)
+        self.trained: dict[str, nn.Module] = {}  # role -> the handle to train with (DDP under torchrun)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.build()
+        self.scalers = {role: runtime.grad_scaler(device, cfg.precision) for role in self.optimizers}  # fp16 loss scaling
 
     @abstractmethod
     def build(self) -> None:
@@ -65,20 +77,41 @@ class SSLAlgorithm(ABC):
 
     @abstractmethod
     def classifier(self) -> nn.Module:
-        """The network whose ``forward(x)`` gives the class logits evaluated on the test split."""
+        """The bare network (``self.network(role)``) whose ``forward(x)`` gives the class logits on the test split."""
 
     def generator(self) -> nn.Module | None:
-        """The generator whose samples are scored, for GAN methods."""
+        """The bare generator whose samples are scored, for GAN methods."""
         return None
 
     def add(self, role: str, registry: Registry | type[nn.Module], name: str, **kwargs: Any) -> nn.Module:
-        """Build a network (a registered name, or a module class) on the device; remember how (for checkpoints)."""
+        """Build a network (a registered name, or a module class) on the device; remember how (for checkpoints).
+
+        Returns the handle to train it with: the network itself, or its DDP wrapper under torchrun.
+        """
         if isinstance(registry, Registry):
             net, kind = registry.create(name, **kwargs), registry.kind
         else:
             net, kind = registry(**kwargs), f"{registry.__module__}.{registry.__qualname__}"
         self.networks[role] = (net.to(self.device), {"registry": kind, "name": name, "kwargs": kwargs})
-        return net
+        self.trained[role] = dist.wrap(net, self.device)
+        return self.trained[role]
+
+    def network(self, role: str) -> nn.Module:
+        """The bare network of ``role``: for evaluation and sampling (never a DDP wrapper)."""
+        return self.networks[role][0]
+
+    def phase(self, role: str) -> AbstractContextManager:
+        """Forward passes inside feed the update of ``role``'s network only: under torchrun, the other networks'
+        gradients are not averaged for them (their stray gradients are zeroed before their own update)."""
+        return dist.only_syncing(self.trained, role)
+
+    def draw(self, sample: Callable[[int], torch.Tensor], n: int) -> torch.Tensor:
+        """``sample(n)`` (noise, labels) for this rank's ``n`` images; the same numbers as one process draws."""
+        return dist.sharded(sample, n)
+
+    def update(self, role: str, loss: torch.Tensor) -> None:
+        """zero_grad, backward, step of ``role``'s optimizer (with loss scaling under fp16)."""
+        runtime.update(self.optimizers[role], loss, self.scalers[role])
 
     def adam(self, module: nn.Module, lr: float | None = None, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
         return torch.optim.Adam(module.parameters(), lr=lr or self.cfg.lr, betas=betas)
@@ -88,8 +121,8 @@ class SSLAlgorithm(ABC):
             net.train()
 
     def autocast(self) -> torch.autocast:
-        """bf16 autocast of forward passes when ``precision: bf16`` (weights and optimisers stay fp32)."""
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg.precision == "bf16")
+        """bf16 / fp16 autocast of forward passes as ``precision`` says (weights and optimisers stay fp32)."""
+        return runtime.autocast(self.device, self.cfg.precision)
 
     def schedule(self, step: int, start: float = 0.0, ramp: float = 0.0) -> float:
         """0 before ``start`` (a fraction of training), then rising linearly to 1 over ``ramp``: for ramped loss weights."""
@@ -97,13 +130,6 @@ class SSLAlgorithm(ABC):
         if t < start:
             return 0.0
         return 1.0 if ramp <= 0 else min(1.0, (t - start) / ramp)
-
-
-def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    """zero_grad, backward, step: the three lines every phase ends with."""
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:

@@ -15,7 +15,7 @@ from torch import nn
 
 from ganaug.config import Strict
 from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
 
 
 def pseudo_label_loss(logits_u: torch.Tensor, threshold: float) -> tuple[torch.Tensor, float]:
@@ -48,8 +48,8 @@ class SemiCNN(SSLAlgorithm):
         logits_x, logits_u = logits[: len(batch.x)], logits[len(batch.x):]
         loss_x = F.cross_entropy(logits_x.float(), batch.y)
         loss_u, used = pseudo_label_loss(logits_u, self.opt.threshold)
-        update(self.optimizers["classifier"], loss_x + w * loss_u)
+        self.update("classifier", loss_x + w * loss_u)
         return {"loss": loss_x.item(), "loss_pseudo": loss_u.item(), "pseudo_used": used, "train_acc": accuracy(logits_x, batch.y)}
 
     def classifier(self) -> nn.Module:
-        return self.net
+        return self.network("classifier")

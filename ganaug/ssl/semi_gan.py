@@ -17,7 +17,7 @@ from torch import nn
 
 from ganaug.config import Strict
 from ganaug.models.improved_gan import ImprovedGANDiscriminator, ImprovedGANGenerator, Layout
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
 
 
 def unlabeled_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
@@ -61,27 +61,27 @@ class SemiGAN(SSLAlgorithm):
         self.G = self.add("generator", ImprovedGANGenerator, "improved-gan", z_dim=o.z_dim, **common)
         self.optimizers["discriminator"] = self.adam(self.D, o.lr, (o.beta1, 0.999))
         self.optimizers["generator"] = self.adam(self.G, o.lr, (o.beta1, 0.999))
-        self.logits = Logits(self.D)
+        self.logits = Logits(self.network("discriminator"))
 
     def noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.opt.z_dim, device=self.device)
+        return self.draw(lambda m: torch.randn(m, self.opt.z_dim, device=self.device), n)
 
     def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         n = len(batch.u)
         # Discriminator: supervised cross-entropy + "real is some class, fake is the fake class".
-        with self.autocast():
+        with self.phase("discriminator"), self.autocast():
             fake = self.G(self.noise(n)).detach()
             out_x, out_u, out_f = self.D(batch.x), self.D(batch.u), self.D(fake)
             loss_x = F.cross_entropy(out_x["cls"].float(), batch.y)
             loss_u = unlabeled_loss(out_u["cls"], out_f["cls"])
-        update(self.optimizers["discriminator"], loss_x + self.opt.unlabeled_weight * loss_u)
+        self.update("discriminator", loss_x + self.opt.unlabeled_weight * loss_u)
 
         # Generator: match D's mean features on unlabelled real images.
-        with self.autocast():
+        with self.phase("generator"), self.autocast():
             f_real = self.D(batch.u)["features"]
             f_fake = self.D(self.G(self.noise(n)))["features"]
             loss_g = feature_matching(f_real, f_fake)
-        update(self.optimizers["generator"], loss_g)
+        self.update("generator", loss_g)
         return {"loss": loss_x.item(), "loss_unlabeled": loss_u.item(), "loss_g": loss_g.item(),
                 "train_acc": accuracy(out_x["cls"], batch.y)}
 
@@ -89,4 +89,4 @@ class SemiGAN(SSLAlgorithm):
         return self.logits
 
     def generator(self) -> nn.Module:
-        return self.G
+        return self.network("generator")

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
 
 
 @ALGORITHMS.register("supervised")
@@ -23,8 +23,8 @@ class Supervised(SSLAlgorithm):
         with self.autocast():
             logits = self.net(batch.x)
             loss = F.cross_entropy(logits.float(), batch.y)
-        update(self.optimizers["classifier"], loss)
+        self.update("classifier", loss)
         return {"loss": loss.item(), "train_acc": accuracy(logits, batch.y)}
 
     def classifier(self) -> nn.Module:
-        return self.net
+        return self.network("classifier")

@@ -4,6 +4,9 @@ Each iteration draws a labelled batch and an unlabelled batch (each from its own
 shuffled epochs), calls ``algorithm.train_step``, and every ``eval_every`` iterations records the
 logged scalars and the validation accuracy (for curves only: nothing is selected on it). The final
 networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
+
+Under torchrun every rank draws the same global batches and trains on its share (``ganaug.distributed``);
+the logged scalars are averaged over the ranks, and only rank 0 writes checkpoints.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ganaug import distributed as dist
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.classifier.trainer import predict
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset, to_float
-from ganaug.runtime import EpochProgress
+from ganaug.runtime import EpochProgress, check_precision, load_scaler_states, scaler_states
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
 
 if TYPE_CHECKING:
@@ -71,18 +75,23 @@ def train_ssl(
     cls = ALGORITHMS.get(algorithm)
     if cls.uses_unlabeled and len(unlabeled) == 0:
         raise ValueError(f"{algorithm} learns from unlabelled images, but there are none (every image is labelled)")
+    check_precision("precision", cfg.precision, device)
+    dist.check_batch_size("batch_size", cfg.batch_size)
+    dist.check_batch_size("unlabeled_batch_size", cfg.unlabeled_batch_size)
     torch.manual_seed(seed)
     algo = cls(cfg, cfg.options.get(algorithm, {}), Shape(labeled.image_size, labeled.channels, labeled.num_classes), device)
     history: list[dict[str, float]] = []
     start = 0
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
+    dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
     if last is not None and last.with_suffix(".json").exists():
         ckpt = Checkpoint(last)
         for role, (net, _) in algo.networks.items():
             ckpt.load_into(role, net)
         for role, opt in algo.optimizers.items():
             ckpt.load_optimizer(role, opt)
+        load_scaler_states(algo.scalers, ckpt.meta.get("grad_scalers", {}))
         torch.set_rng_state(ckpt.extra("torch_rng_state"))
         if device.type == "cuda" and "extra.cuda_rng_state" in ckpt.tensors:
             torch.cuda.set_rng_state(ckpt.extra("cuda_rng_state"), device)
@@ -93,16 +102,22 @@ def train_ssl(
     idx_x = IndexStream(len(labeled), cfg.batch_size, seed)
     idx_u = IndexStream(max(1, len(unlabeled)), cfg.unlabeled_batch_size, seed + 7919)
     logs: list[dict[str, float]] = []
-    with EpochProgress(f"{algorithm}", cfg.steps, start, enabled=progress) as bar:
+    nets = [net for net, _ in algo.networks.values()]
+    with EpochProgress(f"{algorithm}", cfg.steps, start, enabled=progress and dist.is_main()) as bar:
         for it in range(start, cfg.steps):
-            i, j = idx_x(it), idx_u(it)
+            i, j = dist.shard(idx_x(it)), dist.shard(idx_u(it))
             u = u_all[j].to(device) if u_all is not None else x_all[:0].to(device)
             algo.train()
             logs.append(algo.train_step(Batch(x_all[i].to(device), y_all[i].to(device), u), it))
 
-            if (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.steps:
+            evaluate = (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.steps
+            save = last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps)
+            if evaluate or save:
+                dist.average_buffers(*nets)  # BatchNorm statistics: the same on every rank
+            if evaluate:
                 keys = dict.fromkeys(k for r in logs for k in r)  # some phases do not run every iteration
-                row = {"step": it + 1, **{k: float(np.mean([r[k] for r in logs if k in r])) for k in keys}}
+                means = dist.mean_over_ranks({k: float(np.mean([r[k] for r in logs if k in r])) for k in keys})
+                row = {"step": it + 1, **means}
                 if val is not None:
                     row["val_acc"] = float((predict(algo.classifier(), val.images, device) == val.labels).float().mean())
                 row["images_per_s"] = bar.epoch_done(len(logs) * cfg.batch_size, len(logs),
@@ -113,12 +128,14 @@ def train_ssl(
                     if algo.generator() is not None:
                         log.samples(algo.generator(), algo.opt.z_dim, it + 1)
                 logs = []
-            if last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps):
+            if save:
                 rng = {"torch_rng_state": torch.get_rng_state()}
                 if device.type == "cuda":
                     rng["cuda_rng_state"] = torch.cuda.get_rng_state(device)
-                save_checkpoint(last, dict(algo.networks), algo.optimizers, rng,
-                                {"step": it + 1, "history": history, "seed": seed, "algorithm": algorithm})
-    for net, _ in algo.networks.values():
+                scalers = scaler_states(algo.scalers)
+                dist.on_main(save_checkpoint, last, dict(algo.networks), algo.optimizers, rng,
+                             {"step": it + 1, "history": history, "seed": seed, "algorithm": algorithm,
+                              **({"grad_scalers": scalers} if scalers else {})})
+    for net in nets:
         net.eval()
     return SSLResult(algo, history)

@@ -30,7 +30,7 @@ from torch import nn
 from ganaug.config import Strict
 from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 from ganaug.models.triple_gan_attn import CBNCondition
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy, update
+from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
 from ganaug.ssl.semi_cnn import pseudo_label_loss
 
 
@@ -68,8 +68,8 @@ class TripleGANAttn(SSLAlgorithm):
         self.optimizers["classifier"] = self.adam(self.C)
 
     def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        y = torch.randint(self.shape.num_classes, (n,), device=self.device)
-        return self.G(torch.randn(n, self.opt.z_dim, device=self.device), y), y
+        y = self.draw(lambda m: torch.randint(self.shape.num_classes, (m,), device=self.device), n)
+        return self.G(self.draw(lambda m: torch.randn(m, self.opt.z_dim, device=self.device), n), y), y
 
     def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         o, logs = self.opt, {}
@@ -77,7 +77,7 @@ class TripleGANAttn(SSLAlgorithm):
         synthetic = self.schedule(step, o.synthetic_start, o.ramp)
 
         if step % o.g_steps_per_d == 0:  # discriminator
-            with self.autocast():
+            with self.phase("discriminator"), self.autocast():
                 with torch.no_grad():
                     fake, y_fake = self.sample(len(batch.u))
                 real = self.D(torch.cat([batch.x, batch.u]))
@@ -85,10 +85,10 @@ class TripleGANAttn(SSLAlgorithm):
                 adv = F.binary_cross_entropy_with_logits(real["adv"].float(), torch.ones_like(real["adv"].float())) + \
                     F.binary_cross_entropy_with_logits(out_f["adv"].float(), torch.zeros_like(out_f["adv"].float()))
                 cls = F.cross_entropy(real["cls"][: len(batch.x)].float(), batch.y) + F.cross_entropy(out_f["cls"].float(), y_fake)
-            update(self.optimizers["discriminator"], adv + lam * cls)
+            self.update("discriminator", adv + lam * cls)
             logs.update(loss_d=adv.item(), loss_d_cls=cls.item())
 
-        with self.autocast():  # generator
+        with self.phase("generator"), self.autocast():  # generator
             fake, y_fake = self.sample(len(batch.u))
             out_f = self.D(fake)
             adv = F.binary_cross_entropy_with_logits(out_f["adv"].float(), torch.ones_like(out_f["adv"].float()))
@@ -98,27 +98,27 @@ class TripleGANAttn(SSLAlgorithm):
                 self.C.eval()  # judge without touching the classifier's batch statistics
                 loss_g = loss_g + o.guidance * synthetic * F.cross_entropy(self.C(fake).float(), y_fake)
                 self.C.train()
-        update(self.optimizers["generator"], loss_g)
+        self.update("generator", loss_g)
         logs.update(loss_g=adv.item(), loss_g_cls=cls.item())
 
         if step % o.classifier_every == 0:  # classifier
             n_x, n_u = len(batch.x), len(batch.u)
             fake, y_fake = fake.detach()[: n_u], y_fake[: n_u]
-            with self.autocast():
-                logits, first = self.C.passes(torch.cat([batch.x, batch.u, fake]))
+            with self.phase("classifier"), self.autocast():
+                logits, first = self.C(torch.cat([batch.x, batch.u, fake]), both_passes=True)
             loss_x = F.cross_entropy(logits[:n_x].float(), batch.y)
             if first is not None:  # train the first pass too: it picks the condition of the second
                 loss_x = loss_x + F.cross_entropy(first[:n_x].float(), batch.y)
             loss_u, used = pseudo_label_loss(logits[n_x : n_x + n_u], o.pseudo_threshold)
             loss_s = F.cross_entropy(logits[n_x + n_u :].float(), y_fake)
             pseudo = o.pseudo_weight * self.schedule(step, o.pseudo_start, o.ramp)
-            update(self.optimizers["classifier"], loss_x + pseudo * loss_u + o.synthetic_weight * synthetic * loss_s)
+            self.update("classifier", loss_x + pseudo * loss_u + o.synthetic_weight * synthetic * loss_s)
             logs.update(loss=loss_x.item(), loss_pseudo=loss_u.item(), pseudo_used=used, loss_synthetic=loss_s.item(),
                         train_acc=accuracy(logits[:n_x], batch.y))
         return logs
 
     def classifier(self) -> nn.Module:
-        return self.C
+        return self.network("classifier")
 
     def generator(self) -> nn.Module:
-        return self.G
+        return self.network("generator")

@@ -31,6 +31,9 @@ def test_two_pass_conditions_on_its_own_first_prediction_and_never_needs_a_label
     assert torch.allclose(net(x), expected)
     logits, first_pass = net.train().passes(x)
     assert first_pass is not None and logits.shape == first_pass.shape == (6, 4)
+    net.eval()
+    both = net(x, both_passes=True)  # passes() as a forward, for DistributedDataParallel
+    assert torch.allclose(both[0], net(x)) and torch.allclose(both[1], net(x, torch.full((6, 4), 0.25)))
 
 
 def test_soft_and_mean_policies():

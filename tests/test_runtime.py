@@ -1,0 +1,73 @@
+"""Devices and mixed precision: fp16 refused on the CPU naming the key, bf16 training, the loss-scaling path."""
+
+import pytest
+import torch
+
+from ganaug.classifier.trainer import train_classifier
+from ganaug.config import ClassifierConfig, ConfigError, GANConfig, SSLConfig
+from ganaug.data import load_dataset
+from ganaug.data import splits as S
+from ganaug.gan.trainer import train_gan
+from ganaug.runtime import autocast, grad_scaler, load_scaler_states, resolve_device, scaler_states, update
+from ganaug.ssl.trainer import train_ssl
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def test_fp16_on_the_cpu_is_refused_naming_the_key_and_value(digits):
+    train = digits.train
+    with pytest.raises(ConfigError, match=r"classifier\.precision='fp16'.*bf16"):
+        train_classifier(ClassifierConfig(precision="fp16"), train, 0, CPU, progress=False)
+    with pytest.raises(ConfigError, match=r"gan\.precision='fp16'"):
+        train_gan(GANConfig(precision="fp16"), train, 0, CPU, progress=False)
+    labeled, unlabeled = S.take_per_class(train, [5] * 10, seed=0)
+    with pytest.raises(ConfigError, match=r"precision='fp16'"):
+        train_ssl(SSLConfig(precision="fp16"), "supervised", labeled, unlabeled, 0, CPU, progress=False)
+
+
+def test_bf16_classifier_trains_with_finite_loss(digits):
+    res = train_classifier(ClassifierConfig(precision="bf16", width=8, epochs=2), digits.train, 0, CPU,
+                           val=digits.test, progress=False)
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in res.history)
+    assert res.history[-1]["loss"] < res.history[0]["loss"] and res.history[-1]["val_acc"] > 0.3
+    assert all(p.dtype == torch.float32 for p in res.model.parameters())  # autocast: weights stay fp32
+    with autocast(CPU, "bf16"):
+        assert res.model(torch.zeros(2, 1, 8, 8)).dtype == torch.bfloat16
+    with autocast(CPU, "fp32"):
+        assert res.model(torch.zeros(2, 1, 8, 8)).dtype == torch.float32
+
+
+def sgd_step(scaler, loss_scale: float = 1.0) -> tuple[torch.Tensor, torch.optim.Optimizer]:
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    update(opt, net(torch.ones(4, 3)).pow(2).mean() * loss_scale, scaler)
+    return net.weight.detach().clone(), opt
+
+
+def test_loss_scaling_gives_the_plain_step_and_skips_overflow():
+    """The fp16 path (GradScaler) runs on the CPU too: same update as without it; an inf loss skips the step."""
+    plain, _ = sgd_step(None)
+    disabled = grad_scaler(CPU, "fp32")
+    assert not disabled.is_enabled() and torch.equal(sgd_step(disabled)[0], plain)  # fp32 / bf16: a pass-through
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    torch.testing.assert_close(sgd_step(scaler)[0], plain)  # scaled, then unscaled before the step
+    torch.manual_seed(0)
+    before = torch.nn.Linear(3, 1).weight.detach().clone()
+    assert torch.equal(sgd_step(scaler, float("inf"))[0], before) and scaler.get_scale() == 2.0**9
+    restored = torch.amp.GradScaler("cpu")
+    load_scaler_states({"classifier": restored}, scaler_states({"classifier": scaler, "off": disabled}))
+    assert restored.get_scale() == 2.0**9 and scaler_states({"off": disabled}) == {}
+
+
+def test_device_names():
+    assert resolve_device("cpu") == CPU
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="--device cpu"):
+            resolve_device("cuda")
