@@ -47,20 +47,41 @@ def variance(png: bytes) -> float:
     return float(np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64).var())
 
 
-@pytest.fixture(params=["demo_run", "augment_run", "ssl_run"])
+@pytest.fixture(scope="module")
+def grid_run(tmp_path_factory):
+    """A grid's report (``ganaug run``), from an aggregated table of two groups."""
+    from ganaug.report.grid import write_grid_report
+
+    out = tmp_path_factory.mktemp("grid")
+    stats = {m: {"mean": v, "std": 0.01, "n": 3} for m, v in (("accuracy", 0.9), ("macro_f1", 0.89))}
+    data = {"run_dir": str(out), "task": "ssl", "axes": ["algorithms"], "baseline": {"algorithms": "supervised"},
+            "cells_finished": 6, "table": [
+                {"axes": {"algorithms": "supervised"}, "arm": "", "repeats": [0, 1, 2], "metrics": stats},
+                {"axes": {"algorithms": "semi-cnn"}, "arm": "", "repeats": [0, 1, 2],
+                 "metrics": {m: {**s, "mean": s["mean"] + 0.02} for m, s in stats.items()},
+                 "vs_baseline": {"accuracy": {"mean": 0.02, "low": 0.01, "high": 0.03, "n": 3, "confidence": 0.95}}}]}
+    write_grid_report(data, out, "ganaug run grid.yaml")
+    return out
+
+
+FIGURES_AT_LEAST = {"demo_run": 5, "augment_run": 5, "ssl_run": 5, "grid_run": 2}
+
+
+@pytest.fixture(params=list(FIGURES_AT_LEAST))
 def out(request):
-    """The run folder of the demo and of two studies."""
+    """The run folder of the demo, of two studies and of a grid, and the fewest figures its report has."""
     run = request.getfixturevalue(request.param)
-    return run[0] if isinstance(run, tuple) else run
+    return (run[0] if isinstance(run, tuple) else run), FIGURES_AT_LEAST[request.param]
 
 
 def test_report_renders_with_every_image_and_table(browser, out):
+    out, at_least = out
     browser.get((out / "report.html").as_uri())
     assert browser.execute_script("return document.readyState") == "complete"
 
     images = browser.execute_script(IMAGES)
     figures = (out / "report.md").read_text().count("![")
-    assert len(images) == figures >= 5  # every figure of report.md is an <img> in the page
+    assert len(images) == figures >= at_least  # every figure of report.md is an <img> in the page
     for img in images:
         assert img["src"] == "data:image/png;base64,", img
         assert img["complete"] and img["naturalWidth"] > 0 and img["width"] > 0, img  # decoded and laid out
