@@ -99,13 +99,41 @@ def claim_run_folder(out: Path, cfg: BaseModel) -> None:
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "config.yaml"
     if saved.exists():
-        previous = yaml.safe_load(saved.read_text())
+        previous = with_new_defaults(yaml.safe_load(saved.read_text()), cfg)
         current = json.loads(cfg.model_dump_json())
         for key in ("progress", "out", "tensorboard"):  # how a run is watched, not what it computes
             previous.pop(key, None), current.pop(key, None)
         if previous != current:
-            raise ConfigError(
-                f"{saved} holds a run with a different config; resume it with the same options or choose another --out"
-            )
+            changed = sorted(differences(previous, current))
+            raise ConfigError(f"{saved} holds a run with a different config ({', '.join(changed[:5])}); resume it "
+                              "with the same options or choose another --out")
     dist.barrier()  # every rank has read the old config before rank 0 replaces it
     dist.on_main(save_config, cfg, saved)
+
+
+def with_new_defaults(saved: dict, cfg: BaseModel) -> dict:
+    """``saved`` (a run's config.yaml) plus the defaults of keys added to ganaug since it was written.
+
+    So a run folder made by an older version resumes, as long as the new keys keep their defaults."""
+    out = dict(saved)
+    for name, field in type(cfg).model_fields.items():
+        value = getattr(cfg, name)
+        if name not in out and not field.is_required():
+            default = field.get_default(call_default_factory=True)
+            out[name] = default.model_dump(mode="json") if isinstance(default, BaseModel) else default
+        elif isinstance(value, BaseModel) and isinstance(out.get(name), dict):
+            out[name] = with_new_defaults(out[name], value)
+    return out
+
+
+def differences(a: dict, b: dict, prefix: str = "") -> set[str]:
+    """The dotted keys whose values differ between two nested dicts."""
+    keys = set(a) | set(b)
+    out = set()
+    for k in keys:
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, dict) and isinstance(y, dict):
+            out |= differences(x, y, f"{prefix}{k}.")
+        elif x != y:
+            out.add(f"{prefix}{k}")
+    return out

@@ -1,5 +1,6 @@
 """The experiments' shared leak-audit helpers: a seeded subset, and closest pairs that index the whole generated set."""
 
+import pytest
 import torch
 
 from ganaug.data import ImageDataset, load_dataset
@@ -32,3 +33,22 @@ def test_closest_pairs_index_the_generated_set_not_the_audited_subset():
     for pair in some["closest_pairs"]:
         distance = (generated.images[pair["generated"]].float() - train.images[pair["train"]].float()) / 255
         assert abs(distance.pow(2).mean().sqrt().item() - pair["distance"]) < 1e-5
+
+
+def test_a_run_folder_of_an_older_version_resumes_when_new_keys_keep_their_defaults(tmp_path):
+    """A key added to the config since the run started (here classifier.precision) does not block resuming it;
+    a changed value does, and the error names the key."""
+    import yaml
+
+    from ganaug.config import ConfigError, DemoConfig
+    from ganaug.experiments.common import claim_run_folder
+
+    cfg = DemoConfig(out=str(tmp_path))
+    claim_run_folder(tmp_path, cfg)
+    saved = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    del saved["classifier"]["precision"], saved["judge_samples_per_class"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
+    claim_run_folder(tmp_path, cfg)  # resumes
+    changed = DemoConfig(out=str(tmp_path), classifier={"precision": "bf16", "steps": 10})
+    with pytest.raises(ConfigError, match=r"different config \(classifier.precision, classifier.steps\)"):
+        claim_run_folder(tmp_path, changed)
