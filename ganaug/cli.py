@@ -193,6 +193,7 @@ def run(
     executor: Optional[str] = typer.Option(None, help="local (default) or ray"),
     workers: Optional[int] = typer.Option(None, help="local: cells at once, each in its own process"),
     address: Optional[str] = typer.Option(None, help="ray: a cluster's address (default: start a local Ray)"),
+    device: Optional[str] = typer.Option(None, help="every cell's device: auto, cpu, cuda or mps (config.device)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="validate and list the cells, train nothing"),
     set_: list[str] = typer.Option([], "--set", help="override a grid key, e.g. --set config.steps=100 --set repeats=3"),
 ) -> None:
@@ -200,7 +201,8 @@ def run(
     from ganaug.runner import expand, load_grid, run_grid
     from ganaug.runner.grid import check_cells
 
-    flags = flag_layer({"out": out, "executor": executor, "workers": workers, "address": address})
+    flags = flag_layer({"out": out, "executor": executor, "workers": workers, "address": address,
+                        "config.device": device})
     grid = load_grid(config, flags, parse_overrides(set_))
     if dry_run:
         cells = expand(grid, Path(grid.out))

@@ -22,18 +22,18 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but torch.cuda.is_available() is False; use --device cpu")
+        raise ConfigError("device 'cuda' was asked for but torch.cuda.is_available() is False; use --device cpu")
     if name == "mps" and not torch.backends.mps.is_available():
-        raise RuntimeError("device 'mps' was asked for but is not available; use --device cpu")
+        raise ConfigError("device 'mps' was asked for but is not available; use --device cpu")
     device = torch.device(name)
     if dist.is_distributed():
         if device.type == "cuda":
             if dist.local_rank() >= torch.cuda.device_count():
-                raise RuntimeError(f"torchrun started more processes per node than there are GPUs "
+                raise ConfigError(f"torchrun started more processes per node than there are GPUs "
                                    f"({torch.cuda.device_count()}); use --nproc_per_node {torch.cuda.device_count()}")
             device = torch.device("cuda", dist.local_rank())
         elif device.type == "mps":
-            raise RuntimeError("torchrun with device 'mps' is not supported (no collective backend); use --device cpu")
+            raise ConfigError("torchrun with device 'mps' is not supported (no collective backend); use --device cpu")
         dist.setup(device)
     return device
 

@@ -69,5 +69,5 @@ def test_device_names():
     assert resolve_device("cpu") == CPU
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="--device cpu"):
+        with pytest.raises(ConfigError, match="--device cpu"):
             resolve_device("cuda")
