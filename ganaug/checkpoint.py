@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -65,7 +66,9 @@ def save_checkpoint(
 ) -> None:
     """Save ``models`` ({role: (module, spec)} where spec = {registry, name, kwargs}), optimizers and metadata.
 
-    The JSON is written after the tensors, so a JSON file always belongs to a complete tensor file.
+    The tensor file also carries the JSON in its header, and loading reads it from there: the two files are
+    two atomic writes, and a process killed between them leaves new tensors beside the previous JSON, which
+    must not be paired with them. The JSON file is the readable copy, written last.
     """
     tensors: dict[str, torch.Tensor] = {}
     info: dict[str, Any] = {"format_version": FORMAT_VERSION, "models": {}, "optimizers": {}, "meta": meta or {}}
@@ -80,7 +83,8 @@ def save_checkpoint(
     for key, value in (extra_tensors or {}).items():
         tensors[f"extra.{key}"] = value.cpu().contiguous()
     path = Path(path)
-    atomic_write(path.with_suffix(".safetensors"), lambda tmp: save_file(tensors, str(tmp)))
+    header = {"ganaug": json.dumps(info)}
+    atomic_write(path.with_suffix(".safetensors"), lambda tmp: save_file(tensors, str(tmp), metadata=header))
     write_json(path.with_suffix(".json"), info)
 
 
@@ -92,7 +96,9 @@ class Checkpoint:
         json_path, tensor_path = path.with_suffix(".json"), path.with_suffix(".safetensors")
         if not json_path.exists() or not tensor_path.exists():
             raise FileNotFoundError(f"checkpoint {path} needs both {json_path.name} and {tensor_path.name}")
-        self.info = json.loads(json_path.read_text())
+        with safe_open(str(tensor_path), "pt") as f:
+            header = (f.metadata() or {}).get("ganaug")
+        self.info = json.loads(header if header is not None else json_path.read_text())  # older files: the JSON
         if self.info.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{json_path}: unsupported checkpoint format {self.info.get('format_version')!r}")
         self.tensors = load_file(str(tensor_path))

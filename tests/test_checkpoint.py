@@ -2,6 +2,7 @@ import json
 
 import pytest
 import torch
+from torch import nn
 
 from ganaug.checkpoint import Checkpoint, atomic_write, save_checkpoint
 from ganaug.models import CLASSIFIERS
@@ -46,3 +47,18 @@ def test_missing_half_is_an_error(tmp_path):
     (tmp_path / "ck.json").write_text("{}")
     with pytest.raises(FileNotFoundError, match="ck.safetensors"):
         Checkpoint(tmp_path / "ck")
+
+
+def test_new_tensors_beside_a_stale_json_load_their_own_metadata(tmp_path):
+    """A kill between the tensor file and the JSON leaves the previous JSON: the loader must not pair them."""
+    net = nn.Linear(3, 2)
+    spec = {"registry": "classifier", "name": "x", "kwargs": {}}
+    save_checkpoint(tmp_path / "last", {"net": (net, spec)}, meta={"step": 1})
+    stale = (tmp_path / "last.json").read_text()
+    with torch.no_grad():
+        net.weight.add_(1.0)
+    save_checkpoint(tmp_path / "last", {"net": (net, spec)}, meta={"step": 2})
+    (tmp_path / "last.json").write_text(stale)  # as if killed before the second JSON write
+    ckpt = Checkpoint(tmp_path / "last")
+    assert ckpt.meta["step"] == 2
+    assert torch.equal(ckpt.state_dict("net")["weight"], net.weight)
