@@ -1,6 +1,7 @@
 """Grid expansion and validation, and a killed grid that resumes to the table of an unbroken run."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -110,3 +111,10 @@ def test_unknown_architecture_in_a_gan_grid_fails_naming_the_cell(tmp_path):
                     {"out": str(tmp_path / "run")})
     with pytest.raises(ConfigError, match=r"grid cell architecture=no-such-gan,repeat=0: .*unknown generator"):
         check_cells(cfg, expand(cfg, tmp_path / "run"))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*grid*.yaml")), ids=lambda p: p.name)
+def test_every_grid_config_expands_to_valid_cells(tmp_path, path):
+    grid = load_grid(path, {"out": str(tmp_path)})
+    cells = expand(grid, tmp_path)
+    assert len(cells) == grid.repeats * math.prod(len(v) for v in grid.grid.values())
