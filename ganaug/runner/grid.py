@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import copy
 import fcntl
 import itertools
 import json
@@ -40,7 +39,9 @@ class GridConfig(Strict):
     """A grid file. Every key of the experiment goes under ``config``; ``grid`` names the axes to vary."""
 
     task: str  # the experiment of every cell: ssl | augment | demo | gan (ganaug.runner.tasks.TASKS)
-    config: dict[str, Any] = {}  # the experiment's config (the keys of `ganaug <task> --config`), shared by all cells
+    config_file: str | None = None  # an experiment's YAML file to start from (e.g. configs/augment-003.yaml)
+    scale: str | None = None  # a named scale of that file (its `scales:`); None: the file's default
+    config: dict[str, Any] = {}  # the experiment's config keys (as in `ganaug <task> --config`), over config_file
     grid: dict[str, list[Any]] = {}  # dotted config key -> values; the cells are every combination. A key whose
     # value is a list in the experiment (algorithms, labeled, strategies, ratios) takes one item per cell
     repeats: int = Field(1, ge=1)  # seeds per combination: cell seed = seed + repeat
@@ -107,7 +108,14 @@ def lookup(values: dict[str, Any], dotted: str) -> Any:
 def expand(grid: GridConfig, out: Path) -> list[dict]:
     """Every cell: its id, axes, repeat, seed and validated experiment config (ConfigError names cell and key)."""
     task = TASKS.create(grid.task)
-    defaults = task.config().model_dump(mode="json")
+
+    def build(*layers: dict[str, Any]) -> Any:
+        return task.build(grid.config_file, grid.config, *layers, scale=grid.scale)
+
+    try:
+        base = build().model_dump(mode="json")  # for the axes whose key holds a list
+    except ConfigError as err:
+        raise ConfigError(f"grid config: {err}") from None
     axes = list(grid.grid)
     cells = []
     for combo in itertools.product(*(grid.grid[k] for k in axes)):
@@ -115,15 +123,14 @@ def expand(grid: GridConfig, out: Path) -> list[dict]:
         name = "".join(f"{k.split('.')[-1]}={slug(v)}," for k, v in values.items())
         for repeat in range(grid.repeats):
             cell_id = f"{name}repeat={repeat}"
-            layer = copy.deepcopy(grid.config)
+            layer: dict[str, Any] = {}
             for key, value in values.items():
-                current = lookup(merge(defaults, grid.config), key)
-                layer = merge(layer, nested(key, [value] if isinstance(current, list) and not isinstance(value, list)
-                                            else value))
+                wrap = isinstance(lookup(base, key), list) and not isinstance(value, list)
+                layer = merge(layer, nested(key, [value] if wrap else value))
             layer = merge(layer, task.one_repeat)
             layer = merge(layer, {"seed": grid.seed + repeat, "out": str(out / "cells" / cell_id), "progress": False})
             try:
-                cfg = build_config(task.config, None, layer)
+                cfg = build(layer)
             except ConfigError as err:
                 raise ConfigError(f"grid cell {cell_id}: {err}") from None
             cells.append({"id": cell_id, "task": grid.task, "axes": values, "repeat": repeat,

@@ -31,6 +31,15 @@ class Task:
     check: Callable[[Any], None]  # raises ConfigError/DataError before anything trains
     run: Callable[[Any, str], Path]  # (config, command) -> the report's path
     scalars: Callable[[dict], Scalars]  # the experiment's metrics.json -> per-arm scalars
+    builder: Callable[..., BaseModel] | None = None  # (yaml, *layers, scale=) -> config; None: build_config
+
+    def build(self, yaml_path: str | None, *layers: dict[str, Any], scale: str | None = None) -> BaseModel:
+        """The experiment's config from its own YAML file (with its ``scales``), then ``layers``, validated."""
+        from ganaug.config import build_config
+
+        if self.builder is not None:
+            return self.builder(yaml_path, *layers, scale=scale)
+        return build_config(self.config, yaml_path, *layers, scale=scale)
 
 
 def numbers(values: dict, keys: tuple[str, ...] | None = None) -> dict[str, float]:
@@ -62,7 +71,7 @@ def ssl_task() -> Task:
 @TASKS.register("augment")
 def augment_task() -> Task:
     """``ganaug augment``: one study per cell with every arm (baseline, strategies x ratios) at one seed."""
-    from ganaug.config import AugmentConfig
+    from ganaug.config import AugmentConfig, build_augment_config
     from ganaug.experiments.augment import prepare_run, run_augment
     from ganaug.runtime import resolve_device
 
@@ -76,7 +85,7 @@ def augment_task() -> Task:
         return out
 
     return Task(AugmentConfig, {"classifier": {"repeats": 1}}, lambda cfg: prepare_run(cfg, resolve_device(cfg.device)),
-                run_augment, scalars)
+                run_augment, scalars, builder=build_augment_config)  # applies the file's `variants` too
 
 
 @TASKS.register("demo")

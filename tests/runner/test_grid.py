@@ -118,3 +118,16 @@ def test_every_grid_config_expands_to_valid_cells(tmp_path, path):
     grid = load_grid(path, {"out": str(tmp_path)})
     cells = expand(grid, tmp_path)
     assert len(cells) == grid.repeats * math.prod(len(v) for v in grid.grid.values())
+
+
+def test_a_grid_over_a_study_file_keeps_its_scale_and_variants(tmp_path):
+    """config_file + scale start every cell from an experiment's own YAML; grid keys and axes go over it."""
+    path = write_grid(tmp_path, task="augment", config_file=str(ROOT / "configs" / "augment-longtail.yaml"),
+                      scale="cpu", config={"variant": "rho10", "classifier": {"steps": 50}},
+                      grid={"classifiers": ["lenet5", "resnet18"]}, repeats=2)
+    cells = expand(load_grid(path), tmp_path)
+    assert len(cells) == 4
+    cfg = cells[-1]["config"]
+    assert cfg["classifiers"] == ["resnet18"] and cfg["classifier"]["steps"] == 50 and cfg["classifier"]["repeats"] == 1
+    assert cfg["imbalance"]["rho"] == 10.0 and cfg["scale"] == "cpu" and cfg["train_per_class"] == 500
+    assert cfg["seed"] == 1 and cfg["out"] == str(tmp_path / "cells" / "classifiers=resnet18,repeat=1")
