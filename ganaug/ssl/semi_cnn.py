@@ -11,11 +11,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from pydantic import Field
-from torch import nn
 
 from ganaug.config import Strict
-from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
+from ganaug.ssl.base import ALGORITHMS, Batch, accuracy
+from ganaug.ssl.supervised import Supervised
 
 
 def pseudo_label_loss(logits_u: torch.Tensor, threshold: float) -> tuple[torch.Tensor, float]:
@@ -28,18 +27,16 @@ def pseudo_label_loss(logits_u: torch.Tensor, threshold: float) -> tuple[torch.T
 
 
 @ALGORITHMS.register("semi-cnn")
-class SemiCNN(SSLAlgorithm):
+class SemiCNN(Supervised):
+    """``supervised``'s network and optimiser; its step adds the pseudo-label term on the unlabelled batch."""
+
+    uses_unlabeled = True
+
     class Options(Strict):
         threshold: float = Field(0.95, gt=0, le=1)  # pseudo-label confidence cut (FixMatch's 0.95)
         weight: float = Field(1.0, ge=0)  # weight of the pseudo-label term once ramped up
         start: float = Field(0.1, ge=0, lt=1)  # fraction of training before pseudo-labels are used
         ramp: float = Field(0.2, ge=0)  # fraction of training over which their weight rises to ``weight``
-
-    def build(self) -> None:
-        s = self.shape
-        self.net = self.add("classifier", CLASSIFIERS, "cbn-cnn", image_size=s.image_size, channels=s.channels,
-                            num_classes=s.num_classes, width=self.cfg.width, condition="none")
-        self.optimizers["classifier"] = self.adam(self.net)
 
     def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         w = self.opt.weight * self.schedule(step, self.opt.start, self.opt.ramp)
@@ -50,6 +47,3 @@ class SemiCNN(SSLAlgorithm):
         loss_u, used = pseudo_label_loss(logits_u, self.opt.threshold)
         self.update("classifier", loss_x + w * loss_u)
         return {"loss": loss_x.item(), "loss_pseudo": loss_u.item(), "pseudo_used": used, "train_acc": accuracy(logits_x, batch.y)}
-
-    def classifier(self) -> nn.Module:
-        return self.network("classifier")
