@@ -10,7 +10,7 @@ from rich.table import Table
 
 
 def interval(diff: dict) -> str:
-    """``+1.2 [-0.3, +2.7]`` (percentage points for rates in [0, 1]) or ``+1.2 (n=1, no interval)``."""
+    """``+0.012 [-0.003, +0.027]`` in the metric's own units, or ``+0.012 (n=1, no interval)``."""
     if diff["low"] is None:
         return f"{diff['mean']:+.3g} (n={diff['n']}, no interval)"
     return f"{diff['mean']:+.3g} [{diff['low']:+.3g}, {diff['high']:+.3g}]"
