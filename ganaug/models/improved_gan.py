@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from ganaug.models import layers as L
+
 
 Layout = Literal["auto", "mlp", "conv"]
 
@@ -68,7 +70,7 @@ class ImprovedGANDiscriminator(nn.Module):
             w, w2 = width, 2 * width
 
             def conv(a: int, b: int, k: int, s: int = 1) -> list[nn.Module]:
-                return [weight_norm(nn.Conv2d(a, b, k, s, k // 2)), nn.LeakyReLU(0.2)]
+                return [weight_norm(L.Conv2d(a, b, k, s, k // 2)), nn.LeakyReLU(0.2)]
 
             self.body = nn.Sequential(
                 GaussianNoise(0.15), nn.Dropout(0.2),
@@ -107,9 +109,9 @@ class ImprovedGANGenerator(nn.Module):
             self.fc = nn.Sequential(nn.Linear(z_dim, c0 * self.base**2), nn.BatchNorm1d(c0 * self.base**2), nn.ReLU())
             self.c0 = c0
             self.net = nn.Sequential(
-                nn.ConvTranspose2d(c0, c0 // 2, 5, 2, 2, output_padding=1), nn.BatchNorm2d(c0 // 2), nn.ReLU(),
-                nn.ConvTranspose2d(c0 // 2, c0 // 4, 5, 2, 2, output_padding=1), nn.BatchNorm2d(c0 // 4), nn.ReLU(),
-                weight_norm(nn.ConvTranspose2d(c0 // 4, channels, 5, 2, 2, output_padding=1)), nn.Tanh(),
+                L.ConvTranspose2d(c0, c0 // 2, 5, 2, 2, output_padding=1), nn.BatchNorm2d(c0 // 2), nn.ReLU(),
+                L.ConvTranspose2d(c0 // 2, c0 // 4, 5, 2, 2, output_padding=1), nn.BatchNorm2d(c0 // 4), nn.ReLU(),
+                weight_norm(L.ConvTranspose2d(c0 // 4, channels, 5, 2, 2, output_padding=1)), nn.Tanh(),
             )
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

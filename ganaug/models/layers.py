@@ -5,6 +5,11 @@ model passes its flag through instead of branching on it (the StudioGAN way). Sp
 (Miyato et al. 2018) is ``torch.nn.utils.parametrizations.spectral_norm``: one power iteration per
 forward pass in training mode, the stored estimate in eval mode.
 
+``Conv2d`` and ``ConvTranspose2d`` are torch's layers with one guard: a strided convolution over a 1-pixel
+map runs in fp32 under autocast. On Intel Xeon CPUs with AMX-BF16 (torch 2.13, oneDNN), the bf16 weight
+gradient of exactly that case is garbage, often NaN or ~1e11 times too large (AMD EPYC computes it right);
+the map is 1x1, so fp32 costs nothing. ``tests/models/test_layers.py`` checks it against fp32.
+
 Also here: the normalisation factory ``norm2d`` (BatchNorm or virtual batch normalisation), the
 ``VirtualBatchNorm2d`` layer and the ``MinibatchStd`` layer.
 """
@@ -19,18 +24,44 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 NORMS = ("batch", "virtual-batch")
 
 
+def _one_pixel_strided(x: torch.Tensor, stride: tuple[int, ...]) -> bool:
+    """A strided convolution over a map that is 1 px along a strided axis, under autocast (see the module doc)."""
+    return torch.is_autocast_enabled(x.device.type) and any(
+        s > 1 and n == 1 for s, n in zip(stride, x.shape[-2:]))
+
+
+class Conv2d(nn.Conv2d):
+    """``nn.Conv2d`` that computes a strided convolution of a 1-pixel map in fp32 (see the module doc)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _one_pixel_strided(x, self.stride):
+            with torch.autocast(x.device.type, enabled=False):
+                return super().forward(x.float())
+        return super().forward(x)
+
+
+class ConvTranspose2d(nn.ConvTranspose2d):
+    """``nn.ConvTranspose2d`` that computes a strided convolution of a 1-pixel map in fp32 (see the module doc)."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if _one_pixel_strided(x, self.stride):
+            with torch.autocast(x.device.type, enabled=False):
+                return super().forward(x.float(), output_size)
+        return super().forward(x, output_size)
+
+
 def _maybe_sn(module: nn.Module, spectral_norm: bool) -> nn.Module:
     return _spectral_norm(module) if spectral_norm else module
 
 
 def conv2d(c_in: int, c_out: int, kernel_size: int, stride: int = 1, padding: int = 0, bias: bool = True,
            spectral_norm: bool = False) -> nn.Module:
-    return _maybe_sn(nn.Conv2d(c_in, c_out, kernel_size, stride, padding, bias=bias), spectral_norm)
+    return _maybe_sn(Conv2d(c_in, c_out, kernel_size, stride, padding, bias=bias), spectral_norm)
 
 
 def conv_transpose2d(c_in: int, c_out: int, kernel_size: int, stride: int = 1, padding: int = 0, bias: bool = True,
                      spectral_norm: bool = False) -> nn.Module:
-    return _maybe_sn(nn.ConvTranspose2d(c_in, c_out, kernel_size, stride, padding, bias=bias), spectral_norm)
+    return _maybe_sn(ConvTranspose2d(c_in, c_out, kernel_size, stride, padding, bias=bias), spectral_norm)
 
 
 def linear(f_in: int, f_out: int, bias: bool = True, spectral_norm: bool = False) -> nn.Module:

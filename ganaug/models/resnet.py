@@ -13,12 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganaug.models import layers as L
 from ganaug.models.classifier_base import Classifier, check_args
 from ganaug.models.registry import CLASSIFIERS
 
 
 def conv_bn(c_in: int, c_out: int, kernel_size: int, stride: int = 1) -> nn.Sequential:
-    conv = nn.Conv2d(c_in, c_out, kernel_size, stride, padding=kernel_size // 2, bias=False)
+    conv = L.Conv2d(c_in, c_out, kernel_size, stride, padding=kernel_size // 2, bias=False)
     return nn.Sequential(conv, nn.BatchNorm2d(c_out))
 
 

@@ -101,7 +101,7 @@ class AttentionEncoderDecoderGenerator(nn.Module):
         self.encoder = nn.ModuleList()
         c_in = map_channels
         for c in enc:
-            self.encoder.append(nn.Sequential(nn.Conv2d(c_in, c, 5, 2, 2), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, True)))
+            self.encoder.append(nn.Sequential(L.Conv2d(c_in, c, 5, 2, 2), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, True)))
             c_in = c
         dec_out = [*enc[-2::-1], channels]  # 128, 64, 32, C
         self.attention = nn.ModuleList()
@@ -110,7 +110,7 @@ class AttentionEncoderDecoderGenerator(nn.Module):
             skip = enc[-1 - i]  # the encoder output at this decoder layer's input resolution
             self.attention.append(CrossAttention2d(c_in, skip, heads))
             size_in, size_out = self.sizes[-1 - i], self.sizes[-2 - i]
-            up = nn.ConvTranspose2d(c_in, c, 5, 2, 2, output_padding=size_out - (2 * size_in - 1))
+            up = L.ConvTranspose2d(c_in, c, 5, 2, 2, output_padding=size_out - (2 * size_in - 1))
             last = i == len(dec_out) - 1
             self.decoder.append(up if last else nn.Sequential(up, nn.BatchNorm2d(c), nn.ReLU(True)))
             c_in = c

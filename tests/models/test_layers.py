@@ -128,3 +128,30 @@ def test_virtual_batch_norm_reference_is_restored_from_a_checkpoint():
     z, y = torch.randn(2, 8), torch.tensor([0, 2])
     assert torch.equal(a(z, y), b(z, y))
     assert torch.allclose(a.eval()(z, y), b.train()(z, y), atol=1e-6)  # no running statistics: eval = train
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("size", [1, 2])
+def test_strided_convolution_gradients_under_bf16_match_fp32(transpose, size):
+    """On Intel AMX CPUs oneDNN's bf16 weight gradient of a strided convolution over a 1 px map is garbage
+    (NaN, or ~1e11 too large, in about one call in four); ganaug's layers compute that case in fp32."""
+    from ganaug.models.layers import Conv2d, ConvTranspose2d
+
+    torch.manual_seed(0)
+    for _ in range(20):
+        layer = (ConvTranspose2d(16, 16, 5, 2, 2, output_padding=1) if transpose else Conv2d(16, 16, 5, 2, 2))
+        x = torch.randn(32, 16, size, size)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = layer(x)
+        g = torch.randn(y.shape)
+        (y.float() * g).sum().backward()
+        got = layer.weight.grad.clone()
+        layer.weight.grad = None
+        reference = F.conv_transpose2d if transpose else F.conv2d
+        kwargs = dict(stride=2, padding=2, **({"output_padding": 1} if transpose else {}))
+        (reference(x, layer.weight, layer.bias, **kwargs) * g).sum().backward()
+        expected = layer.weight.grad
+        assert torch.isfinite(got).all()
+        tolerance = 1e-5 if size == 1 else 2e-2  # 1 px: computed in fp32; larger maps: bf16's rounding
+        assert ((got - expected).norm() / expected.norm()).item() < tolerance
+        assert (y.dtype == torch.float32) == (size == 1)
