@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -51,6 +53,50 @@ def check_precision(key: str, precision: str, device: torch.device) -> None:
 def autocast(device: torch.device, precision: str) -> torch.autocast:
     """Autocast of forward passes to bf16 or fp16 (weights and optimiser states stay fp32); off for fp32."""
     return torch.autocast(device.type, dtype=PRECISION_DTYPES.get(precision, torch.bfloat16), enabled=precision != "fp32")
+
+
+def all_finite(values: Any) -> bool:
+    """Whether every number in a dict / list of numbers (or a tensor) is finite."""
+    if isinstance(values, dict):
+        values = list(values.values())
+    if torch.is_tensor(values):
+        return bool(torch.isfinite(values).all())
+    return all(math.isfinite(v) for v in values if isinstance(v, (int, float)))
+
+
+class PrecisionFallback:
+    """bf16 that never lets a CPU's kernels end a run: on a non-finite loss, go back to the last good state and
+    continue in fp32.
+
+    bf16 kernels differ between CPUs (oneDNN on Intel AMX vs AMD EPYC): a network that trains in bf16 on one
+    may produce NaN on the other. The trainer calls ``mark_good(where)`` at points where its state is known to
+    be finite (an in-memory copy of ``get_state()``), and ``recover(where)`` when a loss is not finite: under
+    bf16 this restores the copy with ``set_state``, switches ``precision`` to fp32 for the rest of the run, prints
+    one line and records ``event`` (for the history, the checkpoint and the report), and returns True (redo
+    from there). In fp32 / fp16, or a second time, it returns False and the trainer fails as before.
+    """
+
+    def __init__(self, precision: str, title: str, get_state: Callable[[], dict], set_state: Callable[[dict], None],
+                 echo: Callable[[str], None] = print) -> None:
+        self.precision, self.title = precision, title
+        self._get, self._set, self._echo = get_state, set_state, echo
+        self._good: dict | None = None
+        self._good_at = ""
+        self.event: dict[str, str] | None = None  # {"at", "restored", "from", "to"} once it has fallen back
+
+    def mark_good(self, where: str) -> None:
+        if self.precision == "bf16":
+            self._good, self._good_at = copy.deepcopy(self._get()), where
+
+    def recover(self, where: str) -> bool:
+        if self.precision != "bf16" or self._good is None:
+            return False
+        self._set(self._good)
+        self.precision = "fp32"
+        self.event = {"at": where, "restored": self._good_at, "from": "bf16", "to": "fp32"}
+        self._echo(f"{self.title}: non-finite loss in bf16 at {where} (this CPU's bf16 kernels); restored the state "
+                   f"of {self._good_at} and continuing in fp32")
+        return True
 
 
 def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:

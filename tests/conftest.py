@@ -54,3 +54,38 @@ def demo_run(tmp_path_factory):
         torch.set_num_threads(threads)
     assert result.exit_code == 0, result.output
     return out, result.output
+
+
+@pytest.fixture
+def inject_nan(monkeypatch):
+    """``inject_nan(at_step, bf16_only=True)``: after optimiser step ``at_step`` (counted over every Adam step of
+    the run), overwrite the stepped network's first parameter with NaN, as a CPU's faulty bf16 kernel would;
+    with ``bf16_only`` only while the trainers' autocast asks for bf16. Returns a dict counting the injections."""
+    import ganaug.classifier.trainer
+    import ganaug.gan.trainer
+    import ganaug.runtime
+
+    state = {"precision": "fp32", "steps": 0, "injected": 0, "at": None, "bf16_only": True}
+    real_autocast, real_step = ganaug.runtime.autocast, torch.optim.Adam.step
+
+    def autocast(device, precision):
+        state["precision"] = precision
+        return real_autocast(device, precision)
+
+    def step(self, *args, **kwargs):
+        out = real_step(self, *args, **kwargs)
+        state["steps"] += 1
+        if state["steps"] == state["at"] and (state["precision"] == "bf16" or not state["bf16_only"]):
+            self.param_groups[0]["params"][0].data.fill_(float("nan"))
+            state["injected"] += 1
+        return out
+
+    for module in (ganaug.runtime, ganaug.gan.trainer, ganaug.classifier.trainer):
+        monkeypatch.setattr(module, "autocast", autocast)
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+
+    def arm(at_step: int, bf16_only: bool = True) -> dict:
+        state.update(at=at_step, bf16_only=bf16_only)
+        return state
+
+    return arm

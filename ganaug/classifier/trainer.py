@@ -21,7 +21,8 @@ from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import (
-    EpochProgress, autocast, batches, check_precision, grad_scaler, load_scaler_states, num_epochs, scaler_states, update,
+    EpochProgress, PrecisionFallback, all_finite, autocast, batches, check_precision, grad_scaler, load_scaler_states,
+    num_epochs, scaler_states, update,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +44,11 @@ class ClassifierResult:
     model: nn.Module
     spec: dict[str, Any]  # registry, name, kwargs: enough to rebuild the model
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, train_acc, val_acc
+    precision_fallback: dict[str, str] | None = None  # set when bf16 gave a non-finite loss and training went on in fp32
+
+
+class TrainingDivergedError(RuntimeError):
+    """A classifier's loss became NaN/inf in fp32 (bf16 falls back to fp32 first): the learning rate is too high."""
 
 
 def build_classifier(cfg: ClassifierConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, dict]:
@@ -87,6 +93,7 @@ def train_classifier(
     epochs = num_epochs(cfg.epochs, cfg.steps, len(train), cfg.batch_size)
     history: list[dict[str, float]] = []
     start_epoch = 0
+    precision, precision_fallback = cfg.precision, None
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
     dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
@@ -100,30 +107,56 @@ def train_classifier(
         if sampler is not None:
             sampler.weights = ckpt.extra("sampler_weights")
         history, start_epoch = ckpt.meta["history"], ckpt.meta["epoch"]
+        precision = ckpt.meta.get("precision", precision)  # a run that fell back to fp32 stays there
+        precision_fallback = ckpt.meta.get("precision_fallback")
 
     images, labels = to_float(train.images), train.labels
     weight = class_weights.to(device) if class_weights is not None else None
     trained = dist.wrap(model, device)  # DDP under torchrun, else the model itself
+
+    def train_epoch() -> dict[str, float]:
+        """One pass over the training batches; the epoch's mean loss and training accuracy."""
+        model.train()
+        sums = torch.zeros(3, dtype=torch.float64)  # loss x images, correct, images (this rank's share)
+        drawn = (sampler.batches(cfg.batch_size, rng) if sampler is not None
+                 else batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size))
+        for idx_global in drawn:
+            idx = dist.shard(idx_global)
+            x, y = images[idx].to(device), labels[idx].to(device)
+            if transform is not None:
+                x = transform(x)
+            with autocast(device, fallback.precision):
+                logits = trained(x)
+            loss = batch_loss(logits.float(), y, weight, labels[idx_global])
+            update(opt, loss, scaler)
+            sums += torch.tensor([loss.item() * len(idx_global) / dist.world_size(),
+                                  (logits.argmax(1) == y).sum().item(), len(idx)], dtype=torch.float64)
+        loss_sum, correct, seen = dist.all_reduce_sum(sums).tolist()
+        return {"loss": loss_sum / seen, "train_acc": correct / seen, "seen": seen}
+
+    def get_state() -> dict[str, Any]:
+        return {"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.get_state(),
+                "torch_rng": torch.get_rng_state(), "sampler": sampler.weights if sampler is not None else None}
+
+    def set_state(state: dict[str, Any]) -> None:
+        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
+        rng.set_state(state["rng"]), torch.set_rng_state(state["torch_rng"])
+        if sampler is not None:
+            sampler.weights = state["sampler"]
+
+    fallback = PrecisionFallback(precision, title, get_state, set_state)
     with EpochProgress(title, epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
-            model.train()
-            sums = torch.zeros(3, dtype=torch.float64)  # loss x images, correct, images (this rank's share)
-            drawn = (sampler.batches(cfg.batch_size, rng) if sampler is not None
-                     else batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size))
-            for idx_global in drawn:
-                idx = dist.shard(idx_global)
-                x, y = images[idx].to(device), labels[idx].to(device)
-                if transform is not None:
-                    x = transform(x)
-                with autocast(device, cfg.precision):
-                    logits = trained(x)
-                loss = batch_loss(logits.float(), y, weight, labels[idx_global])
-                update(opt, loss, scaler)
-                sums += torch.tensor([loss.item() * len(idx_global) / dist.world_size(),
-                                      (logits.argmax(1) == y).sum().item(), len(idx)], dtype=torch.float64)
-
-            loss_sum, correct, seen = dist.all_reduce_sum(sums).tolist()
-            row = {"epoch": epoch + 1, "loss": loss_sum / seen, "train_acc": correct / seen}
+            fallback.mark_good(f"the start of epoch {epoch + 1}")
+            stats = train_epoch()
+            if not all_finite(stats) and fallback.recover(f"epoch {epoch + 1}"):
+                precision_fallback = fallback.event
+                stats = train_epoch()
+            if not all_finite(stats):
+                raise TrainingDivergedError(f"{title}: non-finite loss at epoch {epoch + 1} in {fallback.precision}; "
+                                            f"lower classifier.lr (now {cfg.lr})")
+            seen = stats.pop("seen")
+            row = {"epoch": epoch + 1, **stats}
             dist.average_buffers(model)  # BatchNorm statistics: the same on every rank for evaluation and checkpoints
             if val is not None:
                 val_predictions = dist.broadcast(predict(model, val.images, device))  # rank 0's, should ranks differ
@@ -141,9 +174,10 @@ def train_classifier(
                     {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state(),
                      **({"sampler_weights": sampler.weights} if sampler is not None else {})},
                     {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
+                     "precision": fallback.precision, "precision_fallback": precision_fallback,
                      **({"grad_scalers": scaler_states({"classifier": scaler})} if scaler.is_enabled() else {})},
                 )
-    return ClassifierResult(model.eval(), spec, history)
+    return ClassifierResult(model.eval(), spec, history, precision_fallback)
 
 
 def batch_loss(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, y_global: torch.Tensor) -> torch.Tensor:

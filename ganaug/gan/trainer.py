@@ -30,7 +30,7 @@ from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
-    EpochProgress, autocast, batches, check_precision, class_balanced_batches, grad_scaler, load_scaler_states,
+    EpochProgress, PrecisionFallback, all_finite, autocast, batches, check_precision, class_balanced_batches, grad_scaler, load_scaler_states,
     num_epochs, scaler_states, update,
 )
 
@@ -48,6 +48,7 @@ class GANResult:
     discriminator: nn.Module
     specs: dict[str, dict[str, Any]]  # how to rebuild each model: registry, name, kwargs
     history: list[dict[str, float]] = field(default_factory=list)  # one row per epoch
+    precision_fallback: dict[str, str] | None = None  # set when bf16 gave a non-finite loss and training went on in fp32
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Parts:
     device: torch.device
     class_names: list[str]
     scalers: dict[str, torch.amp.GradScaler]  # fp16 loss scaling per optimizer (pass-throughs otherwise)
+    precision: str = "fp32"  # the autocast precision now: cfg.precision, or fp32 after a bf16 fallback
+    precision_fallback: dict[str, str] | None = None  # PrecisionFallback.event, once it has happened
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -117,6 +120,7 @@ def train_gan(
         device=device,
         class_names=list(data.class_names),
         scalers={"generator": grad_scaler(device, cfg.precision), "discriminator": grad_scaler(device, cfg.precision)},
+        precision=cfg.precision,
     )
     ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
     epochs = num_epochs(cfg.epochs, cfg.steps, len(data), cfg.batch_size)
@@ -129,33 +133,18 @@ def train_gan(
         history, start_epoch = resume(Checkpoint(last), p, ema)
     p.G, p.D = dist.wrap(G, device), dist.wrap(D, device)  # after resuming: DDP starts from rank 0's weights
 
+    fallback = PrecisionFallback(p.precision, "GAN", lambda: gan_state(p, ema), lambda st: set_gan_state(p, ema, st))
     images, labels = to_float(data.images), data.labels
     with EpochProgress("GAN", epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
-            G.train(), D.train()
-            sums = torch.zeros(4, device=device)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
-            d_count = g_count = 0
-            for idx_global in real_batches(cfg, labels, p.rng):
-                idx = dist.shard(idx_global)
-                real = images[idx].to(device).contiguous(memory_format=memory)
-                y = labels[idx].to(device) if cfg.conditional else None
-                stats, fake = discriminator_step(p, real, y)
-                sums[[0, 2, 3]] += stats
-                d_count += 1
-                if d_count % cfg.d_steps == 0:
-                    for k in range(cfg.g_steps):  # the first G step reuses the D step's fakes, as DCGAN does
-                        sums[1] += generator_step(p, real, y, fake if k == 0 else None)
-                        g_count += 1
-                        if ema is not None:
-                            ema.update(G)
-
-            means = (dist.all_reduce_sum(sums) / dist.world_size()).tolist()  # means over the ranks' shares
-            dist.average_buffers(G, D, *([ema.model] if ema else []))  # BatchNorm statistics: equal on every rank
-            row = {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),
-                   "d_real": means[2] / max(d_count, 1), "d_fake": means[3] / max(d_count, 1),
-                   "d_updates": d_count, "g_updates": g_count}
+            fallback.mark_good(f"the start of epoch {epoch + 1}")
+            row = train_epoch(p, ema, images, labels, memory)
+            if not all_finite(row) and fallback.recover(f"epoch {epoch + 1}"):
+                p.precision, p.precision_fallback = fallback.precision, fallback.event
+                row = train_epoch(p, ema, images, labels, memory)
             check_divergence(row, epoch, last, p.loss.probabilistic)
-            row["images_per_s"] = bar.epoch_done(d_count * cfg.batch_size, loss_d=row["loss_d"], loss_g=row["loss_g"])
+            row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size, loss_d=row["loss_d"],
+                                                 loss_g=row["loss_g"])
             row["epoch"] = epoch + 1
             history.append(row)
             if log is not None:
@@ -168,13 +157,55 @@ def train_gan(
                 dist.on_main(save, checkpoint_dir / f"epoch-{epoch + 1:04d}", p, ema, specs, history, epoch + 1, seed)
     # Back to the default layout, so that sampling from the result equals sampling from its checkpoint.
     G_out = (ema.model if ema else G).to(memory_format=torch.contiguous_format).eval()
-    return GANResult(G_out, D.to(memory_format=torch.contiguous_format).eval(), specs, history)
+    return GANResult(G_out, D.to(memory_format=torch.contiguous_format).eval(), specs, history, p.precision_fallback)
+
+
+def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.Tensor,
+                memory: torch.memory_format) -> dict[str, float]:
+    """One pass over the real batches: ``d_steps`` D updates, then ``g_steps`` G updates; the epoch's mean losses."""
+    cfg = p.cfg
+    dist.unwrap(p.G).train(), dist.unwrap(p.D).train()
+    sums = torch.zeros(4, device=p.device)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
+    d_count = g_count = 0
+    for idx_global in real_batches(cfg, labels, p.rng):
+        idx = dist.shard(idx_global)
+        real = images[idx].to(p.device).contiguous(memory_format=memory)
+        y = labels[idx].to(p.device) if cfg.conditional else None
+        stats, fake = discriminator_step(p, real, y)
+        sums[[0, 2, 3]] += stats
+        d_count += 1
+        if d_count % cfg.d_steps == 0:
+            for k in range(cfg.g_steps):  # the first G step reuses the D step's fakes, as DCGAN does
+                sums[1] += generator_step(p, real, y, fake if k == 0 else None)
+                g_count += 1
+                if ema is not None:
+                    ema.update(dist.unwrap(p.G))
+    means = (dist.all_reduce_sum(sums) / dist.world_size()).tolist()  # means over the ranks' shares
+    dist.average_buffers(dist.unwrap(p.G), dist.unwrap(p.D), *([ema.model] if ema else []))  # BatchNorm statistics
+    return {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),
+            "d_real": means[2] / max(d_count, 1), "d_fake": means[3] / max(d_count, 1),
+            "d_updates": d_count, "g_updates": g_count}
+
+
+def gan_state(p: Parts, ema: EMA | None) -> dict[str, Any]:
+    """Everything an epoch changes: weights, optimisers, EMA, random states (the fallback's in-memory copy)."""
+    G, D = dist.unwrap(p.G), dist.unwrap(p.D)
+    return {"G": G.state_dict(), "D": D.state_dict(), "opt_g": p.opt_g.state_dict(), "opt_d": p.opt_d.state_dict(),
+            "ema": ema.model.state_dict() if ema else None, "rng": p.rng.get_state(), "torch_rng": torch.get_rng_state()}
+
+
+def set_gan_state(p: Parts, ema: EMA | None, state: dict[str, Any]) -> None:
+    dist.unwrap(p.G).load_state_dict(state["G"]), dist.unwrap(p.D).load_state_dict(state["D"])
+    p.opt_g.load_state_dict(state["opt_g"]), p.opt_d.load_state_dict(state["opt_d"])
+    if ema is not None:
+        ema.model.load_state_dict(state["ema"])
+    p.rng.set_state(state["rng"]), torch.set_rng_state(state["torch_rng"])
 
 
 def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """One discriminator update; returns (loss, mean D(real), mean D(fake)) detached, and the fakes (with G's graph)."""
     cfg = p.cfg
-    with autocast(p.device, cfg.precision):
+    with autocast(p.device, p.precision):
         fake_with_graph = p.G(noise(p, len(real)), y)  # fake labels follow the real batch's class mix
         fake = fake_with_graph.detach()
         out_real, out_fake = p.D(p.augment(real), y), p.D(p.augment(fake), y)
@@ -200,7 +231,7 @@ def generator_step(
     ``no_sync``, so that only G's gradients are averaged over the ranks.
     """
     cfg = p.cfg
-    with autocast(p.device, cfg.precision), dist.no_sync(p.D):
+    with autocast(p.device, p.precision), dist.no_sync(p.D):
         fake = p.G(noise(p, len(real)), y) if fake is None else fake
         out_fake = p.D(p.augment(fake), y)
         loss = p.loss.generator(out_fake["adv"].float())
@@ -253,6 +284,7 @@ def save(path: Path, p: Parts, ema: EMA | None, specs: dict, history: list, epoc
         path, models, {"generator": p.opt_g, "discriminator": p.opt_d},
         {"rng_state": p.rng.get_state(), "torch_rng_state": torch.get_rng_state()},
         {"epoch": epoch, "history": history, "seed": seed, "config": p.cfg.model_dump(mode="json"),
+         "precision": p.precision, "precision_fallback": p.precision_fallback,
          "class_names": p.class_names, **({"grad_scalers": scalers} if scalers else {})},
     )
 
@@ -266,4 +298,6 @@ def resume(ckpt: Checkpoint, p: Parts, ema: EMA | None) -> tuple[list[dict], int
         ckpt.load_into("generator_ema", ema.model)
     p.rng.set_state(ckpt.extra("rng_state"))
     torch.set_rng_state(ckpt.extra("torch_rng_state"))
+    p.precision = ckpt.meta.get("precision", p.precision)  # a run that fell back to fp32 stays there
+    p.precision_fallback = ckpt.meta.get("precision_fallback")
     return ckpt.meta["history"], ckpt.meta["epoch"]

@@ -61,6 +61,8 @@ class SSLAlgorithm(ABC):
 
     def __init__(self, cfg: SSLConfig, options: dict[str, Any], shape: Shape, device: torch.device) -> None:
         self.cfg, self.opt, self.shape, self.device = cfg, self.Options.model_validate(options), shape, device
+        self.precision = cfg.precision  # autocast now: cfg.precision, or fp32 after a bf16 fallback (the trainer's)
+        self.precision_fallback: dict[str, str] | None = None  # runtime.PrecisionFallback.event, once it happened
         self.networks: dict[str, tuple[nn.Module, dict]] = {}  # role -> (bare module, rebuild spec)
         self.trained: dict[str, nn.Module] = {}  # role -> the handle to train with (DDP under torchrun)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
@@ -122,7 +124,7 @@ class SSLAlgorithm(ABC):
 
     def autocast(self) -> torch.autocast:
         """bf16 / fp16 autocast of forward passes as ``precision`` says (weights and optimisers stay fp32)."""
-        return runtime.autocast(self.device, self.cfg.precision)
+        return runtime.autocast(self.device, self.precision)
 
     def schedule(self, step: int, start: float = 0.0, ramp: float = 0.0) -> float:
         """0 before ``start`` (a fraction of training), then rising linearly to 1 over ``ramp``: for ramped loss weights."""

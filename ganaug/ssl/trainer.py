@@ -20,10 +20,10 @@ import torch
 
 from ganaug import distributed as dist
 from ganaug.checkpoint import Checkpoint, save_checkpoint
-from ganaug.classifier.trainer import predict
+from ganaug.classifier.trainer import TrainingDivergedError, predict
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset, to_float
-from ganaug.runtime import EpochProgress, check_precision, load_scaler_states, scaler_states
+from ganaug.runtime import EpochProgress, PrecisionFallback, all_finite, check_precision, load_scaler_states, scaler_states
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 class SSLResult:
     algorithm: SSLAlgorithm
     history: list[dict[str, float]] = field(default_factory=list)  # every eval_every iterations: means of the logs
+    precision_fallback: dict[str, str] | None = None  # set when bf16 gave a non-finite loss and training went on in fp32
 
 
 class IndexStream:
@@ -96,6 +97,8 @@ def train_ssl(
         if device.type == "cuda" and "extra.cuda_rng_state" in ckpt.tensors:
             torch.cuda.set_rng_state(ckpt.extra("cuda_rng_state"), device)
         history, start = ckpt.meta["history"], ckpt.meta["step"]
+        algo.precision = ckpt.meta.get("precision", algo.precision)  # a run that fell back to fp32 stays there
+        algo.precision_fallback = ckpt.meta.get("precision_fallback")
 
     x_all, y_all = to_float(labeled.images), labeled.labels
     u_all = to_float(unlabeled.images) if cls.uses_unlabeled else None
@@ -103,8 +106,24 @@ def train_ssl(
     idx_u = IndexStream(max(1, len(unlabeled)), cfg.unlabeled_batch_size, seed + 7919)
     logs: list[dict[str, float]] = []
     nets = [net for net, _ in algo.networks.values()]
+
+    def get_state() -> dict:
+        return {"nets": {r: net.state_dict() for r, (net, _) in algo.networks.items()},
+                "opts": {r: opt.state_dict() for r, opt in algo.optimizers.items()}, "torch_rng": torch.get_rng_state()}
+
+    def set_state(state: dict) -> None:
+        for role, (net, _) in algo.networks.items():
+            net.load_state_dict(state["nets"][role])
+        for role, opt in algo.optimizers.items():
+            opt.load_state_dict(state["opts"][role])
+        torch.set_rng_state(state["torch_rng"])
+
+    fallback = PrecisionFallback(algo.precision, algorithm, get_state, set_state)
+    good = start  # the iteration the last good state was taken at
+    fallback.mark_good(f"iteration {start}")
     with EpochProgress(f"{algorithm}", cfg.steps, start, enabled=progress and dist.is_main()) as bar:
-        for it in range(start, cfg.steps):
+        it = start
+        while it < cfg.steps:
             i, j = dist.shard(idx_x(it)), dist.shard(idx_u(it))
             u = u_all[j].to(device) if u_all is not None else x_all[:0].to(device)
             algo.train()
@@ -112,6 +131,13 @@ def train_ssl(
 
             evaluate = (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.steps
             save = last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps)
+            if (evaluate or save) and not all(all_finite(r) for r in logs):
+                if not fallback.recover(f"iteration {it + 1}"):
+                    raise TrainingDivergedError(f"{algorithm}: non-finite loss by iteration {it + 1} in "
+                                                f"{algo.precision}; lower its learning rate (options.{algorithm}.lr)")
+                algo.precision, algo.precision_fallback = fallback.precision, fallback.event
+                it, logs = good, []  # redo from the last good state, in fp32
+                continue
             if evaluate or save:
                 dist.average_buffers(*nets)  # BatchNorm statistics: the same on every rank
             if evaluate:
@@ -135,7 +161,12 @@ def train_ssl(
                 scalers = scaler_states(algo.scalers)
                 dist.on_main(save_checkpoint, last, dict(algo.networks), algo.optimizers, rng,
                              {"step": it + 1, "history": history, "seed": seed, "algorithm": algorithm,
+                              "precision": algo.precision, "precision_fallback": algo.precision_fallback,
                               **({"grad_scalers": scalers} if scalers else {})})
+            if evaluate or save:
+                good = it + 1
+                fallback.mark_good(f"iteration {good}")
+            it += 1
     for net in nets:
         net.eval()
-    return SSLResult(algo, history)
+    return SSLResult(algo, history, algo.precision_fallback)

@@ -29,3 +29,23 @@ def test_deterministic_and_resumable(digits, tmp_path):
     b = train_classifier(cfg, digits.train, 7, CPU, checkpoint_dir=tmp_path, progress=False)
     for va, vb in zip(a.model.state_dict().values(), b.model.state_dict().values()):
         assert torch.allclose(va.float(), vb.float(), atol=1e-6)
+
+
+def test_bf16_failure_restores_the_epoch_and_continues_in_fp32(digits, inject_nan):
+    """A NaN under bf16 in epoch 2 (about 25 updates an epoch): the epoch is redone in fp32 and the run matches
+    the accuracy of a plain fp32 run."""
+    state = inject_nan(at_step=30)
+    res = train_classifier(ClassifierConfig(epochs=4, width=8, precision="bf16"), digits.train, 0, CPU,
+                           val=digits.test, progress=False)
+    assert state["injected"] == 1
+    assert res.precision_fallback["at"] == "epoch 2" and res.precision_fallback["to"] == "fp32"
+    assert all(torch.isfinite(p).all() for p in res.model.parameters())
+    assert [r["epoch"] for r in res.history] == [1, 2, 3, 4] and res.history[-1]["val_acc"] > 0.8
+
+
+def test_fp32_failure_stops_with_a_clear_message(digits, inject_nan):
+    from ganaug.classifier.trainer import TrainingDivergedError
+
+    inject_nan(at_step=30, bf16_only=False)
+    with pytest.raises(TrainingDivergedError, match="non-finite loss at epoch 2 in fp32; lower classifier.lr"):
+        train_classifier(ClassifierConfig(epochs=4, width=8), digits.train, 0, CPU, progress=False)

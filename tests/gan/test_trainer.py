@@ -1,5 +1,7 @@
 """A short GAN run on digits: it learns, is deterministic for a seed, and resumes exactly."""
 
+import math
+
 import pytest
 import torch
 
@@ -73,3 +75,37 @@ def test_divergence_stops_with_a_clear_message(tmp_path):
         check_divergence({"loss_d": float("nan"), "loss_g": 1.0, "d_real": 0.5, "d_fake": 0.5}, 3, None)
     with pytest.raises(GANDivergedError, match="separates real and fake perfectly"):
         check_divergence({"loss_d": 0.0, "loss_g": 9.0, "d_real": 1.0, "d_fake": 0.0}, 3, None)
+
+
+@pytest.mark.parametrize("architecture", ["cdcgan", "triple-gan-attn"])
+def test_bf16_failure_restores_the_epoch_and_continues_in_fp32(digits, inject_nan, architecture):
+    cfg = GANConfig(architecture=architecture, g_width=16, d_width=16, z_dim=16, batch_size=32, epochs=3,
+                    precision="bf16")
+    state = inject_nan(at_step=120)  # epoch 2 of 3 (44 D and 44 G updates an epoch on digits)
+    result = train_gan(cfg, digits, seed=0, device=torch.device("cpu"), progress=False)
+    assert state["injected"] == 1
+    assert result.precision_fallback == {"at": "epoch 2", "restored": "the start of epoch 2", "from": "bf16",
+                                         "to": "fp32"}
+    assert [r["epoch"] for r in result.history] == [1, 2, 3]
+    assert all(math.isfinite(r["loss_d"]) and math.isfinite(r["loss_g"]) for r in result.history)
+    assert all(torch.isfinite(p).all() for net in (result.generator, result.discriminator) for p in net.parameters())
+    # Epoch 2 was redone from its start: as many updates as any other epoch.
+    assert result.history[1]["d_updates"] == result.history[0]["d_updates"]
+
+
+def test_fp32_failure_still_stops(digits, inject_nan):
+    cfg = GANConfig(g_width=16, d_width=16, z_dim=16, batch_size=32, epochs=3, precision="fp32")
+    inject_nan(at_step=120, bf16_only=False)
+    with pytest.raises(GANDivergedError, match="non-finite"):
+        train_gan(cfg, digits, seed=0, device=torch.device("cpu"), progress=False)
+
+
+def test_a_run_that_fell_back_resumes_in_fp32(digits, inject_nan, tmp_path):
+    cfg = GANConfig(g_width=16, d_width=16, z_dim=16, batch_size=32, epochs=2, checkpoint_every=1, precision="bf16")
+    inject_nan(at_step=10)
+    first = train_gan(cfg, digits, seed=0, device=torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
+    assert first.precision_fallback["at"] == "epoch 1"
+    assert Checkpoint(tmp_path / "last").meta["precision"] == "fp32"
+    more = train_gan(cfg.model_copy(update={"epochs": 3}), digits, seed=0, device=torch.device("cpu"),
+                     checkpoint_dir=tmp_path, progress=False)
+    assert more.precision_fallback == first.precision_fallback and len(more.history) == 3

@@ -95,3 +95,24 @@ def test_semi_supervised_algorithm_without_unlabelled_images_is_refused(digits):
     _, labeled, _ = digits
     with pytest.raises(ValueError, match="no.*unlabelled|there are none"):
         train_ssl(config(steps=2), "semi-gan", labeled, labeled.subset(torch.arange(0)), 0, torch.device("cpu"))
+
+
+@pytest.mark.parametrize("name", ["supervised", "triple-gan-attn"])
+def test_bf16_failure_restores_the_last_evaluation_and_continues_in_fp32(digits, inject_nan, name):
+    _, labeled, unlabeled = digits
+    state = inject_nan(at_step=15 if name == "supervised" else 40)  # after iteration 10's evaluation
+    result = train_ssl(config(steps=30, precision="bf16"), name, labeled, unlabeled, 0, torch.device("cpu"),
+                       progress=False)
+    assert state["injected"] == 1
+    assert result.precision_fallback["restored"] == "iteration 10" and result.precision_fallback["to"] == "fp32"
+    assert [r["step"] for r in result.history] == [10, 20, 30]
+    assert all(torch.isfinite(p).all() for p in params(result.algorithm))
+
+
+def test_fp32_failure_stops_with_a_clear_message(digits, inject_nan):
+    from ganaug.classifier.trainer import TrainingDivergedError
+
+    _, labeled, unlabeled = digits
+    inject_nan(at_step=15, bf16_only=False)
+    with pytest.raises(TrainingDivergedError, match="non-finite loss by iteration 20 in fp32"):
+        train_ssl(config(steps=30), "supervised", labeled, unlabeled, 0, torch.device("cpu"), progress=False)
