@@ -8,17 +8,57 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from ganaug import distributed
 from ganaug.config import ConfigError, DemoConfig, build_config, parse_overrides
 from ganaug.data.errors import DataError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
+
+def error_line(err: BaseException) -> tuple[int, str]:
+    """An exception as (exit code, one line): 2 for what the user can fix (config, data, paths), 1 otherwise."""
+    if isinstance(err, (ConfigError, DataError)):
+        return 2, f"error: {err}"
+    if isinstance(err, PermissionError):
+        return 2, f"error: permission denied: {err.filename}: choose a path you can write to (e.g. --out DIR)"
+    if isinstance(err, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+        what = "is a folder" if isinstance(err, IsADirectoryError) else "is a file, or lies under a file"
+        return 2, f"error: {err.filename}: {what}; expected a folder path (e.g. --out DIR)"
+    if isinstance(err, OSError) and err.filename:
+        return 2, f"error: {err.filename}: {err.strerror}"
+    if type(err).__name__ in ("GANDivergedError", "TrainingDivergedError"):
+        return 1, f"error: training diverged: {err}"
+    return 1, f"error: {type(err).__name__}: {err} (run with --debug for the traceback)"
+
+
+class OneLineErrors(TyperGroup):
+    """Every failure ends in one line on stderr, never a traceback (``--debug`` or GANAUG_DEBUG=1 shows it);
+    Ctrl-C says how to resume."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            typer.secho("interrupted: re-run the same command to resume from the last checkpoint", err=True)
+            raise typer.Exit(130) from None
+        except Exception as err:
+            if ctx.params.get("debug") or os.environ.get("GANAUG_DEBUG") == "1":
+                raise
+            code, line = error_line(err)
+            typer.secho(line, fg=typer.colors.RED, err=True)
+            raise typer.Exit(code) from None
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False,
+                  cls=OneLineErrors)
 
 
 @app.callback()
-def _root() -> None:
+def _root(debug: bool = typer.Option(False, "--debug", help="show the traceback of an error")) -> None:
     """ganaug: train GANs on your training data, mix their images into classifier training, measure whether it helped."""
 
 
@@ -41,7 +81,8 @@ def flag_layer(values: dict[str, Any]) -> dict[str, Any]:
 
 def quick_overrides() -> dict:
     """``--quick``: a short run that still goes through every step (for smoke tests and a first look)."""
-    return {"gan": {"steps": 600}, "classifier": {"steps": 150, "repeats": 2}, "judge_samples_per_class": 20}
+    return {"gan": {"steps": 600}, "classifier": {"steps": 150, "repeats": 2}, "judge_samples_per_class": 20,
+            "quick": True}
 
 
 @app.command()
@@ -64,8 +105,7 @@ def demo(
     flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.epochs": epochs, "out": out,
                         "seed": seed, "device": device, "progress": False if no_progress else None,
                         "tensorboard": tensorboard or None})
-    layers = [quick_overrides()] if quick else []
-    cfg = build_config(DemoConfig, config, *layers, flags, parse_overrides(set_))
+    cfg = build_config(DemoConfig, config, flags, parse_overrides(set_), under=quick_overrides() if quick else None)
     report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
     typer.echo(f"report: {report}")
 
@@ -117,8 +157,8 @@ def augment(
         "classifier.repeats": repeats, "generator": generator, "seed": seed, "out": out, "device": device,
         "progress": False if no_progress else None, "tensorboard": tensorboard or None,
     })
-    quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200} if quick else {}
-    cfg = build_augment_config(config, quick_layer, flags, parse_overrides(set_), scale=scale)
+    quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200, "quick": True}
+    cfg = build_augment_config(config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
     if cfg.scale:
         typer.echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
     if dry_run:
@@ -181,8 +221,8 @@ def ssl(
                         "device": device, "progress": False if no_progress else None,
                         "tensorboard": tensorboard or None})
     quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300},
-                   "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}} if quick else {}
-    cfg = build_config(SSLConfig, config, quick_layer, flags, parse_overrides(set_), scale=scale)
+                   "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}, "quick": True}
+    cfg = build_config(SSLConfig, config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
     typer.echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
 
 
@@ -352,9 +392,6 @@ def main() -> None:
         sys.stdout = open(os.devnull, "w")
     try:
         app()
-    except (ConfigError, DataError) as err:
-        typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
-        raise SystemExit(2) from None
     finally:
         distributed.shutdown()
 

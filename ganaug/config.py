@@ -33,8 +33,15 @@ class DataConfig(Strict):
 
 
 class ImbalanceConfig(Strict):
-    profile: Literal["none", "reduce", "long-tail", "counts"] = "reduce"
-    classes: list[int] = [0, 1, 2]  # "reduce": the classes cut down, as 002 does
+    """How the training split is made imbalanced (or kept as it is) before anything trains on it."""
+
+    profile: Literal["auto", "natural", "none", "reduce", "long-tail", "counts"] = "auto"
+    # auto: "natural" when the training split is already imbalanced (largest / smallest class >= 1.5), else
+    #   "reduce" (classes 0, 1, 2 to 10 %) when it is balanced with >= 4 classes; balanced with 2-3 classes: the
+    #   demo stops (nothing to rebalance; choose a cut) and augment keeps it whole ("none");
+    # natural: keep the split as it is and target the classes smaller than the largest;
+    # none: keep it as it is and target every class (augmentation of balanced data)
+    classes: list[int] = [0, 1, 2]  # "reduce": the classes cut down, as Gao's CIFAR-10 study does
     fraction: float = Field(0.1, gt=0.0, le=1.0)  # "reduce": the share of those classes that is kept
     rho: float = Field(100.0, ge=1.0)  # "long-tail": largest / smallest class size
     counts: list[int] | None = None  # "counts": exact images per class
@@ -106,7 +113,8 @@ class DemoConfig(Strict):
     gan: GANConfig = GANConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     judge_samples_per_class: int = Field(100, ge=1)  # generated images per class scored by the reference classifier
-    seed: int = 0
+    quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
+    seed: int = Field(0, ge=0)
     out: str = "runs/demo"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True  # progress bars on the terminal
@@ -119,7 +127,7 @@ class TrainGANConfig(Strict):
     data: DataConfig = DataConfig()
     imbalance: ImbalanceConfig = ImbalanceConfig(profile="none")
     gan: GANConfig = GANConfig()
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     out: str = "runs/gan"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True
@@ -219,7 +227,8 @@ class AugmentConfig(Strict):
     scale_note: str = ""  # what that scale changes against the paper, in words (printed and in the report)
     variant: str | None = None  # apply variants[variant] over the scale (e.g. mnist, stl10); None: none
     variants: dict[str, Preset] = {}
-    seed: int = 0
+    quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
+    seed: int = Field(0, ge=0)
     out: str = "runs/augment"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True  # progress bars on the terminal
@@ -278,7 +287,7 @@ class EvaluateGANConfig(Strict):
     samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class (unconditional: the same total)
     reference_size: int | None = Field(None, ge=10)  # real training images in the FID/KID/PRDC reference, a seeded
     # random subset; None: as many as there are generated images (FID is biased by N: compare at equal sizes)
-    seed: int = 0  # seed of the feature classifier, the generated samples and every random subset
+    seed: int = Field(0, ge=0)  # seed of the feature classifier, the generated samples and every random subset
     out: str = "runs/evaluate-gan"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True  # progress bars on the terminal
@@ -299,7 +308,7 @@ class GANStudyConfig(Strict):
     gan: GANConfig = GANConfig()
     samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class for the metrics
     feature_classifier: ClassifierConfig = ClassifierConfig()  # features and judge (see EvaluateGANConfig)
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     out: str = "runs/gan-study"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True
@@ -331,7 +340,8 @@ class SSLConfig(Strict):
     generated_per_class: int = Field(100, ge=10)  # generated images per class for those metrics
     judge: ClassifierConfig = ClassifierConfig(steps=1500)  # judge of generated images: trained on the whole
     # labelled training split, used only to score generators (never by the algorithms)
-    seed: int = 0
+    quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
+    seed: int = Field(0, ge=0)
     out: str = "runs/ssl"
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     progress: bool = True
@@ -384,8 +394,10 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None) -> C:
-    """Defaults < YAML file < its ``scales: {scale: {...}}`` entry < each of ``layers`` in order, validated into ``cls``.
+def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None,
+                 under: dict[str, Any] | None = None) -> C:
+    """Defaults < ``under`` (``--quick``) < YAML file < its ``scales: {scale: {...}}`` entry < each of ``layers`` in
+    order, validated into ``cls``.
 
     A study file can hold several sizes of the same study under ``scales`` (e.g. ``cpu`` for 2 cores,
     ``paper`` for the paper's schedule on a GPU); ``scale`` picks one, and ``scales.default`` names the one
@@ -403,6 +415,7 @@ def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dic
             raise ConfigError(f"{yaml_path}: expected a mapping of keys to values at the top level")
         values = dict(loaded)
     scales = values.pop("scales", {}) or {}
+    values = merge(under or {}, values)
     scale = scale or scales.get("default")
     if scale is not None:
         if scale not in scales or not isinstance(scales[scale], dict):
@@ -425,21 +438,23 @@ def save_config(config: BaseModel, path: Path) -> None:
     path.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
 
 
-def build_augment_config(yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None
-                         ) -> AugmentConfig:
-    """``build_config`` plus the study's dataset variant: defaults < YAML < scales[scale] < variants[variant] < layers.
+def build_augment_config(yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None,
+                         under: dict[str, Any] | None = None) -> AugmentConfig:
+    """``build_config`` plus the study's dataset variant: defaults < ``under`` (``--quick``) < YAML < scales[scale]
+    < variants[variant] < layers.
 
     The scale's name is recorded in the config (``scale``), so that the run says at what scale it ran.
     """
     name = scale or _default_scale(yaml_path)
     named = {"scale": name} if name else {}
-    first = build_config(AugmentConfig, yaml_path, named, *layers, scale=scale)
+    first = build_config(AugmentConfig, yaml_path, named, *layers, scale=scale, under=under)
     if first.scale != name:
         raise ConfigError(f"scale={first.scale!r}: a scale is chosen with --scale NAME (the config file's `scales:`), "
                           "not set as a value")
     if first.variant is None:
         return first
-    return build_config(AugmentConfig, yaml_path, named, _nest(first.variants[first.variant].set), *layers, scale=scale)
+    return build_config(AugmentConfig, yaml_path, named, _nest(first.variants[first.variant].set), *layers, scale=scale,
+                        under=under)
 
 
 def _default_scale(yaml_path: str | Path | None) -> str | None:

@@ -89,3 +89,31 @@ def inject_nan(monkeypatch):
         return state
 
     return arm
+
+
+def write_digit_folder(root, train_counts: dict[int, int], test_per_class: int = 10, rgb: bool = False):
+    """An ImageFolder tree ``root/{train,test}/<digit>/*.png`` of real scikit-learn digits (8x8, upscaled to 16 px),
+    ``train_counts[digit]`` training images per class, as a user's own (often imbalanced) data would come."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images * (255 / 16)).astype(np.uint8)
+    for digit, n_train in train_counts.items():
+        pool = images[digits.target == digit]
+        for split, chosen in (("train", pool[:n_train]), ("test", pool[n_train : n_train + test_per_class])):
+            folder = root / split / f"digit{digit}"
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, img in enumerate(chosen):
+                pic = Image.fromarray(img).resize((16, 16), Image.NEAREST)
+                if rgb:  # a different tint per class, so the channels carry information
+                    pic = Image.merge("RGB", [pic.point(lambda v, f=f: int(v * f)) for f in (1.0, 0.3 + 0.2 * digit % 1, 0.6)])
+                pic.save(folder / f"{i}.png")
+    return root
+
+
+@pytest.fixture
+def digit_folder():
+    """``write_digit_folder`` as a fixture (test modules cannot import conftest under --import-mode=importlib)."""
+    return write_digit_folder

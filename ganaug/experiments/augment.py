@@ -70,6 +70,7 @@ class Prepared:
 def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
     """Load the data and make every check that can fail (a ConfigError naming the key), before anything is written."""
     data = prepare_data(cfg)
+    dist.on_main(print, f"imbalance: {data.imbalance['reason']}")
     classifiers = check_classifiers(cfg, data.train)
     strategies = {name: STRATEGIES.create(name) for name in dict.fromkeys([*cfg.compare_to, *cfg.strategies])}
     needs_gan = any(s.uses_generator for s in strategies.values())
@@ -137,11 +138,15 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                                                                           device, out, tb)
     timings["gan_seconds"] = time.perf_counter() - t
     judge = None
+    fallbacks = [{"trainer": f"GAN ({key})", **g.info["precision_fallback"]}  # trainers that went from bf16 to fp32
+                 for key, g in generators.items() if g.info.get("precision_fallback")]
     if needs_gan:  # class-weighted, so that the rare classes it judges are not the ones it is biased against
         weights = inverse_frequency_weights(data.imbalanced.labels, data.imbalanced.num_classes)
-        judge = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val, class_weights=weights,
-                                 checkpoint_dir=out / "checkpoints" / "judge", progress=cfg.progress, title="judge",
-                                 log=tb.run("judge")).model
+        judged = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val,
+                                  class_weights=weights, checkpoint_dir=out / "checkpoints" / "judge",
+                                  progress=cfg.progress, title="judge", log=tb.run("judge"))
+        judge = judged.model
+        fallbacks += [{"trainer": "judge", **judged.precision_fallback}] if judged.precision_fallback else []
 
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
     t = time.perf_counter()
@@ -184,6 +189,8 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
                     checkpoint_dir=out / "checkpoints" / folder, log=tb.run(str(folder)),
                     transform=p.transform, sampler=p.sampler, class_weights=p.class_weights,
                 )
+                if res.precision_fallback:
+                    fallbacks.append({"trainer": f"{name} {arm.key} #{repeat + 1}", **res.precision_fallback})
                 probs = predict_logits(res.model, data.test.images, device).softmax(1)
                 runs[arm.key].append(classification_metrics(data.test.labels, probs.argmax(1), K, probs.numpy()))
                 if repeat == 0:
@@ -212,6 +219,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         "scale": {"name": cfg.scale, "note": cfg.scale_note} if cfg.scale else None,
         "variant": preset_summary(cfg.variant, cfg.variants),
         "target_classes": data.targets,
+        "imbalance": data.imbalance,
         "counts": data.counts,
         "compare_to": cfg.compare_to,
         "primary_metric": "balanced_accuracy",
@@ -225,6 +233,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         "strengthened_counts": {m: s.class_counts() for m, s in strong.items()},
         "split_duplicates": trim(split_duplicates(data.imbalanced.images, test_audit.images)),
         "results": results,
+        "precision_fallbacks": fallbacks,
         "training_images_sha256": {
             "gan_and_judge": images_digest(data.imbalanced.images) if needs_gan and not reused else None,
             "arms": digests,
@@ -249,7 +258,8 @@ def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDatas
     folder = out / "checkpoints" / "gan"
     result = train_gan(gan_cfg, train, cfg.seed, device, folder, cfg.progress, log=tb.run("gan"))
     base = {"source": "trained in this run on the imbalanced training split", "architecture": cfg.gan.architecture,
-            "conditional": cfg.gan.conditional, "history": result.history}
+            "conditional": cfg.gan.conditional, "history": result.history,
+            "precision_fallback": result.precision_fallback}
     if not cfg.gan_epochs:
         return {"last": Generator(result.generator, result.discriminator, cfg.gan.z_dim,
                                   {**base, "epoch": len(result.history)})}

@@ -15,7 +15,7 @@ from ganaug.classifier.trainer import build_classifier
 from ganaug.config import AugmentConfig, ConfigError
 from ganaug.data import ImageDataset, load_dataset
 from ganaug.data import splits as S
-from ganaug.experiments.common import make_imbalanced, seeded_subset
+from ganaug.experiments.common import imbalance_for, seeded_subset
 from ganaug.gan.sampling import generator_mismatches
 from ganaug.runtime import num_epochs
 
@@ -29,6 +29,7 @@ class Data:
     targets: list[int]  # classes that get synthetic images
     counts: dict[str, list[int]]
     val_is_own_split: bool
+    imbalance: dict[str, str]  # the profile used (auto resolved), the configured one, and why, in words
 
 
 @dataclass
@@ -50,19 +51,8 @@ def prepare_data(cfg: AugmentConfig) -> Data:
     else:
         train, val = S.validation_split(full, d.val_fraction, cfg.seed)
     test = loaded.test if cfg.test_per_class is None else cap_per_class(loaded.test, cfg.test_per_class, cfg.seed)
-    try:
-        imbalanced = make_imbalanced(train, cfg.imbalance, cfg.seed)
-    except ValueError as err:
-        key = "imbalance.counts" if cfg.imbalance.profile == "counts" else "imbalance.classes"
-        raise ConfigError(f"{key}: {err} (dataset {d.dataset!r}, classes {train.class_names})") from None
-    empty = [f"{c} ({n!r})" for c, n in enumerate(train.class_names) if imbalanced.class_counts()[c] == 0]
-    if empty:
-        raise ConfigError(f"imbalance: class {', '.join(empty)} has no training image left after the imbalance profile "
-                          f"{cfg.imbalance.profile!r} (counts {imbalanced.class_counts()}); every class needs at least one")
-    if cfg.target_classes is None:
-        targets = [c for c, (n, m) in enumerate(zip(imbalanced.class_counts(), train.class_counts())) if n < m]
-        targets = targets or list(range(train.num_classes))
-    else:
+    imbalanced, targets, imbalance, reason = imbalance_for(train, cfg.imbalance, cfg.seed)
+    if cfg.target_classes is not None:
         targets = [resolve_class(c, train.class_names) for c in cfg.target_classes]
     counts = {
         "official_train": official.class_counts(),
@@ -73,7 +63,8 @@ def prepare_data(cfg: AugmentConfig) -> Data:
         "test": test.class_counts(),
         "official_test": loaded.test.class_counts(),
     }
-    return Data(train, val, test, imbalanced, sorted(set(targets)), counts, loaded.val is not None)
+    return Data(train, val, test, imbalanced, sorted(set(targets)), counts, loaded.val is not None,
+                {"profile": imbalance.profile, "configured": cfg.imbalance.profile, "reason": reason})
 
 
 def cap_per_class(ds: ImageDataset, cap: int, seed: int) -> ImageDataset:

@@ -21,9 +21,83 @@ SCALARS = ("accuracy", "balanced_accuracy", "macro_f1")  # always reported; "auc
 AUDIT_DROP = ("generated_distances", "test_distances", "flagged")  # long lists kept out of metrics.json
 
 
-def make_imbalanced(train: ImageDataset, imb: ImbalanceConfig, seed: int) -> ImageDataset:
-    """Apply an imbalance profile to the training split."""
+IMBALANCED = 1.5  # largest / smallest class size from which a training split counts as already imbalanced
+
+
+def imbalance_ratio(counts: list[int]) -> float:
+    return max(counts) / max(1, min(counts))
+
+
+def resolve_imbalance(train: ImageDataset, imb: ImbalanceConfig, balanced_small: str = "none"
+                      ) -> tuple[ImbalanceConfig, str]:
+    """Turn ``profile: auto`` into the profile this training split gets, and say why in one sentence.
+
+    ``balanced_small``: what auto means for a balanced split of 2-3 classes (augment: "none", keep it whole; the
+    demo: "error", since there is nothing to rebalance and cutting 3 of 3 classes leaves no class to target).
+    """
+    counts, k = train.class_counts(), train.num_classes
+    ratio = imbalance_ratio(counts)
+    if imb.profile != "auto":
+        return imb, f"imbalance profile `{imb.profile}` as configured (the training split's largest / smallest " \
+                    f"class = {ratio:.1f})"
+    if ratio >= IMBALANCED:
+        return imb.model_copy(update={"profile": "natural"}), (
+            f"the training split is already imbalanced (largest / smallest class = {ratio:.1f} >= {IMBALANCED}), so "
+            "it was kept as it is and the classes smaller than the largest were targeted")
+    if k >= 4:
+        return imb.model_copy(update={"profile": "reduce"}), (
+            f"the training split is balanced (largest / smallest class = {ratio:.1f}) with {k} classes, so classes "
+            f"{', '.join(map(str, imb.classes))} were cut to {imb.fraction:.0%} (Gao's protocol, \"Enhancing image "
+            "classification performance via GAN-based data augmentation\")")
+    if balanced_small == "error":
+        raise ConfigError(
+            f"imbalance.profile=auto: the training split is balanced ({counts} images per class) and has only {k} "
+            "classes, so there is no minority class to rebalance; choose a cut, e.g. --set imbalance.profile=reduce "
+            "--set imbalance.classes=[0]")
+    return imb.model_copy(update={"profile": "none"}), (
+        f"the training split is balanced (largest / smallest class = {ratio:.1f}) with only {k} classes, so it was "
+        "kept as it is and every class was targeted")
+
+
+def target_classes(train: ImageDataset, imbalanced: ImageDataset, imb: ImbalanceConfig) -> list[int]:
+    """The classes that get synthetic images: those the profile made smaller; under ``natural`` those smaller than
+    the largest; under ``none`` all of them."""
+    after = imbalanced.class_counts()
+    if imb.profile == "natural":
+        return [c for c, n in enumerate(after) if n < max(after)]
     if imb.profile == "none":
+        return list(range(train.num_classes))
+    return [c for c, (n, m) in enumerate(zip(after, train.class_counts())) if n < m]
+
+
+def imbalance_for(train: ImageDataset, imb: ImbalanceConfig, seed: int, balanced_small: str = "none"
+                  ) -> tuple[ImageDataset, list[int], ImbalanceConfig, str]:
+    """The imbalanced training split, its target classes, the resolved profile and why; bad cuts are ConfigErrors
+    (raised before anything trains or is written)."""
+    imb, reason = resolve_imbalance(train, imb, balanced_small)
+    key = "imbalance.counts" if imb.profile == "counts" else "imbalance.classes"
+    try:
+        imbalanced = make_imbalanced(train, imb, seed)
+    except ValueError as err:
+        raise ConfigError(f"{key}: {err} (classes of this training split: {train.class_names})") from None
+    empty = [f"{c} ({name!r})" for c, name in enumerate(train.class_names) if imbalanced.class_counts()[c] == 0]
+    if empty:
+        raise ConfigError(f"imbalance: class {', '.join(empty)} has no training image left after the imbalance profile "
+                          f"{imb.profile!r} (counts {imbalanced.class_counts()}); every class needs at least one")
+    targets = target_classes(train, imbalanced, imb)
+    after = imbalanced.class_counts()
+    if imb.profile not in ("none",) and not any(after[c] < max(after) for c in targets):
+        raise ConfigError(f"{key}: the profile {imb.profile!r} leaves no class smaller than the largest (counts "
+                          f"{after}), so there is nothing to rebalance; cut fewer classes, e.g. "
+                          "--set imbalance.classes=[0]")
+    return imbalanced, targets, imb, reason
+
+
+def make_imbalanced(train: ImageDataset, imb: ImbalanceConfig, seed: int) -> ImageDataset:
+    """Apply an imbalance profile to the training split (``auto`` must be resolved first: ``resolve_imbalance``)."""
+    if imb.profile == "auto":
+        raise ValueError("imbalance profile 'auto' must be resolved against the data first (resolve_imbalance)")
+    if imb.profile in ("none", "natural"):
         return train
     if imb.profile == "reduce":
         return S.reduce_classes(train, imb.classes, imb.fraction, seed)

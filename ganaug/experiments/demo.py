@@ -1,11 +1,13 @@
 """The main job: does GAN rebalancing help a classifier trained on an imbalanced split?
 
 1. load the dataset; hold out a validation split; the test split is never touched until evaluation;
-2. make the training split imbalanced (002's protocol: classes {0, 1, 2} cut to 10 %);
+2. make the training split imbalanced: a split that is imbalanced already is kept as it is (profile
+   ``natural``); a balanced one with >= 4 classes gets Gao's protocol (classes {0, 1, 2} cut to 10 %);
 3. train a conditional GAN on that imbalanced training split only;
-4. generate images of the cut classes until every class is as large as the largest;
-5. train the classifier on (a) the imbalanced real data, (b) real + synthetic, (c) the full real training
-   split (the reference: the upper bound and the judge of the generator), ``repeats`` seeds each;
+4. generate images of the target classes (the cut ones, or those below the largest) up to the largest class;
+5. train the classifier on (a) the imbalanced real data, (b) real + synthetic, (c) when classes were cut, the
+   full real training split (the reference: the upper bound and the judge of the generator; for data kept as
+   it is, the baseline judges), ``repeats`` seeds each;
 6. evaluate on the test split; audit the synthetic images for memorisation (their nearest training images
    against the test images') and the splits for duplicates; write metrics.json, figures, report.md and
    report.html (and TensorBoard event files with ``tensorboard: true``).
@@ -19,7 +21,7 @@ from pathlib import Path
 from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
 from ganaug.classifier.trainer import predict, predict_logits, train_classifier
-from ganaug.config import DemoConfig
+from ganaug.config import ConfigError, DemoConfig
 from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
 from ganaug.data.dataset import DatasetSplits
 from ganaug.data import splits as S
@@ -27,7 +29,7 @@ from ganaug.data.export import write_image_folder
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
 from ganaug.experiments.common import (
-    audit_generated, claim_run_folder, compare, images_digest, make_imbalanced, seeded_subset, summarize, trim,
+    audit_generated, claim_run_folder, compare, images_digest, imbalance_for, seeded_subset, summarize, trim,
 )
 from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
 from ganaug.report.demo import write_demo_report
@@ -40,6 +42,10 @@ AUDIT_SAMPLES = 1000  # synthetic (and test) images in the leak audit, a seeded 
 
 def check_demo(cfg: DemoConfig) -> DatasetSplits:
     """Load the data and build the GAN, so a missing file or a bad architecture option fails before anything is written."""
+    if not cfg.gan.conditional:
+        raise ConfigError("gan.conditional=false: the demo generates images of chosen classes, which needs a "
+                          "class-conditional GAN; leave gan.conditional true (ganaug augment labels unconditional "
+                          "samples with a judge classifier)")
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)
     return data
@@ -56,46 +62,55 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
     data = check_demo(cfg)
-    out = Path(cfg.out)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
-    claim_run_folder(out, cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
         full_train, val = data.train, data.val
     else:
         full_train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
     test = data.test
 
-    # 2. Imbalance the training split.
-    imbalanced = make_imbalanced(full_train, cfg.imbalance, cfg.seed)
-    targets = [c for c, (n, m) in enumerate(zip(imbalanced.class_counts(), full_train.class_counts())) if n < m]
+    # 2. Imbalance the training split, or keep it when it is imbalanced already; checked before anything is written.
+    imbalanced, targets, imbalance, reason = imbalance_for(full_train, cfg.imbalance, cfg.seed, balanced_small="error")
+    largest = max(imbalanced.class_counts())
+    synth_counts = [largest - n if c in targets else 0 for c, n in enumerate(imbalanced.class_counts())]
+    if not sum(synth_counts):
+        raise ConfigError(f"imbalance.profile={cfg.imbalance.profile}: every class of the training split has "
+                          f"{largest} images, so there is nothing to rebalance; choose a cut, e.g. "
+                          "--set imbalance.profile=reduce --set imbalance.classes=[0]")
+    arms = ARMS if imbalance.profile not in ("natural", "none") else ("baseline", "augmented")  # no uncut split
+    dist.on_main(print, f"imbalance: {reason}")
+    out = Path(cfg.out)
+    claim_run_folder(out, cfg)
+    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
 
     # 3. The GAN sees the imbalanced training split and nothing else.
     t = time.perf_counter()
     gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress, log=tb.run("gan"))
+    fallbacks = [{"trainer": "GAN", **gan.precision_fallback}] if gan.precision_fallback else []
     timings["gan_seconds"] = time.perf_counter() - t
 
-    # 4. Rebalance: top each cut class up to the largest class with generated images.
-    largest = max(imbalanced.class_counts())
-    synth_counts = [largest - n if c in targets else 0 for c, n in enumerate(imbalanced.class_counts())]
+    # 4. Rebalance: top each target class up to the largest class with generated images.
     x, y = generate(gan.generator, synth_counts, cfg.gan.z_dim, cfg.seed + 1, device)
     synthetic = ImageDataset(to_uint8(x) if len(y) else imbalanced.images[:0], y, imbalanced.class_names)
     dist.on_main(write_image_folder, synthetic, out / "synthetic")
     training_sets = {"baseline": imbalanced, "augmented": concat(imbalanced, synthetic), "reference": full_train}
+    training_sets = {arm: training_sets[arm] for arm in arms}
 
     # 5. Classifiers, paired by seed across arms.
     t = time.perf_counter()
-    results: dict[str, list[dict]] = {arm: [] for arm in ARMS}
+    results: dict[str, list[dict]] = {arm: [] for arm in arms}
     histories: dict[str, list[dict]] = {}
     roc: dict[str, dict] = {}
     models = {}
     for repeat in range(cfg.classifier.repeats):
-        for arm in ARMS:
+        for arm in arms:
             seed = cfg.seed + repeat
             res = train_classifier(
                 cfg.classifier, training_sets[arm], seed, device, val=val,
                 checkpoint_dir=out / "checkpoints" / f"classifier-{arm}-{repeat}", progress=cfg.progress,
                 title=f"{arm} #{repeat + 1}", log=tb.run(f"classifier-{arm}-{repeat}"),
             )
+            if res.precision_fallback:
+                fallbacks.append({"trainer": f"classifier {arm} #{repeat + 1}", **res.precision_fallback})
             # 6. Evaluate on the untouched test split.
             probs = predict_logits(res.model, test.images, device).softmax(1).numpy()
             results[arm].append(classification_metrics(test.labels, probs.argmax(1), test.num_classes, probs))
@@ -105,8 +120,11 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     timings["classifier_seconds"] = time.perf_counter() - t
     tb.close()
 
-    # The reference classifier judges the generator: fresh samples of every class, labelled by the class asked for.
-    judge = models["reference"]
+    # A classifier of real images judges the generator: fresh samples of every class, labelled by the class asked for.
+    # The reference (full real training split) when there is one; for data kept as it is, the baseline, which saw
+    # every real training image.
+    judge_arm = "reference" if "reference" in arms else "baseline"
+    judge = models[judge_arm]
     jx, jy = generate(gan.generator, [cfg.judge_samples_per_class] * test.num_classes, cfg.gan.z_dim, cfg.seed + 2, device)
     consistency = class_consistency(predict(judge, jx, device), jy, test.num_classes)
     used = class_consistency(predict(judge, synthetic.images, device), synthetic.labels, test.num_classes)
@@ -125,6 +143,8 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
         "seed": cfg.seed,
         "class_names": test.class_names,
         "target_classes": targets,
+        "imbalance": {"profile": imbalance.profile, "configured": cfg.imbalance.profile, "reason": reason},
+        "arms": list(arms),
         "counts": {
             "full_train": full_train.class_counts(),
             "imbalanced_train": imbalanced.class_counts(),
@@ -132,22 +152,24 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
             "val": val.class_counts(),
             "test": test.class_counts(),
         },
-        **{arm: summarize(results[arm]) for arm in ARMS},
+        **{arm: summarize(results[arm]) for arm in arms},
         "augmented_vs_baseline": compare(results["augmented"], results["baseline"], test.num_classes),
         "gan": {
             "class_consistency": consistency["overall"],
             "class_consistency_per_class": consistency["per_class"],
             "class_consistency_of_used_samples": used["per_class"],
-            "judge": "reference classifier (seed repeat 1), trained on the full real training split",
+            "judge": f"{judge_arm} classifier (seed repeat 1), trained on "
+                     + ("the full real training split" if judge_arm == "reference" else "the real training split"),
             "history": gan.history,
         },
         "classifier_histories": histories,
+        "precision_fallbacks": fallbacks,  # trainers that went from bf16 to fp32 on a non-finite loss
         "roc_curves": roc,  # first repeat, test split, one-vs-rest per class
         "leak_audit": leak,  # closest pairs: generated -> synthetic/, train -> the GAN's training images
         "training_images_sha256": {  # what each model saw; the GAN trained on the baseline's images only
             "gan_and_baseline": images_digest(imbalanced.images),
             "augmented": images_digest(training_sets["augmented"].images),
-            "reference": images_digest(full_train.images),
+            **({"reference": images_digest(full_train.images)} if "reference" in arms else {}),
             "val": images_digest(val.images),
             "test": images_digest(test.images),
         },

@@ -230,7 +230,8 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
             m["samples"] = {"images": to_uint8(x).tolist(), "labels": y.tolist()}
     if not cfg.keep_checkpoints and dist.is_main():
         shutil.rmtree(ckpt_dir, ignore_errors=True)
-    return {**m, **extra, "roc_curves": curves, "history": res.history, "seed": seed, "train_seconds": seconds,
+    return {**m, **extra, "roc_curves": curves, "history": res.history, "precision_fallback": res.precision_fallback,
+            "seed": seed, "train_seconds": seconds,
             "labeled_sha256": images_digest(labeled.images), "unlabeled_count": len(unlabeled)}
 
 

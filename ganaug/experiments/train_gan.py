@@ -13,7 +13,7 @@ from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
 from ganaug.config import TrainGANConfig, save_config
 from ganaug.data import load_dataset
-from ganaug.experiments.common import images_digest, make_imbalanced
+from ganaug.experiments.common import images_digest, make_imbalanced, resolve_imbalance
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.report.tensorboard import TensorBoard
 from ganaug.runtime import resolve_device
@@ -33,7 +33,7 @@ def run_train_gan(cfg: TrainGANConfig) -> Path:
     if dist.is_main():
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "config.yaml")
-    train = make_imbalanced(data.train, cfg.imbalance, cfg.seed)
+    train = make_imbalanced(data.train, resolve_imbalance(data.train, cfg.imbalance)[0], cfg.seed)
     tic = time.perf_counter()
     result = train_gan(cfg.gan, train, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress, log=tb.run("gan"))
     tb.close()
@@ -46,5 +46,6 @@ def run_train_gan(cfg: TrainGANConfig) -> Path:
         "epochs": len(result.history),
         "seconds": time.perf_counter() - tic,
         "history": result.history,
+        "precision_fallback": result.precision_fallback,  # set when bf16 gave a non-finite loss and fp32 took over
     })
     return out / "checkpoints" / "gan" / "last"

@@ -61,15 +61,25 @@ def roc_points(y_true: Sequence[int], probabilities: np.ndarray, num_classes: in
     return curves
 
 
+MIN_SEEDS = 3  # paired repeats below which no confidence interval (and so no verdict) is given
+
+
 def paired_difference(treatment: Sequence[float], control: Sequence[float], confidence: float = 0.95) -> dict:
     """Mean of ``treatment[i] - control[i]`` over repeats paired by seed, with a Student-t confidence interval.
 
-    With one repeat there is no interval (``low``/``high`` are None): a single run cannot say how much
-    of a difference is noise.
+    With fewer than ``MIN_SEEDS`` repeats there is no interval (``low``/``high`` are None, ``note`` says why):
+    with 2 seeds a t-interval has one degree of freedom (t = 12.7) and per-class intervals reach +-140 points,
+    which says nothing. Differences that are identical in every seed give no interval either: a zero-width
+    interval would read as certainty where the seeds only failed to vary (a small test set, say).
     """
     diff = np.asarray(treatment, dtype=float) - np.asarray(control, dtype=float)
-    out = {"mean": float(diff.mean()), "n": int(len(diff)), "confidence": confidence, "low": None, "high": None}
-    if len(diff) > 1:
+    out = {"mean": float(diff.mean()), "n": int(len(diff)), "confidence": confidence, "low": None, "high": None,
+           "note": None}
+    if len(diff) < MIN_SEEDS:
+        out["note"] = f"too few seeds ({len(diff)}; an interval needs {MIN_SEEDS})"
+    elif np.ptp(diff) < 1e-12:  # equal up to rounding
+        out["note"] = f"the same difference in all {len(diff)} seeds: no interval"
+    else:
         sem = diff.std(ddof=1) / math.sqrt(len(diff))
         half = float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * sem)
         out["low"], out["high"] = out["mean"] - half, out["mean"] + half

@@ -8,7 +8,8 @@ from ganaug.config import AugmentConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.experiments.augment import slug
 from ganaug.report import figures
-from ganaug.report.html import write_report
+from ganaug.report.demo import quick_banner
+from ganaug.report.html import precision_note, write_report
 
 METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1", "auc": "ROC-AUC"}
 PRIMARY = "balanced_accuracy"
@@ -19,16 +20,16 @@ def pct(x: float | None) -> str:
 
 
 def interval(d: dict) -> str:
-    """'+1.2 [-0.3, +2.7]' in percentage points, or the mean alone when there is no interval (one repeat)."""
+    """'+1.2 [-0.3, +2.7]' in percentage points, or the mean and why there is no interval (e.g. too few seeds)."""
     if d["low"] is None:
-        return f"{100 * d['mean']:+.1f} (no interval)"
+        return f"{100 * d['mean']:+.1f} ({d.get('note') or 'no interval'})"
     return f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
 
 
 def verdict(d: dict) -> str:
     """helped (the 95% interval lies above 0) / did not help (below 0: it hurt) / cannot tell (it includes 0)."""
     if d["low"] is None:
-        return "cannot tell (one repeat)"
+        return f"cannot tell ({d.get('note') or 'no interval'})"
     if d["low"] > 0:
         return "**helped**"
     if d["high"] < 0:
@@ -44,8 +45,8 @@ def write_augment_report(out: Path, cfg: AugmentConfig, m: dict, real: ImageData
     ``test_audit``: the test images of the leak audit. The leak audit's closest pairs index into these.
     """
     names, fig_dir = m["class_names"], out / "figures"
-    lines = [f"# ganaug augment: does it help on {m['dataset']}?", ""]
-    lines += answer(m) + [""] + setup(cfg, m)
+    lines = [f"# ganaug augment: does it help on {m['dataset']}?", "", *quick_banner(cfg.quick)]
+    lines += answer(m) + [""] + precision_note(m.get("precision_fallbacks")) + setup(cfg, m)
     for clf, res in m["results"].items():
         lines += classifier_section(clf, res, m, names, fig_dir)
     lines += generator_section(m, real, synthetic, fig_dir)
@@ -90,8 +91,10 @@ def setup(cfg: AugmentConfig, m: dict) -> list[str]:
         lines.append(f"- **Scaled down**: evaluated on {sum(counts['test'])} of the {sum(counts['official_test'])} test "
                      f"images (`test_per_class={cfg.test_per_class}`).")
     imb = cfg.imbalance
+    resolved = m.get("imbalance") or {"profile": imb.profile, "reason": ""}
     detail = {"reduce": f"classes {imb.classes} cut to {imb.fraction:g}", "long-tail": f"long tail, rho {imb.rho:g}",
-              "counts": f"counts {imb.counts}", "none": "none"}[imb.profile]
+              "counts": f"counts {imb.counts}", "none": "none", "natural": "kept as it is",
+              }[resolved["profile"]] + (f" ({resolved['reason']})" if resolved["reason"] else "")
     lines += [
         f"- Dataset `{m['dataset']}`; imbalance: {detail}; target classes (get synthetic images): {targets}; "
         f"mixing `{m['mixing']['mode']}`" + (" (GAN ratio = share of a target class's training images that are "

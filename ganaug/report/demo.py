@@ -7,7 +7,7 @@ from pathlib import Path
 from ganaug.config import DemoConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.html import write_report
+from ganaug.report.html import precision_note, write_report
 
 ARMS = ("baseline", "augmented", "reference")
 ARM_LABELS = {
@@ -24,21 +24,28 @@ def pct(x: float | None) -> str:
 
 
 def interval(d: dict) -> str:
-    """'+1.2 [-0.3, +2.7]' in percentage points, or just the mean when there is one repeat."""
+    """'+1.2 [-0.3, +2.7]' in percentage points, or the mean and why there is no interval (e.g. too few seeds)."""
     if d["low"] is None:
-        return f"{100 * d['mean']:+.1f} (1 repeat, no interval)"
+        return f"{100 * d['mean']:+.1f} ({d.get('note') or 'no interval'})"
     return f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
 
 
 def verdict(d: dict, what: str) -> str:
     """Plain words for a paired difference: helped / hurt / no clear difference at this number of repeats."""
     if d["low"] is None:
-        return f"with one repeat there is no interval, so this run cannot say whether the synthetic data changed {what}"
+        return (f"this run cannot say whether the synthetic data changed {what} ({d.get('note') or 'no interval'}): "
+                f"{what} changed by {100 * d['mean']:+.1f} points")
     if d["low"] > 0:
         return f"the synthetic data **helped**: {what} rose by {interval(d)} points"
     if d["high"] < 0:
         return f"the synthetic data **hurt**: {what} changed by {interval(d)} points"
     return f"**no clear difference** in {what}: {interval(d)} points, an interval that includes zero"
+
+
+def quick_banner(quick: bool) -> list[str]:
+    """The first lines of a ``--quick`` run's report: it went through every step, too briefly to measure anything."""
+    return ["> **A smoke run, not a measurement** (`--quick`): every step ran, far too briefly for its numbers to "
+            "mean anything. Run without `--quick` for results.", ""] if quick else []
 
 
 def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, ImageDataset], command: str) -> Path:
@@ -49,26 +56,30 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
     test images of the leak audit), which the leak audit's closest pairs index into.
     """
     names = m["class_names"]
+    arms = m.get("arms", ARMS)  # no reference arm when the training split was kept as it is
     fig_dir = out / "figures"
     figures.sample_grid(images["real"], {"synthetic": images["judged"]}, fig_dir / "samples.png")
     figures.training_curves(m["classifier_histories"], fig_dir / "curves.png", gan_history=m["gan"]["history"])
-    figures.per_class_bars({arm: m[arm] for arm in ARMS}, names, fig_dir / "per_class_recall.png", m["target_classes"])
-    figures.confusion_matrices({arm: m[arm] for arm in ARMS}, names, fig_dir / "confusion.png")
+    figures.per_class_bars({arm: m[arm] for arm in arms}, names, fig_dir / "per_class_recall.png", m["target_classes"])
+    figures.confusion_matrices({arm: m[arm] for arm in arms}, names, fig_dir / "confusion.png")
     figures.roc_curves(m["roc_curves"], names, fig_dir / "roc.png")
 
     diff = m["augmented_vs_baseline"]
     repeats = m["baseline"]["repeats"]
     targets = ", ".join(names[c] for c in m["target_classes"]) or "none"
+    imbalance = m.get("imbalance", {"profile": cfg.imbalance.profile, "reason": ""})
     lines = [
         f"# ganaug demo: does GAN rebalancing help on {m['dataset']}?",
         "",
+        *quick_banner(cfg.quick),
         f"**Answer.** On the untouched test split, {verdict(diff['balanced_accuracy'], 'balanced accuracy')} "
         f"(augmented minus baseline, mean over {repeats} paired seeds, 95% t-interval).",
         "",
+        *precision_note(m.get("precision_fallbacks")),
         "## Setup",
         "",
-        f"- Dataset `{m['dataset']}`; classes cut down: {targets} "
-        f"(profile `{cfg.imbalance.profile}`, fraction {cfg.imbalance.fraction}).",
+        f"- Dataset `{m['dataset']}`; imbalance profile `{imbalance['profile']}`: {imbalance['reason']}. "
+        f"Target classes (topped up with synthetic images): {targets}.",
         "- The conditional GAN was trained on the imbalanced training split only; the validation split was held out "
         "of the training split; the test split was used for evaluation only.",
         f"- Generator: `{cfg.gan.architecture}`, {len(m['gan']['history'])} epochs, loss `{cfg.gan.loss}`. "
@@ -85,7 +96,7 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
             f"| {name} | {counts['full_train'][c]} | {counts['imbalanced_train'][c]} | {counts['synthetic'][c]} "
             f"| {counts['val'][c]} | {counts['test'][c]} |"
         )
-    keys = [k for k in METRIC_LABELS if all(k in m[arm] for arm in ARMS)]  # ROC-AUC: when every test class is there
+    keys = [k for k in METRIC_LABELS if all(k in m[arm] for arm in arms)]  # ROC-AUC: when every test class is there
     lines += [
         "",
         f"## Test results (%, mean ± std over {repeats} seeds)",
@@ -93,7 +104,7 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
         "| training set | " + " | ".join(METRIC_LABELS[k] for k in keys) + " |",
         "|---|" + "---|" * len(keys),
     ]
-    for arm in ARMS:
+    for arm in arms:
         cells = [f"{pct(m[arm][k])} ± {pct(m[arm]['std'][k])}" for k in keys]
         lines.append(f"| {ARM_LABELS[arm]} | " + " | ".join(cells) + " |")
     lines.append("| **augmented − baseline** (points, 95% CI) | " + " | ".join(interval(diff[k]) for k in keys) + " |")
@@ -103,15 +114,13 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
         "",
         "## Per class: test recall (%) and class consistency of the generator",
         "",
-        "| class | baseline | augmented | reference | augmented − baseline (points, 95% CI) | class consistency |",
-        "|---|---|---|---|---|---|",
+        "| class | " + " | ".join(arms) + " | augmented − baseline (points, 95% CI) | class consistency |",
+        "|---|" + "---|" * (len(arms) + 2),
     ]
     for c, name in enumerate(names):
-        mark = " (cut)" if c in m["target_classes"] else ""
-        lines.append(
-            f"| {name}{mark} | {pct(m['baseline']['per_class_recall'][c])} | {pct(m['augmented']['per_class_recall'][c])} "
-            f"| {pct(m['reference']['per_class_recall'][c])} | {interval(diff['per_class_recall'][c])} | {pct(consistency[c])} |"
-        )
+        mark = " (target)" if c in m["target_classes"] else ""
+        recalls = " | ".join(pct(m[arm]["per_class_recall"][c]) for arm in arms)
+        lines.append(f"| {name}{mark} | {recalls} | {interval(diff['per_class_recall'][c])} | {pct(consistency[c])} |")
     lines += [
         "",
         "![recall per class](figures/per_class_recall.png)",
@@ -119,8 +128,8 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
         "## Generator",
         "",
         f"**Class consistency {pct(m['gan']['class_consistency'])}%**: the share of "
-        f"{cfg.judge_samples_per_class} fresh samples per class that the reference classifier (trained on the full "
-        "real training split) assigns to the class the generator was asked for (000's classification judgement).",
+        f"{cfg.judge_samples_per_class} fresh samples per class that the {m['gan']['judge']} assigns to the class "
+        "the generator was asked for (the classification judgement of Hu, Zeng and Tian).",
         "",
         "![real and synthetic samples per class](figures/samples.png)",
         "",

@@ -10,9 +10,9 @@ from rich.table import Table
 
 
 def interval(diff: dict) -> str:
-    """``+0.012 [-0.003, +0.027]`` in the metric's own units, or ``+0.012 (n=1, no interval)``."""
+    """``+0.012 [-0.003, +0.027]`` in the metric's own units, or ``+0.012 (too few seeds ...)``."""
     if diff["low"] is None:
-        return f"{diff['mean']:+.3g} (n={diff['n']}, no interval)"
+        return f"{diff['mean']:+.3g} ({diff.get('note') or 'no interval'})"
     return f"{diff['mean']:+.3g} [{diff['low']:+.3g}, {diff['high']:+.3g}]"
 
 

@@ -42,6 +42,15 @@ def markdown_to_html(md_text: str, base_dir: Path, title: str) -> str:
     )
 
 
+def precision_note(events: list[dict] | None) -> list[str]:
+    """A paragraph on the trainers that fell back from bf16 to fp32 (``runtime.PrecisionFallback``); [] if none did."""
+    if not events:
+        return []
+    where = "; ".join(f"{e['trainer']} at {e['at']} (restarted from {e['restored']})" for e in events)
+    return [f"**Numerics.** {len(events)} trainer(s) produced a non-finite loss in bf16 on this CPU and went on in "
+            f"fp32 from their last good state: {where}. Their results are fp32 results from that point on.", ""]
+
+
 def write_report(out: Path, md: str, title: str) -> Path:
     """Write ``out/report.md`` and its self-contained ``out/report.html`` atomically; return the HTML's path."""
     atomic_write(out / "report.md", lambda tmp: tmp.write_text(md))

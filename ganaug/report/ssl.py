@@ -9,8 +9,8 @@ import torch
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.demo import interval
-from ganaug.report.html import write_report
+from ganaug.report.demo import interval, quick_banner
+from ganaug.report.html import precision_note, write_report
 
 COLUMNS = {"accuracy": "accuracy", "macro_precision": "macro precision", "macro_recall": "macro recall",
            "macro_f1": "macro-F1", "roc_auc": "ROC-AUC (OvR)"}
@@ -41,13 +41,18 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
         figures.sample_grid(real, samples, fig_dir / "samples.png")
 
     repeats = cfg.repeats
+    fallbacks = [{"trainer": f"{a} ({tag}, seed {run['seed']})", **run["precision_fallback"]}
+                 for a, by_tag in results.items() for tag, runs in by_tag.items() for run in runs
+                 if run.get("precision_fallback")]
     lines = [
         f"# ganaug ssl: semi-supervised classification on {m['dataset']}",
         "",
+        *quick_banner(cfg.quick),
         f"Test-split metrics in % (mean ± std over {repeats} repeats; each repeat draws its own labelled subset and "
         f"seed, shared by all algorithms). {cfg.steps:,} iterations of {cfg.batch_size} labelled + "
         f"{cfg.unlabeled_batch_size} unlabelled images; the final networks are evaluated (no early stopping).",
         "",
+        *precision_note(fallbacks),
         "| labelled | algorithm | " + " | ".join(COLUMNS.values()) + " | class consistency | FID | IS | train s |",
         "|---" * (len(COLUMNS) + 6) + "|",
     ]

@@ -43,3 +43,13 @@ def test_class_consistency():
     c = class_consistency(predicted, intended, 3)
     assert c["overall"] == pytest.approx(4 / 6)
     assert c["per_class"] == [pytest.approx(0.5), pytest.approx(0.75), None]
+
+
+def test_paired_difference_gives_no_interval_below_three_seeds_or_without_spread():
+    two = paired_difference([0.9, 0.7], [0.8, 0.8])
+    assert two["low"] is None and two["high"] is None and two["note"].startswith("too few seeds (2")
+    same = paired_difference([0.9, 0.8, 0.7], [0.8, 0.7, 0.6])  # +0.1 in every seed: not a certainty
+    assert same["low"] is None and "same difference in all 3 seeds" in same["note"]
+    assert abs(same["mean"] - 0.1) < 1e-12
+    three = paired_difference([0.9, 0.8, 0.75], [0.8, 0.7, 0.7])
+    assert three["low"] < three["mean"] < three["high"] and three["note"] is None

@@ -37,3 +37,13 @@ def test_tables_and_the_command_to_reproduce(report):
     assert page.count("<table>") >= 1 and "<td>" in page
     reproduce = page.split("<h2>Reproduce</h2>")[1]
     assert re.match(r"\s*<pre><code>ganaug ", reproduce)  # the command line (in-process runs: the test runner's)
+
+
+def test_precision_note_names_every_trainer_that_fell_back():
+    from ganaug.report.html import precision_note
+
+    assert precision_note([]) == [] and precision_note(None) == []
+    event = {"trainer": "GAN", "at": "epoch 7", "restored": "the start of epoch 7", "from": "bf16", "to": "fp32"}
+    text = "\n".join(precision_note([event, {**event, "trainer": "classifier baseline #2", "at": "epoch 3"}]))
+    assert "2 trainer(s)" in text and "GAN at epoch 7 (restarted from the start of epoch 7)" in text
+    assert "classifier baseline #2 at epoch 3" in text
