@@ -18,20 +18,36 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ganaug.data.errors import DataError
+
 FORMAT_VERSION = 1
 
 
+class CheckpointError(DataError):
+    """A checkpoint that is missing, unreadable, truncated or not ganaug's; the message names the file."""
+
+
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename over ``path``: readers see the old file or the new one, never half."""
+    """Call ``write(tmp_path)`` then rename over ``path``: readers see the old file or the new one, never half.
+
+    The file gets the permissions of any new file under the user's umask (mkstemp alone would make it 0600, so
+    colleagues could not read a shared run's reports)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -94,15 +110,28 @@ class Checkpoint:
     def __init__(self, path: Path) -> None:
         path = Path(path)
         json_path, tensor_path = path.with_suffix(".json"), path.with_suffix(".safetensors")
-        if not json_path.exists() or not tensor_path.exists():
-            raise FileNotFoundError(f"checkpoint {path} needs both {json_path.name} and {tensor_path.name}")
-        with safe_open(str(tensor_path), "pt") as f:
-            header = (f.metadata() or {}).get("ganaug")
-        self.info = json.loads(header if header is not None else json_path.read_text())  # older files: the JSON
-        if self.info.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{json_path}: unsupported checkpoint format {self.info.get('format_version')!r}")
-        self.tensors = load_file(str(tensor_path))
-        self.meta: dict[str, Any] = self.info["meta"]
+        for file in (json_path, tensor_path):
+            if not file.exists():
+                raise CheckpointError(f"checkpoint {path}: {file} does not exist (a checkpoint is NAME.json + "
+                                      "NAME.safetensors, e.g. runs/demo/checkpoints/gan/last)")
+            if not os.access(file, os.R_OK):
+                raise CheckpointError(f"checkpoint {path}: permission denied reading {file}")
+        try:
+            with safe_open(str(tensor_path), "pt") as f:
+                header = (f.metadata() or {}).get("ganaug")
+            info = json.loads(header if header is not None else json_path.read_text())  # older files: the JSON
+            if not isinstance(info, dict):
+                raise ValueError("its header is not a JSON object")
+            self.tensors = load_file(str(tensor_path))
+        except Exception as err:  # safetensors, JSON and OS errors alike: the file is damaged or not ours
+            raise CheckpointError(f"{tensor_path}: not a readable ganaug checkpoint, it may be truncated or damaged "
+                                  f"({type(err).__name__}: {err})") from err
+        if info.get("format_version") != FORMAT_VERSION:
+            raise CheckpointError(f"{json_path}: unsupported checkpoint format {info.get('format_version')!r}")
+        if not isinstance(info.get("models"), dict) or not isinstance(info.get("meta"), dict):
+            raise CheckpointError(f"{tensor_path}: not a ganaug checkpoint (no models / meta in its header)")
+        self.info = info
+        self.meta: dict[str, Any] = info["meta"]
 
     def state_dict(self, role: str) -> dict[str, torch.Tensor]:
         prefix = f"model.{role}."

@@ -307,6 +307,9 @@ def generate(
     single_process("generate")
     import torch
 
+    from ganaug.experiments.common import check_out_folder
+
+    check_out_folder(out.parent if out.suffix == ".npz" else out, "--out")
     from ganaug.data import ImageDataset, to_uint8
     from ganaug.data.export import write_image_folder, write_npz
     from ganaug.gan.sampling import generate as sample, load_generator
@@ -366,6 +369,9 @@ def class_counts(names: list[str], per_class: int | None, class_: str | None, n:
     """Images per class from ``--per-class N`` or ``--class K --n N``; a class is an index or a name."""
     if (per_class is None) == (class_ is None and n is None):
         raise ConfigError("give either --per-class N, or --class K with --n N (or --n N alone for an unconditional GAN)")
+    for flag, value in (("--per-class", per_class), ("--n", n)):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} {value}: expected a number of images >= 1")
     if per_class is not None:
         return [per_class] * len(names)
     if n is None:

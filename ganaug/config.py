@@ -85,6 +85,10 @@ class GANConfig(Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> "GANConfig":
+        from ganaug.gan.losses import GAN_LOSSES  # a leaf module (it imports only the registry), loaded on use
+
+        if self.loss not in GAN_LOSSES:
+            raise ValueError(f"gan.loss: unknown loss {self.loss!r}; valid names: {', '.join(GAN_LOSSES.names())}")
         if self.loss == "wasserstein" and self.gradient_penalty == 0:
             raise ValueError("loss 'wasserstein' needs gan.gradient_penalty > 0 (10 in Gulrajani et al. 2017)")
         if self.label_smoothing and self.loss not in ("minimax", "non-saturating", "least-squares"):

@@ -56,7 +56,8 @@ def test_folder_dataset(tmp_path):
     tree = write_tree(tmp_path / "tree")
     out = tmp_path / "run"
     r = invoke("--dataset", f"folder:{tree}", "--strategy", "exp1,exp3", "--ratio", "0.5", "--out", str(out), *TINY,
-               "--set", "imbalance.classes=[2]", "--set", "imbalance.fraction=0.3", "--set", "target_classes=[fox]")
+               "--set", "imbalance.profile=reduce", "--set", "imbalance.classes=[2]", "--set", "imbalance.fraction=0.3",
+               "--set", "target_classes=[fox]")
     assert r.exit_code == 0, r.output
     m = json.loads((out / "metrics.json").read_text())
     assert m["class_names"] == ["cat", "dog", "fox"] and m["target_classes"] == [2]
@@ -81,7 +82,9 @@ DIGITS = [str(c) for c in range(10)]
     (["--strategy", "exp9"], "unknown strategy 'exp9'"),
     (["--classifier", "nosuchnet"], "unknown classifier 'nosuchnet'"),
     (["--set", "target_classes=[zebra]"], "target_classes: unknown class 'zebra'"),
-    (["--set", "imbalance.classes=[12]"], "imbalance.classes: classes [12] out of range"),
+    (["--set", "imbalance.profile=reduce", "--set", "imbalance.classes=[12]"],
+     "imbalance.classes: classes [12] out of range"),
+    (["--set", "imbalance.classes=[1]"], "imbalance.classes is set but imbalance.profile is auto"),
     (["--set", "imbalance.profile=counts", "--set", f"imbalance.counts={[0] + [5] * 9}"], "class 0 ('0') has no training"),
     (["--set", "mixing=add"], "add_per_class"),
     (["--set", "gan_epochs=[50]", "--set", "gan.steps=20"], "gan_epochs [50]: the GAN trains for"),

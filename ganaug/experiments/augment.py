@@ -38,7 +38,7 @@ from ganaug.data import splits as S
 from ganaug.experiments.augment_data import (
     Data, Generator, audit_subset, check_classifiers, check_gan_epochs, check_reused_generator, leak_check, prepare_data,
 )
-from ganaug.experiments.common import audit_generated, claim_run_folder, compare, images_digest, summarize, trim
+from ganaug.experiments.common import audit_generated, check_out_folder, claim_run_folder, compare, images_digest, summarize, trim
 from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
@@ -110,6 +110,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     device = resolve_device(cfg.device)
 
     # 1-2. Data and every check that can fail, before the run folder is written or anything trains.
+    check_out_folder(cfg.out)
     check_precision("classifier.precision", cfg.classifier.precision, device)
     check_precision("gan.precision", cfg.gan.precision, device)
     dist.check_batch_size("classifier.batch_size", cfg.classifier.batch_size)  # under torchrun: split over the processes

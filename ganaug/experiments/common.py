@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,11 @@ def resolve_imbalance(train: ImageDataset, imb: ImbalanceConfig, balanced_small:
     if imb.profile != "auto":
         return imb, f"imbalance profile `{imb.profile}` as configured (the training split's largest / smallest " \
                     f"class = {ratio:.1f})"
+    defaults = ImbalanceConfig()
+    changed = [k for k in ("classes", "fraction", "rho", "counts") if getattr(imb, k) != getattr(defaults, k)]
+    if changed:
+        raise ConfigError(f"imbalance.{changed[0]} is set but imbalance.profile is auto, which decides from the data "
+                          "whether to cut; say which profile it belongs to, e.g. --set imbalance.profile=reduce")
     if ratio >= IMBALANCED:
         return imb.model_copy(update={"profile": "natural"}), (
             f"the training split is already imbalanced (largest / smallest class = {ratio:.1f} >= {IMBALANCED}), so "
@@ -163,6 +169,21 @@ def audit_generated(generated: ImageDataset, train: ImageDataset, test: ImageDat
 def images_digest(images: torch.Tensor) -> str:
     """SHA-256 of the pixels of a set of images, so a run records exactly which images a model saw."""
     return hashlib.sha256(images.contiguous().numpy().tobytes()).hexdigest()
+
+
+def check_out_folder(out: str | Path, key: str = "out") -> Path:
+    """The run folder must be a folder (new, or a run to resume) that can be written: checked before any work."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{key}={out}: is a file; expected a folder (new, or a run folder to resume)")
+    parent = next((p for p in out.parents if p.exists()), Path("."))
+    if not parent.is_dir():
+        raise ConfigError(f"{key}={out}: {parent} is a file, so the folder cannot be made under it")
+    if not out.exists() and not os.access(parent, os.W_OK):
+        raise ConfigError(f"{key}={out}: permission denied: cannot create folders in {parent}")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise ConfigError(f"{key}={out}: permission denied: cannot write in this folder")
+    return out
 
 
 def claim_run_folder(out: Path, cfg: BaseModel) -> None:

@@ -29,7 +29,7 @@ from ganaug.data.export import write_image_folder
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
 from ganaug.experiments.common import (
-    audit_generated, claim_run_folder, compare, images_digest, imbalance_for, seeded_subset, summarize, trim,
+    audit_generated, check_out_folder, claim_run_folder, compare, images_digest, imbalance_for, seeded_subset, summarize, trim,
 )
 from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
 from ganaug.report.demo import write_demo_report
@@ -61,6 +61,7 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     device = resolve_device(cfg.device)
 
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
+    check_out_folder(cfg.out)
     data = check_demo(cfg)
     if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
         full_train, val = data.train, data.val

@@ -35,7 +35,7 @@ from ganaug.classifier.trainer import predict, predict_logits, train_classifier
 from ganaug.config import ConfigError, SSLConfig
 from ganaug.data import ImageDataset, load_dataset, to_uint8
 from ganaug.data import splits as S
-from ganaug.experiments.common import claim_run_folder, images_digest
+from ganaug.experiments.common import check_out_folder, claim_run_folder, images_digest
 from ganaug.gan.sampling import generate
 from ganaug.metrics import (
     ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference, roc_points,
@@ -146,6 +146,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     """Run the study into ``cfg.out``; return the path of report.html. Re-running resumes."""
     tic = time.perf_counter()
     device = resolve_device(cfg.device)
+    check_out_folder(cfg.out)
     train, val, test, plans = plan_ssl(cfg)
     out = Path(cfg.out)
     tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())

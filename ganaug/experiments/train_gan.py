@@ -13,7 +13,7 @@ from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
 from ganaug.config import TrainGANConfig, save_config
 from ganaug.data import load_dataset
-from ganaug.experiments.common import images_digest, make_imbalanced, resolve_imbalance
+from ganaug.experiments.common import check_out_folder, images_digest, make_imbalanced, resolve_imbalance
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.report.tensorboard import TensorBoard
 from ganaug.runtime import resolve_device
@@ -25,6 +25,7 @@ def run_train_gan(cfg: TrainGANConfig) -> Path:
     Under torchrun every rank trains its share; rank 0 writes every file.
     """
     device = resolve_device(cfg.device)  # under torchrun, joins the process group
+    check_out_folder(cfg.out)
     data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)  # a bad architecture fails here
     dist.check_batch_size("gan.batch_size", cfg.gan.batch_size)  # under torchrun: splits over the processes

@@ -63,10 +63,12 @@ class GridConfig(Strict):
         for key, values in self.grid.items():
             if not values:
                 raise ValueError(f"grid.{key}: an axis needs at least one value")
-        for key in self.baseline or {}:
+        for key, value in (self.baseline or {}).items():
             if key != "arm" and key not in self.grid:
                 raise ValueError(f"baseline.{key}: not an axis of the grid (axes: {', '.join(self.grid) or 'none'}; "
                                  "or `arm`)")
+            if key != "arm" and value not in self.grid[key]:
+                raise ValueError(f"baseline.{key}={value!r} names no cell: the axis {key} takes {self.grid[key]}")
         return self
 
 

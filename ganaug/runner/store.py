@@ -117,6 +117,22 @@ def aggregate(rows: list[dict], baseline: dict[str, Any] | None = None, metrics:
     return table
 
 
+def check_baseline(baseline: dict[str, Any], axes: dict[str, list], arms: set[str]) -> None:
+    """``--baseline`` must name an axis and one of its values (or an arm of the cells): else one line saying which."""
+    from ganaug.config import ConfigError
+
+    for key, value in baseline.items():
+        if key == "arm":
+            if arms and value not in arms:
+                raise ConfigError(f"--baseline arm={value}: no cell has this arm; arms: {', '.join(sorted(arms))}")
+        elif key not in axes:
+            raise ConfigError(f"--baseline {key}={value}: {key} is not an axis of this grid (axes: "
+                              f"{', '.join(axes) or 'none'}; or arm=NAME)")
+        elif value not in axes[key]:
+            raise ConfigError(f"--baseline {key}={value}: no cell has this value; {key} takes "
+                              f"{', '.join(map(str, axes[key]))}")
+
+
 def baseline_of(axes: dict, arm: str, baseline: dict[str, Any] | None) -> tuple | None:
     """The group key of the baseline of (axes, arm), or None without a baseline."""
     if not baseline:
@@ -143,12 +159,21 @@ def load_results(run_dir: Path, baseline: dict[str, Any] | None = None, metrics:
     if not saved.exists():
         raise ConfigError(f"{run_dir}: not a grid run folder (no config.yaml); expected the --out of `ganaug run`")
     grid = yaml.safe_load(saved.read_text())
+    if not isinstance(grid, dict) or "task" not in grid:
+        raise ConfigError(f"{run_dir}: not a grid run folder (its config.yaml has no `task`; a demo, augment or ssl "
+                          "folder has its report.html); `ganaug results` reads the --out of `ganaug run`")
     store = ResultsStore(run_dir / "results.sqlite")
     store.sync(sorted((run_dir / "cells").glob("*")) if (run_dir / "cells").exists() else [])
-    baseline = grid.get("baseline") if baseline is None else baseline
-    metrics = metrics or grid.get("metrics")
     rows = store.rows()
     axes = grid.get("grid") or {}
+    if baseline is not None:
+        check_baseline(baseline, axes, {r["arm"] for r in rows})
+    baseline = grid.get("baseline") if baseline is None else baseline
+    known = sorted({m for row in rows for m in row["metrics"]})
+    unknown = [m for m in metrics or [] if rows and m not in known]
+    if unknown:
+        raise ConfigError(f"--metric {unknown[0]}: no cell has this metric; valid metrics: {', '.join(known)}")
+    metrics = metrics or grid.get("metrics")
 
     def position(entry: dict) -> tuple:  # the grid file's order of axis values, then the arm
         return (*(axes[a].index(v) if v in axes[a] else len(axes[a]) for a, v in entry["axes"].items() if a in axes),
