@@ -58,8 +58,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pret
 
 
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="show the traceback of an error")) -> None:
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="show the traceback of an error"),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="torch threads (default: the free cores; "
+                                                                        "env GANAUG_THREADS)"),
+) -> None:
     """ganaug: train GANs on your training data, mix their images into classifier training, measure whether it helped."""
+    from ganaug import threads as torch_threads
+
+    if threads is not None:
+        os.environ["GANAUG_THREADS"] = str(threads)
+    torch_threads.start()
 
 
 def flag_layer(values: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,21 @@ from typer.testing import CliRunner
 from ganaug.cli import app
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cli_threads():
+    """The CLI picks torch threads from the free cores (ganaug.threads); in tests it is forced to 1, for the reason
+    below, in this process and in the subprocesses tests start."""
+    import os
+
+    previous = os.environ.get("GANAUG_THREADS")
+    os.environ["GANAUG_THREADS"] = "1"
+    yield
+    if previous is None:
+        os.environ.pop("GANAUG_THREADS", None)
+    else:
+        os.environ["GANAUG_THREADS"] = previous
+
+
 @pytest.fixture(autouse=True, scope="module")  # module scope: also covers module-scoped fixtures
 def _one_thread():
     """Tests run torch single-threaded: their networks are tiny, and intra-op threads fighting other

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganaug.checkpoint import Checkpoint, atomic_write, save_checkpoint
+from ganaug.checkpoint import CheckpointError, Checkpoint, atomic_write, save_checkpoint
 from ganaug.models import CLASSIFIERS
 
 
@@ -45,7 +45,7 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
 
 def test_missing_half_is_an_error(tmp_path):
     (tmp_path / "ck.json").write_text("{}")
-    with pytest.raises(FileNotFoundError, match="ck.safetensors"):
+    with pytest.raises(CheckpointError, match="ck.safetensors does not exist"):
         Checkpoint(tmp_path / "ck")
 
 

@@ -98,8 +98,8 @@ def test_bad_input_fails_before_training(tmp_path, args, message):
     args = [str(forged.get(a, a)) for a in args]
     out = tmp_path / "run"
     r = invoke("--out", str(out), "--no-progress", *args)
-    assert isinstance(r.exception, ConfigError), r.output
-    assert message in str(r.exception)
+    assert r.exit_code == 2, r.output
+    assert message in r.output
     assert not out.exists()  # nothing was written, nothing trained
 
 
@@ -113,7 +113,7 @@ def test_a_generator_that_saw_the_validation_split_is_refused(tmp_path):
     m = json.loads((tmp_path / "same-split" / "metrics.json").read_text())
     assert m["generators"]["reused"]["validation_images_seen"] == 0 and m["timings"]["gan_seconds"] < 5
     r = invoke("--out", str(tmp_path / "other-split"), "--seed", "5", *reuse)  # another seed, another validation split
-    assert isinstance(r.exception, ConfigError) and "validation split" in str(r.exception)
+    assert r.exit_code == 2 and "validation split" in r.output
 
 
 def test_exit_code_2_and_one_line_on_the_terminal(tmp_path):
@@ -135,4 +135,4 @@ def test_study_configs_check_out_at_both_scales(tmp_path, study, scale):
 
 def test_scale_is_chosen_with_the_flag_not_set():
     r = invoke("--set", "scale=paper", "--dry-run")
-    assert isinstance(r.exception, ConfigError) and "--scale NAME" in str(r.exception)
+    assert r.exit_code == 2 and "--scale NAME" in r.output

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug import distributed as dist
+from ganaug import threads
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
@@ -147,6 +148,7 @@ def train_classifier(
     fallback = PrecisionFallback(precision, title, get_state, set_state)
     with EpochProgress(title, epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
+            threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
             stats = train_epoch()
             if not all_finite(stats) and fallback.recover(f"epoch {epoch + 1}"):

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug import distributed as dist
+from ganaug import threads
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
@@ -137,6 +138,7 @@ def train_gan(
     images, labels = to_float(data.images), data.labels
     with EpochProgress("GAN", epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
+            threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
             row = train_epoch(p, ema, images, labels, memory)
             if not all_finite(row) and fallback.recover(f"epoch {epoch + 1}"):

@@ -7,15 +7,22 @@ so the results store has a single writer whatever runs the cells. Adding one is 
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import torch
 
+from ganaug import threads as torch_threads
 from ganaug.registry import Registry
 from ganaug.runner.grid import GridConfig, run_cell
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 EXECUTORS = Registry("executor")
 
@@ -28,15 +35,40 @@ def run_cell_with_threads(cell: dict, command: str, threads: int) -> dict:
     return run_cell(cell, command)
 
 
+def die_with_parent(parent: int, threads: int) -> None:
+    """A worker's initialiser: end when the runner ends, however it ends (SIGKILL included), and use ``threads``.
+
+    Linux: the kernel sends this process SIGKILL when its parent dies (``PR_SET_PDEATHSIG``); elsewhere a daemon
+    thread polls the parent's pid. A parent that died before this ran is caught by the ``getppid`` check.
+    """
+    os.environ["GANAUG_THREADS"] = str(threads)
+    torch.set_num_threads(threads)
+    try:
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl failed")
+    except (OSError, AttributeError):
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="watch-runner").start()
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 @EXECUTORS.register("local")
 def run_local(grid: GridConfig, cells: list[dict], command: str, finished: Finished) -> None:
-    """One cell after another in this process (``workers: 1``), or ``workers`` spawned processes at once."""
+    """One cell after another in this process (``workers: 1``), or ``workers`` spawned processes at once, which
+    share the free cores (``ganaug.threads``) and end with the runner."""
     if grid.workers == 1 or len(cells) <= 1:
         for cell in cells:
             finished(cell, run_cell(cell, command))
         return
-    threads = max(1, (os.cpu_count() or 1) // grid.workers)
-    with ProcessPoolExecutor(grid.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    threads = max(1, torch_threads.decide()[0] // grid.workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(grid.workers, mp_context=context, initializer=die_with_parent,
+                             initargs=(os.getpid(), threads)) as pool:
         futures = {pool.submit(run_cell_with_threads, cell, command, threads): cell for cell in cells}
         for future in as_completed(futures):
             finished(futures[future], future.result())

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ganaug import distributed as dist
+from ganaug import threads
 from ganaug.checkpoint import Checkpoint, save_checkpoint
 from ganaug.classifier.trainer import TrainingDivergedError, predict
 from ganaug.config import SSLConfig
@@ -124,6 +125,7 @@ def train_ssl(
     with EpochProgress(f"{algorithm}", cfg.steps, start, enabled=progress and dist.is_main()) as bar:
         it = start
         while it < cfg.steps:
+            threads.adapt()  # the CLI's choice of torch threads follows the free cores (cheap: a clock read)
             i, j = dist.shard(idx_x(it)), dist.shard(idx_u(it))
             u = u_all[j].to(device) if u_all is not None else x_all[:0].to(device)
             algo.train()

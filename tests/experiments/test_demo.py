@@ -106,7 +106,7 @@ def test_rerun_with_another_config_is_refused(quick_run):
     out, _ = quick_run
     result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "2"])
     assert result.exit_code != 0
-    assert "different config" in str(result.exception)
+    assert result.exit_code == 2 and "different config" in result.output
 
 
 def test_grid_task_reads_the_three_arms(quick_run):

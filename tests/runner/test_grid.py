@@ -69,6 +69,30 @@ def ganaug(*args, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def results_json(folder: Path) -> dict:
     data = load_results(folder)
     data.pop("run_dir")
@@ -93,8 +117,14 @@ def test_grid_killed_mid_cell_resumes_to_the_same_table(tmp_path):
         if mid and any((c / "result.json").exists() for c in broken.glob("cells/*")):
             break
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, as a crash would
+    workers = descendants(proc.pid)
+    assert len(workers) >= 2  # the two cell workers (and multiprocessing's helpers)
+    os.kill(proc.pid, signal.SIGKILL)  # the runner alone, as `kill -9 PID` or the OOM killer would
     proc.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if alive(pid)], "processes of the killed run survived it"
     assert not (mid[0] / "result.json").exists()
 
     proc = ganaug("run", str(SMOKE), "--out", str(broken), *SHORT)
