@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ganaug import distributed as dist
@@ -156,18 +158,42 @@ def class_balanced_batches(labels: torch.Tensor, batch_size: int, generator: tor
     yield from drawn.view(steps, batch_size)
 
 
-class EpochProgress:
-    """A rich progress bar over epochs showing the latest losses, images/s and ETA (silent when disabled)."""
+def clock(seconds: float) -> str:
+    """0:01:05 for 65 s."""
+    seconds = int(max(0, seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
-    def __init__(self, title: str, epochs: int, start: int = 0, enabled: bool = True) -> None:
-        self.enabled = enabled
+
+class EpochProgress:
+    """A trainer's progress in the unit of its options (steps, or epochs when epochs were asked for).
+
+    On a terminal, a rich bar with the latest losses, images/s and ETA. When the output is a file or a pipe, one
+    plain line per epoch (never cut at 80 columns). With ``enabled=False`` (``--no-progress``), one line when the
+    trainer starts and one when it ends, so a long run is never silent. ``silent``: nothing (torchrun's other
+    ranks). Lines go to stderr, so stdout keeps the commands' results (``report: PATH``).
+    """
+
+    def __init__(self, title: str, total: int, start: int = 0, enabled: bool = True, unit: str = "epoch",
+                 note: str = "", resumed_from: str | None = None, silent: bool = False, stream=None) -> None:
+        self.title, self.total, self.done, self.unit = title, total, start, unit
+        self.stream = stream or sys.stderr
+        self.mode = "silent" if silent else "phases" if not enabled else "bar" if self.stream.isatty() else "lines"
+        self.start_time = self._tic = time.perf_counter()
+        self._start = start
+        if self.mode != "silent":
+            if resumed_from is not None and start:
+                self._say(f"{title}: resuming at {unit} {start:,} of {total:,} from {resumed_from}")
+            if self.mode == "phases" or note:
+                self._say(f"{title}: training {total - start:,} {unit}s" + (f" ({note})" if note else ""))
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            disable=not enabled,
+            disable=self.mode != "bar", console=Console(file=self.stream) if self.mode == "bar" else None,
         )
-        self._task = self._progress.add_task(title, total=epochs, completed=start, status="")
-        self._tic = time.perf_counter()
+        self._task = self._progress.add_task(f"{title} ({unit}s)", total=total, completed=start, status="")
+
+    def _say(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
 
     def __enter__(self) -> "EpochProgress":
         self._progress.__enter__()
@@ -175,12 +201,21 @@ class EpochProgress:
 
     def __exit__(self, *exc) -> None:
         self._progress.__exit__(*exc)
+        if self.mode == "phases" and exc[0] is None:
+            self._say(f"{self.title}: done, {self.done - self._start:,} {self.unit}s in "
+                      f"{clock(time.perf_counter() - self.start_time)}")
 
     def epoch_done(self, images: int, advance: int = 1, **scalars: float) -> float:
-        """Advance ``advance`` units (one epoch, or iterations); returns the images per second since the last call."""
+        """Advance ``advance`` units (steps or epochs); returns the images per second since the last call."""
         now = time.perf_counter()
         rate = images / max(now - self._tic, 1e-9)
         self._tic = now
+        self.done += advance
         status = "  ".join(f"{k} {v:.3f}" for k, v in scalars.items()) + f"  {rate:,.0f} img/s"
         self._progress.update(self._task, advance=advance, status=status)
+        if self.mode == "lines":
+            elapsed = now - self.start_time
+            eta = elapsed / max(self.done - self._start, 1) * (self.total - self.done)
+            self._say(f"{self.title}  {self.unit} {self.done:,}/{self.total:,}  {status}  elapsed {clock(elapsed)}  "
+                      f"eta {clock(eta)}")
         return rate

@@ -90,7 +90,7 @@ DIGITS = [str(c) for c in range(10)]
     (["--set", "gan_epochs=[50]", "--set", "gan.steps=20"], "gan_epochs [50]: the GAN trains for"),
     (["--generator", "GEN16"], "image size: generator 16x16, dataset 8x8"),
     (["--generator", "GEN3"], "classes: generator 3, dataset 10"),
-    (["--generator", "NONE"], "needs both"),
+    (["--generator", "NONE"], "does not exist"),
 ])
 def test_bad_input_fails_before_training(tmp_path, args, message):
     forged = {"GEN16": forged_generator(tmp_path / "g16", 16, 10, DIGITS),

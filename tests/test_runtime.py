@@ -71,3 +71,49 @@ def test_device_names():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="--device cpu"):
             resolve_device("cuda")
+
+
+def test_progress_to_a_file_is_one_full_line_per_epoch():
+    import io
+
+    from ganaug.runtime import EpochProgress
+
+    log = io.StringIO()  # not a terminal
+    with EpochProgress("GAN", 132, enabled=True, unit="step", stream=log) as bar:
+        for _ in range(3):
+            bar.epoch_done(64 * 44, 44, loss_d=0.61234, loss_g=1.23456, a_rather_long_metric_name=0.5)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 3 and [line.split("  ")[1] for line in lines] == ["step 44/132", "step 88/132", "step 132/132"]
+    assert all(len(line) > 80 and "loss_d 0.612" in line and "eta 0:00:00" in lines[-1] for line in lines)
+
+
+def test_no_progress_still_says_when_each_phase_starts_and_ends():
+    import io
+
+    from ganaug.runtime import EpochProgress
+
+    log = io.StringIO()
+    with EpochProgress("classifier baseline #1", 600, enabled=False, unit="step", stream=log) as bar:
+        bar.epoch_done(640, 300)
+        bar.epoch_done(640, 300)
+    first, last = log.getvalue().splitlines()
+    assert first == "classifier baseline #1: training 600 steps"
+    assert last.startswith("classifier baseline #1: done, 600 steps in 0:00:0")
+
+
+def test_the_gan_counts_generator_updates_and_says_how_steps_round_to_epochs(digits, capsys):
+    per_epoch = len(digits.train) // 32  # generator updates per epoch
+    train_gan(GANConfig(g_width=16, d_width=16, z_dim=16, batch_size=32, steps=30), digits.train, 0,
+              torch.device("cpu"), progress=False)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"GAN: training {per_epoch} steps (1 whole epochs of {per_epoch} generator updates; 30 asked)"
+    assert err[-1].startswith(f"GAN: done, {per_epoch} steps in")
+
+
+def test_a_resumed_trainer_says_where_it_resumes(digits, tmp_path, capsys):
+    cfg = GANConfig(g_width=16, d_width=16, z_dim=16, batch_size=32, epochs=1, checkpoint_every=1)
+    train_gan(cfg, digits.train, 0, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
+    capsys.readouterr()
+    train_gan(cfg.model_copy(update={"epochs": 2}), digits.train, 0, torch.device("cpu"), checkpoint_dir=tmp_path,
+              progress=False)
+    assert capsys.readouterr().err.splitlines()[0] == f"GAN: resuming at epoch 1 of 2 from {tmp_path / 'last'}"

@@ -121,7 +121,9 @@ def train_classifier(
         sums = torch.zeros(3, dtype=torch.float64)  # loss x images, correct, images (this rank's share)
         drawn = (sampler.batches(cfg.batch_size, rng) if sampler is not None
                  else batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size))
+        updates = 0
         for idx_global in drawn:
+            updates += 1
             idx = dist.shard(idx_global)
             x, y = images[idx].to(device), labels[idx].to(device)
             if transform is not None:
@@ -133,7 +135,7 @@ def train_classifier(
             sums += torch.tensor([loss.item() * len(idx_global) / dist.world_size(),
                                   (logits.argmax(1) == y).sum().item(), len(idx)], dtype=torch.float64)
         loss_sum, correct, seen = dist.all_reduce_sum(sums).tolist()
-        return {"loss": loss_sum / seen, "train_acc": correct / seen, "seen": seen}
+        return {"loss": loss_sum / seen, "train_acc": correct / seen, "seen": seen, "updates": updates}
 
     def get_state() -> dict[str, Any]:
         return {"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.get_state(),
@@ -146,7 +148,11 @@ def train_classifier(
             sampler.weights = state["sampler"]
 
     fallback = PrecisionFallback(precision, title, get_state, set_state)
-    with EpochProgress(title, epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
+    per_epoch = max(1, len(train) // cfg.batch_size)  # updates (a sampler may draw a few more or fewer)
+    in_steps = cfg.epochs is None  # the bar counts what the options asked for: updates, or epochs
+    with EpochProgress(title, epochs * per_epoch if in_steps else epochs, start_epoch * (per_epoch if in_steps else 1),
+                       enabled=progress, unit="step" if in_steps else "epoch",
+                       resumed_from=str(last) if start_epoch else None, silent=not dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
@@ -157,7 +163,7 @@ def train_classifier(
             if not all_finite(stats):
                 raise TrainingDivergedError(f"{title}: non-finite loss at epoch {epoch + 1} in {fallback.precision}; "
                                             f"lower classifier.lr (now {cfg.lr})")
-            seen = stats.pop("seen")
+            seen, updates = stats.pop("seen"), stats.pop("updates")
             row = {"epoch": epoch + 1, **stats}
             dist.average_buffers(model)  # BatchNorm statistics: the same on every rank for evaluation and checkpoints
             if val is not None:
@@ -165,7 +171,7 @@ def train_classifier(
                 row["val_acc"] = float((val_predictions == val.labels).float().mean())
                 if sampler is not None:
                     sampler.update(val.labels, val_predictions)
-            row["images_per_s"] = bar.epoch_done(int(seen), loss=row["loss"],
+            row["images_per_s"] = bar.epoch_done(int(seen), updates if in_steps else 1, loss=row["loss"],
                                                  **({"val_acc": row["val_acc"]} if val else {}))
             history.append(row)
             if log is not None:

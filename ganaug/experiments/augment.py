@@ -70,7 +70,6 @@ class Prepared:
 def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
     """Load the data and make every check that can fail (a ConfigError naming the key), before anything is written."""
     data = prepare_data(cfg)
-    dist.on_main(print, f"imbalance: {data.imbalance['reason']}")
     classifiers = check_classifiers(cfg, data.train)
     strategies = {name: STRATEGIES.create(name) for name in dict.fromkeys([*cfg.compare_to, *cfg.strategies])}
     needs_gan = any(s.uses_generator for s in strategies.values())
@@ -119,6 +118,7 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     data, classifiers, strategies, plans, arms = (prepared.data, prepared.classifiers, prepared.strategies,
                                                   prepared.plans, prepared.arms)
     needs_gan, reused = prepared.gan_cfg is not None, prepared.reused
+    dist.on_main(print, f"imbalance: {data.imbalance['reason']}")
     out = Path(cfg.out)
     tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
     claim_run_folder(out, cfg)

@@ -136,7 +136,13 @@ def train_gan(
 
     fallback = PrecisionFallback(p.precision, "GAN", lambda: gan_state(p, ema), lambda st: set_gan_state(p, ema, st))
     images, labels = to_float(data.images), data.labels
-    with EpochProgress("GAN", epochs, start_epoch, enabled=progress and dist.is_main()) as bar:
+    per_epoch = (max(1, len(data) // cfg.batch_size) // cfg.d_steps) * cfg.g_steps  # generator updates
+    in_steps = cfg.epochs is None  # the bar counts what the options asked for: generator updates, or epochs
+    note = (f"{epochs} whole epochs of {per_epoch} generator updates; {cfg.steps:,} asked"
+            if in_steps and epochs * per_epoch != cfg.steps else "")
+    with EpochProgress("GAN", epochs * per_epoch if in_steps else epochs, start_epoch * (per_epoch if in_steps else 1),
+                       enabled=progress, unit="step" if in_steps else "epoch", note=note,
+                       resumed_from=str(last) if start_epoch else None, silent=not dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
@@ -145,8 +151,9 @@ def train_gan(
                 p.precision, p.precision_fallback = fallback.precision, fallback.event
                 row = train_epoch(p, ema, images, labels, memory)
             check_divergence(row, epoch, last, p.loss.probabilistic)
-            row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size, loss_d=row["loss_d"],
-                                                 loss_g=row["loss_g"])
+            row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size,
+                                                 row["g_updates"] if in_steps else 1,
+                                                 loss_d=row["loss_d"], loss_g=row["loss_g"])
             row["epoch"] = epoch + 1
             history.append(row)
             if log is not None:

@@ -122,7 +122,8 @@ def train_ssl(
     fallback = PrecisionFallback(algo.precision, algorithm, get_state, set_state)
     good = start  # the iteration the last good state was taken at
     fallback.mark_good(f"iteration {start}")
-    with EpochProgress(f"{algorithm}", cfg.steps, start, enabled=progress and dist.is_main()) as bar:
+    with EpochProgress(algorithm, cfg.steps, start, enabled=progress, unit="step",
+                       resumed_from=str(last) if start else None, silent=not dist.is_main()) as bar:
         it = start
         while it < cfg.steps:
             threads.adapt()  # the CLI's choice of torch threads follows the free cores (cheap: a clock read)
