@@ -8,49 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import click
 import typer
-from typer.core import TyperGroup
 
 from ganaug import distributed
+from ganaug.cli_errors import OneLineErrors
 from ganaug.config import ConfigError, DemoConfig, build_config, parse_overrides
-from ganaug.data.errors import DataError
-
-
-def error_line(err: BaseException) -> tuple[int, str]:
-    """An exception as (exit code, one line): 2 for what the user can fix (config, data, paths), 1 otherwise."""
-    if isinstance(err, (ConfigError, DataError)):
-        return 2, f"error: {err}"
-    if isinstance(err, PermissionError):
-        return 2, f"error: permission denied: {err.filename}: choose a path you can write to (e.g. --out DIR)"
-    if isinstance(err, (FileExistsError, NotADirectoryError, IsADirectoryError)):
-        what = "is a folder" if isinstance(err, IsADirectoryError) else "is a file, or lies under a file"
-        return 2, f"error: {err.filename}: {what}; expected a folder path (e.g. --out DIR)"
-    if isinstance(err, OSError) and err.filename:
-        return 2, f"error: {err.filename}: {err.strerror}"
-    if type(err).__name__ in ("GANDivergedError", "TrainingDivergedError"):
-        return 1, f"error: training diverged: {err}"
-    return 1, f"error: {type(err).__name__}: {err} (run with --debug for the traceback)"
-
-
-class OneLineErrors(TyperGroup):
-    """Every failure ends in one line on stderr, never a traceback (``--debug`` or GANAUG_DEBUG=1 shows it);
-    Ctrl-C says how to resume."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
-            raise
-        except KeyboardInterrupt:
-            typer.secho("interrupted: re-run the same command to resume from the last checkpoint", err=True)
-            raise typer.Exit(130) from None
-        except Exception as err:
-            if ctx.params.get("debug") or os.environ.get("GANAUG_DEBUG") == "1":
-                raise
-            code, line = error_line(err)
-            typer.secho(line, fg=typer.colors.RED, err=True)
-            raise typer.Exit(code) from None
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False,
@@ -269,6 +231,7 @@ def results(
     baseline: list[str] = typer.Option([], help="compare with this group, e.g. --baseline algorithms=supervised "
                                                 "(default: the grid's `baseline`)"),
     metric: list[str] = typer.Option([], help="metrics to show (repeatable; default: the grid's, else all)"),
+    wide: bool = typer.Option(False, "--wide", help="every metric column, however wide (default: fit 100 columns)"),
 ) -> None:
     """The aggregated results of a grid: mean ± std over repeats, and paired differences to the baseline (95 % CI)."""
     import json
@@ -285,7 +248,7 @@ def results(
     if json_:
         typer.echo(json.dumps(data, indent=1))
     else:
-        results_table(data)
+        results_table(data, wide=wide)
 
 
 @app.command()

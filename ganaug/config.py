@@ -107,6 +107,7 @@ class ClassifierConfig(Strict):
     weight_decay: float = Field(0.0, ge=0)
     repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
     precision: Precision = "fp32"  # autocast of the forward passes (fp16: GPU only, with loss scaling)
+    channels_last: bool = False  # NHWC memory layout of the network and its input batches (pairs with bf16)
 
 
 class DemoConfig(Strict):

@@ -129,6 +129,16 @@ def load_scaler_states(scalers: dict[str, torch.amp.GradScaler], states: dict[st
             scalers[role].load_state_dict(state)
 
 
+def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999), weight_decay: float = 0.0
+         ) -> torch.optim.Adam:
+    """Adam with torch's fused kernel (one kernel for all parameters; about 3x faster steps on a CPU than the
+    per-tensor loop), where the parameters' device has one (CPU, CUDA); the same update rule either way."""
+    params = list(params)
+    device = params[0].device.type if params else "cpu"
+    return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay,
+                            fused=device in ("cpu", "cuda") or None)
+
+
 def num_epochs(epochs: int | None, steps: int, n: int, batch_size: int) -> int:
     """``epochs`` if given, else the fewest whole epochs that make at least ``steps`` updates over ``n`` images."""
     if epochs is not None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ganaug.checkpoint import save_checkpoint
 from ganaug.cli import app
-from ganaug.config import ConfigError, GANConfig
+from ganaug.config import GANConfig
 from ganaug.gan.trainer import build_gan
 
 TINY = ["--quick", "--no-progress", "--repeats", "3", "--set", "gan.steps=20", "--set", "gan.g_width=16",

@@ -6,12 +6,12 @@ import os
 import stat
 
 import pytest
-import torch
 import yaml
 from typer.testing import CliRunner
 
 from ganaug.checkpoint import Checkpoint, CheckpointError, save_checkpoint
-from ganaug.cli import app, error_line
+from ganaug.cli import app
+from ganaug.cli_errors import error_line
 from ganaug.config import GANConfig
 from ganaug.gan.trainer import GANDivergedError, build_gan
 

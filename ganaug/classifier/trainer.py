@@ -22,7 +22,7 @@ from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import (
-    EpochProgress, PrecisionFallback, all_finite, autocast, batches, check_precision, grad_scaler, load_scaler_states,
+    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, grad_scaler, load_scaler_states,
     num_epochs, scaler_states, update,
 )
 
@@ -87,8 +87,9 @@ def train_classifier(
     dist.check_batch_size("classifier.batch_size", cfg.batch_size)
     torch.manual_seed(seed)
     model, spec = build_classifier(cfg, train.image_size, train.channels, train.num_classes)
-    model = model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    model = model.to(device, memory_format=memory)
+    opt = adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scaler = grad_scaler(device, cfg.precision)
     rng = torch.Generator().manual_seed(seed)
     epochs = num_epochs(cfg.epochs, cfg.steps, len(train), cfg.batch_size)
@@ -128,6 +129,7 @@ def train_classifier(
             x, y = images[idx].to(device), labels[idx].to(device)
             if transform is not None:
                 x = transform(x)
+            x = x.contiguous(memory_format=memory)
             with autocast(device, fallback.precision):
                 logits = trained(x)
             loss = batch_loss(logits.float(), y, weight, labels[idx_global])
@@ -185,7 +187,7 @@ def train_classifier(
                      "precision": fallback.precision, "precision_fallback": precision_fallback,
                      **({"grad_scalers": scaler_states({"classifier": scaler})} if scaler.is_enabled() else {})},
                 )
-    return ClassifierResult(model.eval(), spec, history, precision_fallback)
+    return ClassifierResult(model.to(memory_format=torch.contiguous_format).eval(), spec, history, precision_fallback)
 
 
 def batch_loss(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None, y_global: torch.Tensor) -> torch.Tensor:

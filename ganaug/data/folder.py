@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from ganaug.data.dataset import DatasetSplits, ImageDataset
 from ganaug.data.errors import DataError
@@ -59,8 +59,13 @@ def scan_split(split_dir: Path) -> dict[str, list[Path]]:
 def _decode(path: Path) -> Image.Image:
     """The decoded image; reading the bytes first and decoding from memory is faster than from the path."""
     try:
-        image = Image.open(io.BytesIO(path.read_bytes()))
+        data = path.read_bytes()
+        if not data:
+            raise DataError(f"{path}: empty file (0 bytes), not an image")
+        image = Image.open(io.BytesIO(data))
         image.load()
+    except UnidentifiedImageError:  # its message shows the in-memory buffer, not the file
+        raise DataError(f"{path}: corrupt or unreadable image (not a format Pillow recognises)") from None
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as err:
         raise DataError(f"{path}: corrupt or unreadable image ({err})") from err
     if image.mode.startswith("I;16"):  # 16-bit gray: keep the 8 most significant bits

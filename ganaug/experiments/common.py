@@ -189,11 +189,14 @@ def check_out_folder(out: str | Path, key: str = "out") -> Path:
 def claim_run_folder(out: Path, cfg: BaseModel) -> None:
     """Write the resolved config first; refuse to resume a folder that holds a run with another config.
 
-    Under torchrun every rank checks (so all stop alike) and rank 0 writes.
+    A folder with nothing computed yet (a run that failed before or early in training) takes the new config, so
+    that the corrected command is not refused. Under torchrun every rank checks (so all stop alike) and rank 0
+    writes.
     """
+    check_out_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     saved = out / "config.yaml"
-    if saved.exists():
+    if saved.exists() and has_results(out):
         previous = with_new_defaults(yaml.safe_load(saved.read_text()), cfg)
         current = json.loads(cfg.model_dump_json())
         for key in ("progress", "out", "tensorboard"):  # how a run is watched, not what it computes
@@ -204,6 +207,15 @@ def claim_run_folder(out: Path, cfg: BaseModel) -> None:
                               "with the same options or choose another --out")
     dist.barrier()  # every rank has read the old config before rank 0 replaces it
     dist.on_main(save_config, cfg, saved)
+
+
+def has_results(out: Path) -> bool:
+    """Does ``out`` hold anything computed under its config.yaml (checkpoints, metrics, cells...)? Files every run
+    rewrites from its config (config.yaml, splits.json), a grid cell's lock, half-written temporary files and
+    TensorBoard logs do not count."""
+    ignored = {"config.yaml", "splits.json", "lock"}
+    return any(p.is_file() and p.name not in ignored and not p.name.startswith(".")
+               and "tensorboard" not in p.relative_to(out).parts for p in out.rglob("*"))
 
 
 def with_new_defaults(saved: dict, cfg: BaseModel) -> dict:

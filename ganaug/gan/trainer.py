@@ -31,7 +31,7 @@ from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
-    EpochProgress, PrecisionFallback, all_finite, autocast, batches, check_precision, class_balanced_batches, grad_scaler, load_scaler_states,
+    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches, grad_scaler, load_scaler_states,
     num_epochs, scaler_states, update,
 )
 
@@ -113,8 +113,8 @@ def train_gan(
     G, D = G.to(device, memory_format=memory), D.to(device, memory_format=memory)
     p = Parts(
         cfg, G, D,
-        opt_g=torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),  # two time-scale: lr_g != lr_d
-        opt_d=torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
+        opt_g=adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),  # two time-scale: lr_g != lr_d
+        opt_d=adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
         loss=GAN_LOSSES.create(cfg.loss, real_target=1.0 - cfg.label_smoothing),
         augment=DiffAugment(cfg.diffaugment) if cfg.diffaugment else nn.Identity(),
         rng=torch.Generator().manual_seed(seed),

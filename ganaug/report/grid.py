@@ -9,49 +9,107 @@ from rich.console import Console
 from rich.table import Table
 
 
-def interval(diff: dict) -> str:
-    """``+0.012 [-0.003, +0.027]`` in the metric's own units, or ``+0.012 (too few seeds ...)``."""
+from ganaug.metrics.classification import MIN_SEEDS  # no interval below it: with 2 seeds a t-interval is +-12.7 SE
+
+WIDTH = 100  # columns of `ganaug results` without --wide
+FRACTIONS = {"accuracy", "balanced_accuracy", "macro_f1", "macro_precision", "macro_recall", "auc", "roc_auc", "cas",
+             "cas_real_same_size", "class_consistency", "class_coverage", "precision", "recall", "coverage"}
+
+
+def is_fraction(metric: str) -> bool:
+    """Metrics in [0, 1] that the reports print in percent (accuracy, F1, AUC, consistency, shares...)."""
+    base = metric.removeprefix("inception_")
+    return base in FRACTIONS or base.endswith(("accuracy", "_share"))
+
+
+def number(value: float, metric: str, sign: str = "") -> str:
+    """A value in percent (one decimal) for fractions, else to 3 significant digits; ``sign="+"`` shows the sign."""
+    return f"{100 * value:{sign}.1f}" if is_fraction(metric) else f"{value:{sign}.3g}"
+
+
+def interval(diff: dict, metric: str = "") -> str:
+    """``+1.2 [-0.3, +2.7]`` (points for fractions, else the metric's units), or ``+1.2 (n=2, too few seeds)``."""
+    mean = number(diff["mean"], metric, "+")
+    if diff["n"] < MIN_SEEDS:
+        return f"{mean} (n={diff['n']}, too few seeds)"
     if diff["low"] is None:
-        return f"{diff['mean']:+.3g} ({diff.get('note') or 'no interval'})"
-    return f"{diff['mean']:+.3g} [{diff['low']:+.3g}, {diff['high']:+.3g}]"
+        return f"{mean} ({diff.get('note') or 'no interval'})"
+    return f"{mean} [{number(diff['low'], metric, '+')}, {number(diff['high'], metric, '+')}]"
 
 
 def verdict(diff: dict) -> str:
-    """"higher" / "lower" when the 95 % interval excludes 0, else "cannot tell"."""
-    if diff["low"] is None:
+    """"higher" / "lower" when the 95 % interval excludes 0, else "cannot tell" (always, with too few seeds)."""
+    if diff["low"] is None or diff["n"] < MIN_SEEDS:
         return "cannot tell"
     return "higher" if diff["low"] > 0 else "lower" if diff["high"] < 0 else "cannot tell"
 
 
-def table_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: one row per (axes, arm) group, ``mean ± std (n)`` per metric, then the baseline comparison."""
-    axes = data["axes"]
-    has_arms = any(e["arm"] for e in data["table"])
-    names = list(dict.fromkeys(m for e in data["table"] for m in e["metrics"]))
-    compared = list(dict.fromkeys(m for e in data["table"] for m in e.get("vs_baseline", {})))
-    header = [*axes, *(["arm"] if has_arms else []), "n", *names, *(f"Δ {m} vs baseline" for m in compared[:1])]
-    rows = []
-    for e in data["table"]:
-        row = [str(e["axes"].get(a)) for a in axes] + ([e["arm"]] if has_arms else []) + [str(len(e["repeats"]))]
-        for m in names:
-            s = e["metrics"].get(m)
-            row.append("" if s is None else f"{s['mean']:.4g} ± {s['std']:.2g}")
-        for m in compared[:1]:
+def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
+    """(header, cells, is a metric) per column: the axes, the arm, n, ``mean ± std`` per metric, the comparison."""
+    entries, axes = data["table"], data["axes"]
+    names = list(dict.fromkeys(m for e in entries for m in e["metrics"]))
+    compared = list(dict.fromkeys(m for e in entries for m in e.get("vs_baseline", {})))
+    columns = [(a, [str(e["axes"].get(a)) for e in entries], False) for a in axes]
+    if any(e["arm"] for e in entries):
+        columns.append(("arm", [e["arm"] for e in entries], False))
+    columns.append(("n", [str(len(e["repeats"])) for e in entries], False))
+    for m in names:
+        cells = [f"{number(s['mean'], m)} ± {number(s['std'], m)}" if (s := e["metrics"].get(m)) else "" for e in entries]
+        columns.append((f"{m} (%)" if is_fraction(m) else m, cells, True))
+    for m in compared[:1]:
+        cells = []
+        for e in entries:
             d = e.get("vs_baseline", {}).get(m)
-            row.append("baseline" if d is None else f"{interval(d)} {verdict(d)}")
-        rows.append(row)
-    return header, rows
+            too_few = d is not None and (d["low"] is None or d["n"] < MIN_SEEDS)
+            cells.append("baseline" if d is None else interval(d, m) + ("" if too_few else f" {verdict(d)}"))
+        columns.append((f"Δ {m}" + (" (points)" if is_fraction(m) else ""), cells, False))
+    return columns
 
 
-def results_table(data: dict[str, Any], console: Console | None = None) -> None:
-    """Print the aggregated table with rich."""
-    header, rows = table_rows(data)
+def table_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: one row per (axes, arm) group, ``mean ± std`` per metric, then the baseline comparison."""
+    columns = table_columns(data)
+    return [h for h, _, _ in columns], [list(row) for row in zip(*(cells for _, cells, _ in columns))]
+
+
+def fit(columns: list[tuple[str, list[str], bool]], width: int) -> tuple[list[int], list[str]]:
+    """The columns that fit in ``width`` characters (every non-metric column, then metrics in order up to the first
+    that does not fit), and the names of the metrics left out."""
+    def size(i: int) -> int:  # rich's box: a separator and a space either side of each column
+        header, cells, _ = columns[i]
+        return max([len(header), *map(len, cells)]) + 3
+
+    keep = [i for i, c in enumerate(columns) if not c[2]]
+    used = 1 + sum(size(i) for i in keep)
+    left_out = []
+    for i, (header, _, is_metric) in enumerate(columns):
+        if is_metric:
+            if not left_out and used + size(i) <= width:
+                keep.append(i)
+                used += size(i)
+            else:
+                left_out.append(header.removesuffix(" (%)"))
+    return sorted(keep), left_out
+
+
+def results_table(data: dict[str, Any], console: Console | None = None, wide: bool = False, width: int = WIDTH) -> None:
+    """Print the aggregated table with rich, in ``width`` columns (``wide``: every metric, as wide as it takes)."""
+    columns = table_columns(data)
+    keep, left_out = (list(range(len(columns))), []) if wide else fit(columns, width)
     table = Table(title=f"{data['run_dir']}: {data['task']}, {data['cells_finished']} cells finished", show_lines=False)
-    for h in header:
-        table.add_column(h)
-    for row in rows:
+    for i in keep:
+        table.add_column(columns[i][0])
+    for row in zip(*(columns[i][1] for i in keep)):
         table.add_row(*row)
-    (console or Console(width=max(Console().width, 160))).print(table)
+    needed = 1 + sum(max([len(columns[i][0]), *map(len, columns[i][1])]) + 3 for i in keep)
+    console = console or Console(width=max(Console().width, needed) if wide else width)
+    console.print(table)
+    baseline = ", ".join(f"{k}={v}" for k, v in (data.get("baseline") or {}).items()) or "none"
+    notes = [f"mean ± std over repeats; Δ: paired difference to {baseline}, 95 % interval (from {MIN_SEEDS} seeds)"]
+    if left_out:
+        notes.append(f"not shown: {', '.join(left_out)}; --wide shows all")
+    for note in notes:
+        console.print(note, highlight=False, markup=False)
 
 
 def results_markdown(data: dict[str, Any]) -> str:
@@ -96,9 +154,10 @@ def write_grid_report(data: dict[str, Any], run_dir: Path, command: str) -> Path
     run_dir = Path(run_dir)
     names = list(dict.fromkeys(m for e in data["table"] for m in e["metrics"]))
     md = [f"# Grid: {data['task']}, {data['cells_finished']} cells", "",
-          "Mean ± std over repeats (n); the last column is the paired difference to the baseline "
-          f"({data['baseline'] or 'none'}) over repeats with the same seed, with its 95 % t-interval: "
-          "*higher* or *lower* only where the interval excludes 0.", "", results_markdown(data), ""]
+          "Mean ± std over repeats (n), in percent for accuracies and other fractions; the last column is the "
+          f"paired difference to the baseline ({data['baseline'] or 'none'}) over repeats with the same seed "
+          f"(points for fractions), with its 95 % t-interval: *higher* or *lower* only where the interval excludes "
+          f"0, and no interval with fewer than {MIN_SEEDS} seeds.", "", results_markdown(data), ""]
     for metric in names[:4]:
         group_bars(data, metric, run_dir / "figures" / f"{metric}.png")
         md += [f"![{metric}](figures/{metric}.png)", ""]

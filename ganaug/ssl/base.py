@@ -116,7 +116,7 @@ class SSLAlgorithm(ABC):
         runtime.update(self.optimizers[role], loss, self.scalers[role])
 
     def adam(self, module: nn.Module, lr: float | None = None, betas: tuple[float, float] = (0.9, 0.999)) -> torch.optim.Adam:
-        return torch.optim.Adam(module.parameters(), lr=lr or self.cfg.lr, betas=betas)
+        return runtime.adam(module.parameters(), lr=lr or self.cfg.lr, betas=betas)
 
     def train(self) -> None:
         for net, _ in self.networks.values():

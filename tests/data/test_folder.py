@@ -147,6 +147,17 @@ def test_corrupt_image_names_the_file(tmp_path):
     assert str(bad) in str(err.value)
 
 
+@pytest.mark.parametrize("content, message", [(b"", "empty file (0 bytes), not an image"),
+                                              (b"GIF00 not really", "corrupt or unreadable image (not a format Pillow recognises)")])
+def test_an_empty_or_unknown_file_says_so_without_a_memory_address(tmp_path, content, message):
+    write_tree(tmp_path / "tree", {"train": {"a": 2, "b": 2}, "test": {"a": 1, "b": 1}})
+    bad = tmp_path / "tree" / "train" / "b" / "1.png"
+    bad.write_bytes(content)
+    with pytest.raises(DataError) as err:
+        load_folder(tmp_path / "tree")
+    assert str(err.value) == f"{bad}: {message}"  # not "cannot identify image file <_io.BytesIO object at 0x...>"
+
+
 def test_mismatched_sizes_name_two_files(tmp_path):
     root = tmp_path / "tree"
     write_tree(root, {"train": {"a": 2, "b": 2}, "test": {"a": 1, "b": 1}})

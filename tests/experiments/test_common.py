@@ -2,9 +2,11 @@
 
 import pytest
 import torch
+import yaml
 
 from ganaug.data import ImageDataset, load_dataset
-from ganaug.experiments.common import audit_generated, seeded_subset
+from ganaug.config import ConfigError, DemoConfig
+from ganaug.experiments.common import audit_generated, claim_run_folder, seeded_subset
 
 
 def test_seeded_subset_is_a_sorted_seeded_choice():
@@ -45,6 +47,7 @@ def test_a_run_folder_of_an_older_version_resumes_when_new_keys_keep_their_defau
 
     cfg = DemoConfig(out=str(tmp_path))
     claim_run_folder(tmp_path, cfg)
+    (tmp_path / "metrics.json").write_text("{}")  # it computed something: only the same config may resume it
     saved = yaml.safe_load((tmp_path / "config.yaml").read_text())
     del saved["classifier"]["precision"], saved["judge_samples_per_class"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
@@ -52,3 +55,14 @@ def test_a_run_folder_of_an_older_version_resumes_when_new_keys_keep_their_defau
     changed = DemoConfig(out=str(tmp_path), classifier={"precision": "bf16", "steps": 10})
     with pytest.raises(ConfigError, match=r"different config \(classifier.precision, classifier.steps\)"):
         claim_run_folder(tmp_path, changed)
+
+
+def test_a_folder_with_nothing_computed_takes_the_corrected_config(tmp_path):
+    """A run that failed before anything was computed leaves only config.yaml: the corrected command proceeds."""
+    claim_run_folder(tmp_path, DemoConfig(out=str(tmp_path), seed=1))
+    claim_run_folder(tmp_path, DemoConfig(out=str(tmp_path), seed=2))
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text())["seed"] == 2
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.json").write_text("{}")
+    with pytest.raises(ConfigError, match="different config"):
+        claim_run_folder(tmp_path, DemoConfig(out=str(tmp_path), seed=3))

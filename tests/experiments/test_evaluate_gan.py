@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ganaug.checkpoint import save_checkpoint
 from ganaug.cli import app
-from ganaug.config import ConfigError, GANConfig
+from ganaug.config import GANConfig
 from ganaug.data import load_dataset
 from ganaug.gan.trainer import build_gan, train_gan
 

@@ -31,9 +31,42 @@ def test_verdict_reads_the_interval():
 
 def test_table_rows_have_one_row_per_group_and_the_comparison():
     header, rows = table_rows(DATA)
-    assert header == ["algorithms", "n", "accuracy", "Δ accuracy vs baseline"]
-    assert rows[0] == ["supervised", "3", "0.9 ± 0.01", "baseline"]
-    assert rows[1][-1] == "+0.03 [+0.01, +0.05] higher"
+    assert header == ["algorithms", "n", "accuracy (%)", "Δ accuracy (points)"]
+    assert rows[0] == ["supervised", "3", "90.0 ± 1.0", "baseline"]
+    assert rows[1][-1] == "+3.0 [+1.0, +5.0] higher"
+
+
+def test_fewer_than_three_seeds_give_no_interval_and_no_verdict():
+    """With 2 seeds a t-interval is 12.7 standard errors wide (the ±140 points of issue 12): never shown as certain."""
+    data = {**DATA, "table": [DATA["table"][0], {**DATA["table"][1], "repeats": [0, 1],
+                                                 "vs_baseline": {"accuracy": diff(0.03, 0.029, 0.031, n=2)}}]}
+    assert verdict(diff(0.03, 0.029, 0.031, n=2)) == "cannot tell"
+    assert table_rows(data)[1][1][-1] == "+3.0 (n=2, too few seeds)"
+
+
+def wide_data(metrics: int) -> dict:
+    names = ["accuracy", "balanced_accuracy", "macro_f1", "macro_precision", "macro_recall", "roc_auc", "fid", "kid"]
+    entries = [{"axes": {"algorithms": a, "labeled": 0.1}, "arm": "", "repeats": [0, 1, 2],
+                "metrics": {m: {"mean": 0.912345, "std": 0.0123, "n": 3} for m in names[:metrics]}}
+               for a in ("supervised", "triple-gan-attn")]
+    entries[1]["vs_baseline"] = {m: diff(0.0312, 0.0101, 0.0523) for m in names[:metrics]}
+    return {**DATA, "axes": ["algorithms", "labeled"], "table": entries}
+
+
+def test_results_fit_100_columns_and_wide_shows_every_metric():
+    console = Console(record=True, width=100)
+    results_table(wide_data(8), console)
+    text = console.export_text()
+    assert max(map(len, text.splitlines())) <= 100
+    assert "accuracy (%)" in text and "+3.1 [+1.0, +5.2] higher" in text and "triple-gan-attn" in text
+    shown, hidden = text.split("not shown: ")
+    assert "balanced_accuracy (%)" in shown and "macro_f1" not in shown  # in the grid's order, up to the first too wide
+    assert "macro_f1" in hidden and "kid" in hidden and "--wide" in hidden
+    console = Console(record=True, width=300)
+    results_table(wide_data(8), console, wide=True)
+    text = console.export_text()
+    assert all(f"{m}" in text for m in ("macro_recall (%)", "roc_auc (%)", "fid", "kid")) and "not shown" not in text
+    assert max(map(len, text.splitlines())) > 100
 
 
 def test_results_table_prints_every_group():
