@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ganaug import distributed as dist
 from ganaug.config import ConfigError
@@ -79,9 +79,9 @@ class PrecisionFallback:
     """
 
     def __init__(self, precision: str, title: str, get_state: Callable[[], dict], set_state: Callable[[dict], None],
-                 echo: Callable[[str], None] = print) -> None:
+                 echo: Callable[[str], None] | None = None) -> None:
         self.precision, self.title = precision, title
-        self._get, self._set, self._echo = get_state, set_state, echo
+        self._get, self._set, self._echo = get_state, set_state, echo or say
         self._good: dict | None = None
         self._good_at = ""
         self.event: dict[str, str] | None = None  # {"at", "restored", "from", "to"} once it has fallen back
@@ -140,7 +140,9 @@ def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999), weight_de
 
 
 def num_epochs(epochs: int | None, steps: int, n: int, batch_size: int) -> int:
-    """``epochs`` if given, else the fewest whole epochs that make at least ``steps`` updates over ``n`` images."""
+    """``epochs`` if given, else the fewest whole epochs that make at least ``steps`` updates over ``n`` images.
+
+    Whole epochs, so that every checkpoint (written at an epoch's end) is a point an unbroken run passes through."""
     if epochs is not None:
         return epochs
     return max(1, math.ceil(steps / max(1, n // batch_size)))
@@ -168,6 +170,14 @@ def class_balanced_batches(labels: torch.Tensor, batch_size: int, generator: tor
     yield from drawn.view(steps, batch_size)
 
 
+def say(line: str) -> None:
+    """A trainer's message to the person watching: one line on stderr, from rank 0 only.
+
+    stderr, like the progress lines, so that stdout keeps only the results that scripts read (``report: PATH``)."""
+    if dist.is_main():
+        print(line, file=sys.stderr, flush=True)
+
+
 def clock(seconds: float) -> str:
     """0:01:05 for 65 s."""
     seconds = int(max(0, seconds))
@@ -175,35 +185,62 @@ def clock(seconds: float) -> str:
 
 
 class EpochProgress:
-    """A trainer's progress in the unit of its options (steps, or epochs when epochs were asked for).
+    """A trainer's progress in the unit of its options: updates ("steps"), or epochs when epochs were asked for.
 
-    On a terminal, a rich bar with the latest losses, images/s and ETA. When the output is a file or a pipe, one
-    plain line per epoch (never cut at 80 columns). With ``enabled=False`` (``--no-progress``), one line when the
-    trainer starts and one when it ends, so a long run is never silent. ``silent``: nothing (torchrun's other
-    ranks). Lines go to stderr, so stdout keeps the commands' results (``report: PATH``).
+    On a terminal, a rich bar with the latest losses, images/s and ETA. When the output is a file or a pipe, a
+    line when the trainer starts, one per epoch (per evaluation for SSL) with the epoch and step counts, and one
+    when it ends, never cut to a width; at most one epoch line every ``line_every_s`` seconds (the last always),
+    since a digits epoch lasts a tenth of a second. With ``enabled=False`` (``--no-progress``), only the start and
+    end lines, so a long run is never silent. ``silent``: nothing (torchrun's other ranks). Lines go to stderr,
+    so stdout keeps the commands' results (``report: PATH``).
+
+    ``steps``: the run's length in updates; ``epochs``: its length in epochs (None: no epochs, as in SSL); the
+    ``start_*`` counts are where a resumed run starts, ``resumed_from`` the checkpoint it resumed from;
+    ``asked``: the steps the options asked for, shown when whole epochs round them up.
     """
 
-    def __init__(self, title: str, total: int, start: int = 0, enabled: bool = True, unit: str = "epoch",
-                 note: str = "", resumed_from: str | None = None, silent: bool = False, stream=None) -> None:
-        self.title, self.total, self.done, self.unit = title, total, start, unit
+    line_every_s = 2.0
+
+    def __init__(self, title: str, steps: int, start_step: int = 0, epochs: int | None = None, start_epoch: int = 0,
+                 unit: str = "step", asked: int | None = None, enabled: bool = True,
+                 resumed_from: str | None = None, silent: bool = False, stream=None) -> None:
+        self.title, self.steps, self.step, self.epochs, self.epoch = title, steps, start_step, epochs, start_epoch
+        self.unit, self.asked, self._start_step = unit, asked, start_step
         self.stream = stream or sys.stderr
         self.mode = "silent" if silent else "phases" if not enabled else "bar" if self.stream.isatty() else "lines"
         self.start_time = self._tic = time.perf_counter()
-        self._start = start
-        if self.mode != "silent":
-            if resumed_from is not None and start:
-                self._say(f"{title}: resuming at {unit} {start:,} of {total:,} from {resumed_from}")
-            if self.mode == "phases" or note:
-                self._say(f"{title}: training {total - start:,} {unit}s" + (f" ({note})" if note else ""))
+        self._line_at, self._images = -math.inf, 0
+        if resumed_from is not None and start_step:
+            at = f" (epoch {start_epoch:,})" if epochs is not None else ""
+            self._say(f"{title}: resuming from step {start_step:,}{at} of {resumed_from}")
+        if self.mode in ("phases", "lines"):
+            todo = ("nothing to train," if start_step >= steps else
+                    f"training {steps - start_step:,} more steps, to" if start_step else "training")
+            self._say(f"{title}: {todo} {self.length()}")
+        by_epoch = unit == "epoch" and epochs is not None
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"), BarColumn(bar_width=20),
+            TextColumn("{task.completed:,.0f}/{task.total:,.0f} " + ("epochs" if by_epoch else "steps")),
             TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             disable=self.mode != "bar", console=Console(file=self.stream) if self.mode == "bar" else None,
         )
-        self._task = self._progress.add_task(f"{title} ({unit}s)", total=total, completed=start, status="")
+        self._task = self._progress.add_task(title, total=epochs if by_epoch else steps,
+                                             completed=start_epoch if by_epoch else start_step, status="")
 
     def _say(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        if self.mode != "silent":
+            print(line, file=self.stream, flush=True)
+
+    def length(self, steps: int | None = None) -> str:
+        """``44 steps (2 whole epochs; 30 asked)``, ``12 epochs (264 steps)`` or ``3,000 steps``."""
+        steps = self.steps if steps is None else steps
+        if self.epochs is None:
+            return f"{steps:,} steps"
+        epochs = f"{self.epochs:,} epoch{'s' if self.epochs != 1 else ''}"
+        if self.unit == "epoch":
+            return f"{epochs} ({steps:,} steps)"
+        asked = f"; {self.asked:,} asked" if self.asked is not None and self.asked != steps else ""
+        return f"{steps:,} steps ({self.epochs:,} whole {epochs.split()[1]}{asked})"
 
     def __enter__(self) -> "EpochProgress":
         self._progress.__enter__()
@@ -211,21 +248,28 @@ class EpochProgress:
 
     def __exit__(self, *exc) -> None:
         self._progress.__exit__(*exc)
-        if self.mode == "phases" and exc[0] is None:
-            self._say(f"{self.title}: done, {self.done - self._start:,} {self.unit}s in "
-                      f"{clock(time.perf_counter() - self.start_time)}")
+        if exc[0] is None and self.step > self._start_step:
+            seconds = time.perf_counter() - self.start_time
+            took = f"{seconds:.1f} s" if seconds < 10 else clock(seconds)
+            self._say(f"{self.title}: done, {self.length(self.step)} in {took}, "
+                      f"{self._images / max(seconds, 1e-9):,.0f} img/s")
 
-    def epoch_done(self, images: int, advance: int = 1, **scalars: float) -> float:
-        """Advance ``advance`` units (steps or epochs); returns the images per second since the last call."""
+    def epoch_done(self, images: int, updates: int, **scalars: float) -> float:
+        """Count an epoch (or, without epochs, an evaluation interval) of ``updates`` updates over ``images`` images.
+
+        Returns the images per second since the last call."""
         now = time.perf_counter()
         rate = images / max(now - self._tic, 1e-9)
-        self._tic = now
-        self.done += advance
+        self._tic, self._images, self.step = now, self._images + images, self.step + updates
+        if self.epochs is not None:
+            self.epoch += 1
         status = "  ".join(f"{k} {v:.3f}" for k, v in scalars.items()) + f"  {rate:,.0f} img/s"
-        self._progress.update(self._task, advance=advance, status=status)
-        if self.mode == "lines":
-            elapsed = now - self.start_time
-            eta = elapsed / max(self.done - self._start, 1) * (self.total - self.done)
-            self._say(f"{self.title}  {self.unit} {self.done:,}/{self.total:,}  {status}  elapsed {clock(elapsed)}  "
+        by_epoch = self.unit == "epoch" and self.epochs is not None
+        self._progress.update(self._task, advance=1 if by_epoch else updates, status=status)
+        if self.mode == "lines" and (now - self._line_at >= self.line_every_s or self.step >= self.steps):
+            self._line_at, elapsed = now, now - self.start_time
+            eta = elapsed / max(self.step - self._start_step, 1) * max(self.steps - self.step, 0)
+            epoch = f"epoch {self.epoch:,}/{self.epochs:,}  " if self.epochs is not None else ""
+            self._say(f"{self.title}  {epoch}step {self.step:,}/{self.steps:,}  {status}  elapsed {clock(elapsed)}  "
                       f"eta {clock(eta)}")
         return rate

@@ -150,10 +150,10 @@ def train_classifier(
             sampler.weights = state["sampler"]
 
     fallback = PrecisionFallback(precision, title, get_state, set_state)
-    per_epoch = max(1, len(train) // cfg.batch_size)  # updates (a sampler may draw a few more or fewer)
+    per_epoch = max(1, len(train) // cfg.batch_size)  # updates per epoch, whichever sampler draws them
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: updates, or epochs
-    with EpochProgress(title, epochs * per_epoch if in_steps else epochs, start_epoch * (per_epoch if in_steps else 1),
-                       enabled=progress, unit="step" if in_steps else "epoch",
+    with EpochProgress(title, epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
+                       unit="step" if in_steps else "epoch", asked=cfg.steps if in_steps else None, enabled=progress,
                        resumed_from=str(last) if start_epoch else None, silent=not dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
@@ -173,7 +173,7 @@ def train_classifier(
                 row["val_acc"] = float((val_predictions == val.labels).float().mean())
                 if sampler is not None:
                     sampler.update(val.labels, val_predictions)
-            row["images_per_s"] = bar.epoch_done(int(seen), updates if in_steps else 1, loss=row["loss"],
+            row["images_per_s"] = bar.epoch_done(int(seen), updates, loss=row["loss"],
                                                  **({"val_acc": row["val_acc"]} if val else {}))
             history.append(row)
             if log is not None:

@@ -138,10 +138,8 @@ def train_gan(
     images, labels = to_float(data.images), data.labels
     per_epoch = (max(1, len(data) // cfg.batch_size) // cfg.d_steps) * cfg.g_steps  # generator updates
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: generator updates, or epochs
-    note = (f"{epochs} whole epochs of {per_epoch} generator updates; {cfg.steps:,} asked"
-            if in_steps and epochs * per_epoch != cfg.steps else "")
-    with EpochProgress("GAN", epochs * per_epoch if in_steps else epochs, start_epoch * (per_epoch if in_steps else 1),
-                       enabled=progress, unit="step" if in_steps else "epoch", note=note,
+    with EpochProgress("GAN", epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
+                       unit="step" if in_steps else "epoch", asked=cfg.steps if in_steps else None, enabled=progress,
                        resumed_from=str(last) if start_epoch else None, silent=not dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
@@ -151,8 +149,7 @@ def train_gan(
                 p.precision, p.precision_fallback = fallback.precision, fallback.event
                 row = train_epoch(p, ema, images, labels, memory)
             check_divergence(row, epoch, last, p.loss.probabilistic)
-            row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size,
-                                                 row["g_updates"] if in_steps else 1,
+            row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size, row["g_updates"],
                                                  loss_d=row["loss_d"], loss_g=row["loss_g"])
             row["epoch"] = epoch + 1
             history.append(row)

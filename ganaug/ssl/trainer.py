@@ -122,7 +122,7 @@ def train_ssl(
     fallback = PrecisionFallback(algo.precision, algorithm, get_state, set_state)
     good = start  # the iteration the last good state was taken at
     fallback.mark_good(f"iteration {start}")
-    with EpochProgress(algorithm, cfg.steps, start, enabled=progress, unit="step",
+    with EpochProgress(algorithm, cfg.steps, start, enabled=progress,
                        resumed_from=str(last) if start else None, silent=not dist.is_main()) as bar:
         it = start
         while it < cfg.steps:
