@@ -151,7 +151,17 @@ class Checkpoint:
         module.load_state_dict(self.state_dict(role))
 
     def load_optimizer(self, role: str, opt: torch.optim.Optimizer) -> None:
+        """Load the optimizer's state, each tensor in its parameter's memory layout.
+
+        Tensors are saved contiguous; a channels_last parameter's moments must be channels_last again, since torch's
+        fused Adam (CPU, torch 2.13) pairs elements by memory position, not by index (a wrong update, no error)."""
         opt.load_state_dict(_optimizer_state(f"optim.{role}", self.tensors, self.info["optimizers"][role]))
+        for group in opt.param_groups:
+            for param in group["params"]:
+                state = opt.state.get(param, {})
+                for key, value in state.items():
+                    if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                        state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
     def extra(self, key: str) -> torch.Tensor:
         return self.tensors[f"extra.{key}"]

@@ -62,3 +62,25 @@ def test_new_tensors_beside_a_stale_json_load_their_own_metadata(tmp_path):
     ckpt = Checkpoint(tmp_path / "last")
     assert ckpt.meta["step"] == 2
     assert torch.equal(ckpt.state_dict("net")["weight"], net.weight)
+
+
+def test_optimizer_state_returns_in_its_parameters_memory_layout(tmp_path):
+    """Fused Adam pairs a parameter with its moments by memory position: moments saved contiguous must come back
+    channels_last for a channels_last convolution, or the resumed update is silently wrong."""
+    def run(resume: bool) -> torch.Tensor:
+        torch.manual_seed(0)
+        conv = nn.Conv2d(4, 8, 3).to(memory_format=torch.channels_last)
+        opt = torch.optim.Adam(conv.parameters(), lr=1e-2, fused=True)
+        grads = torch.Generator().manual_seed(1)
+        for step in range(4):
+            if resume and step == 2:
+                save_checkpoint(tmp_path / "c", {"conv": (conv, {})}, {"conv": opt})
+                opt = torch.optim.Adam(conv.parameters(), lr=1e-2, fused=True)
+                Checkpoint(tmp_path / "c").load_optimizer("conv", opt)
+                assert opt.state[conv.weight]["exp_avg"].stride() == conv.weight.stride()
+            conv.weight.grad = torch.randn(conv.weight.shape, generator=grads)
+            conv.bias.grad = torch.randn(conv.bias.shape, generator=grads)
+            opt.step()
+        return conv.weight.detach().clone()
+
+    assert torch.equal(run(resume=True), run(resume=False))
