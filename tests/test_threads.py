@@ -12,10 +12,11 @@ from ganaug.config import ConfigError
 @pytest.mark.parametrize("usable, busy, expected", [
     (2, 0.0, 2),  # alone: every core
     (2, 0.2, 2),  # a short blip of another process is not a job
+    (2, 0.6, 2),
     (2, 1.0, 1),  # a 1-thread job beside us
     (2, 2.0, 1),  # a 2-thread job takes both cores: we keep one (at least 1)
     (16, 5.4, 11),
-    (8, 0.6, 7),
+    (8, 0.8, 7),
 ])
 def test_choose_takes_the_free_cores(usable, busy, expected):
     assert threads.choose(usable, busy) == expected

@@ -48,4 +48,4 @@ def test_fp32_failure_stops_with_a_clear_message(digits, inject_nan):
 
     inject_nan(at_step=30, bf16_only=False)
     with pytest.raises(TrainingDivergedError, match="non-finite loss at epoch 2 in fp32; lower classifier.lr"):
-        train_classifier(ClassifierConfig(epochs=4, width=8), digits.train, 0, CPU, progress=False)
+        train_classifier(ClassifierConfig(epochs=4, width=8, precision="fp32"), digits.train, 0, CPU, progress=False)

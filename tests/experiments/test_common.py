@@ -52,7 +52,7 @@ def test_a_run_folder_of_an_older_version_resumes_when_new_keys_keep_their_defau
     del saved["classifier"]["precision"], saved["judge_samples_per_class"]
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
     claim_run_folder(tmp_path, cfg)  # resumes
-    changed = DemoConfig(out=str(tmp_path), classifier={"precision": "bf16", "steps": 10})
+    changed = DemoConfig(out=str(tmp_path), classifier={"precision": "fp32", "steps": 10})
     with pytest.raises(ConfigError, match=r"different config \(classifier.precision, classifier.steps\)"):
         claim_run_folder(tmp_path, changed)
 
