@@ -130,7 +130,7 @@ class Checkpoint:
             raise CheckpointError(f"{json_path}: unsupported checkpoint format {info.get('format_version')!r}")
         if not isinstance(info.get("models"), dict) or not isinstance(info.get("meta"), dict):
             raise CheckpointError(f"{tensor_path}: not a ganaug checkpoint (no models / meta in its header)")
-        self.info = info
+        self.info, self.path = info, path
         self.meta: dict[str, Any] = info["meta"]
 
     def state_dict(self, role: str) -> dict[str, torch.Tensor]:
@@ -142,9 +142,13 @@ class Checkpoint:
         from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
         registries = {"generator": GENERATORS, "discriminator": DISCRIMINATORS, "classifier": CLASSIFIERS}
-        spec = self.info["models"][role]
-        model = registries[spec["registry"]].create(spec["name"], **spec["kwargs"])
-        model.load_state_dict(self.state_dict(role))
+        try:
+            spec = self.info["models"][role]
+            model = registries[spec["registry"]].create(spec["name"], **spec["kwargs"])
+            model.load_state_dict(self.state_dict(role))
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+            raise CheckpointError(f"{self.path}: cannot rebuild its {role!r} model ({type(err).__name__}: {err}); "
+                                  "the checkpoint is damaged or was written by another version") from None
         return model
 
     def load_into(self, role: str, module: nn.Module) -> None:

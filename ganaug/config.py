@@ -414,8 +414,8 @@ def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dic
     if yaml_path is not None:
         source = str(yaml_path)
         try:
-            loaded = yaml.safe_load(Path(yaml_path).read_text())
-        except (OSError, yaml.YAMLError) as err:
+            loaded = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
             raise ConfigError(f"{yaml_path}: cannot read config: {err}") from err
         if not isinstance(loaded, dict):
             raise ConfigError(f"{yaml_path}: expected a mapping of keys to values at the top level")
@@ -466,8 +466,8 @@ def build_augment_config(yaml_path: str | Path | None = None, *layers: dict[str,
 def _default_scale(yaml_path: str | Path | None) -> str | None:
     """The ``scales.default`` of a config file (None when there is none, or the file is unreadable: build_config says)."""
     try:
-        loaded = yaml.safe_load(Path(yaml_path).read_text()) if yaml_path is not None else None
-    except (OSError, yaml.YAMLError):
+        loaded = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8")) if yaml_path is not None else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     scales = loaded.get("scales") if isinstance(loaded, dict) else None
     return scales.get("default") if isinstance(scales, dict) else None

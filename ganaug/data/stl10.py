@@ -50,7 +50,11 @@ def read_labels(path: Path, num_classes: int, count: int) -> np.ndarray:
 
 
 def read_class_names(path: Path) -> list[str]:
-    names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not a text file of class names ({err})") from None
+    names = [line.strip() for line in text.splitlines() if line.strip()]
     if len(names) < 2:
         raise DataError(f"{path}: {len(names)} class name(s), need at least 2 (one per line)")
     return names

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ganaug.checkpoint import Checkpoint
+from ganaug.checkpoint import Checkpoint, CheckpointError
 from ganaug.data.dataset import ImageDataset
 
 
@@ -50,7 +50,7 @@ def load_generator(path: Path, use_ema: bool = True) -> tuple[nn.Module, dict]:
     ckpt = Checkpoint(path)
     role = "generator_ema" if use_ema and "generator_ema" in ckpt.info["models"] else "generator"
     if "generator" not in ckpt.info["models"]:
-        raise ValueError(f"{path}: not a GAN checkpoint (it holds {sorted(ckpt.info['models'])})")
+        raise CheckpointError(f"{path}: not a GAN checkpoint (it holds {sorted(ckpt.info['models'])})")
     return ckpt.build(role).eval(), ckpt.meta
 
 
