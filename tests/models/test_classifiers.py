@@ -49,6 +49,25 @@ def test_shapes_features_and_backward(name, size, channels):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_bf16_channels_last_training_steps_stay_finite(name):
+    """The classifier default (bf16 autocast, NHWC) on this CPU's kernels: 5 Adam steps, finite loss and weights."""
+    from ganaug.runtime import adam, autocast
+
+    torch.manual_seed(0)
+    net = create(name, 8, 1).to(memory_format=torch.channels_last)
+    opt = adam(net.parameters(), lr=1e-3)
+    x, y = torch.randn(16, 1, 8, 8).contiguous(memory_format=torch.channels_last), torch.arange(16) % 7
+    for _ in range(5):
+        with autocast(torch.device("cpu"), "bf16"):
+            loss = F.cross_entropy(net(x).float(), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        assert torch.isfinite(loss)
+    assert all(torch.isfinite(p).all() for p in net.parameters())
+
+
+@pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("size", [8, 32])
 def test_eval_is_deterministic_batch_independent_and_head_of_features(name, size):
     net = create(name, size, 3)

@@ -25,9 +25,11 @@ def config(options=None, **kw):
 
 
 @pytest.mark.parametrize("name", ALGORITHMS.names())
-def test_every_algorithm_steps_and_classifies(name):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_every_algorithm_steps_and_classifies(name, precision):
     torch.manual_seed(0)
-    algo = ALGORITHMS.get(name)(config(steps=10), SMALL.get(name, {}), Shape(8, 1, 10), torch.device("cpu"))
+    algo = ALGORITHMS.get(name)(config(steps=10, precision=precision), SMALL.get(name, {}), Shape(8, 1, 10),
+                                torch.device("cpu"))
     batch = Batch(torch.rand(16, 1, 8, 8) * 2 - 1, torch.arange(16) % 10, torch.rand(16, 1, 8, 8) * 2 - 1)
     algo.train()
     for step in range(4):  # covers the phases that run every other step
