@@ -107,7 +107,7 @@ def train_gan(
     dist.check_batch_size("gan.batch_size", cfg.batch_size)
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
-    # A model may opt out (``channels_last = False``): oneDNN gave NaN gradients for 5x5 bf16 convolutions on 1 px maps.
+    # A model may opt out of NHWC with a class attribute ``channels_last = False`` (none does now).
     fits = getattr(G, "channels_last", True) and getattr(D, "channels_last", True)
     memory = torch.channels_last if cfg.channels_last and fits else torch.contiguous_format
     G, D = G.to(device, memory_format=memory), D.to(device, memory_format=memory)

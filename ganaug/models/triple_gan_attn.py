@@ -85,8 +85,6 @@ class CrossAttention2d(nn.Module):
 class AttentionEncoderDecoderGenerator(nn.Module):
     """000's generator; ``forward(z, y)`` -> images in [-1, 1]. ``num_classes=0``: unconditional."""
 
-    channels_last = False  # bf16 5x5 convolutions on 1 px maps in NHWC gave NaN gradients (oneDNN, torch 2.13 CPU)
-
     def __init__(self, image_size: int, channels: int, num_classes: int, z_dim: int = 100, width: int = 256,
                  heads: int = 4, map_channels: int = 4) -> None:
         super().__init__()
@@ -137,7 +135,6 @@ class ClassHeadDiscriminator(nn.Module):
     ``spectral_norm`` normalises every layer and drops the BatchNorm layers, as for the other ganaug GANs.
     """
 
-    channels_last = False  # as the generator
 
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 512, hidden: int = 256,
                  dropout: float = 0.3, spectral_norm: bool = False) -> None:
