@@ -135,7 +135,6 @@ class ClassHeadDiscriminator(nn.Module):
     ``spectral_norm`` normalises every layer and drops the BatchNorm layers, as for the other ganaug GANs.
     """
 
-
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 512, hidden: int = 256,
                  dropout: float = 0.3, spectral_norm: bool = False) -> None:
         super().__init__()
