@@ -97,13 +97,6 @@ def mnist_files(compress: bool) -> dict[str, bytes]:
 MNIST = {True: mnist_files(True), False: mnist_files(False)}
 
 
-@FUZZ
-@given(data=st.data())
-@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gz"])
-def test_idx_files(compress, data):
-    files = MNIST[compress]
-    target = data.draw(st.sampled_from(sorted(files)))
-    survives(files, lambda root: idx.load_mnist(root, download=False), target, data.draw(damage(files[target])))
 
 
 def cifar_files() -> dict[str, bytes]:
@@ -120,12 +113,6 @@ def cifar_files() -> dict[str, bytes]:
 CIFAR = cifar_files()
 
 
-@FUZZ
-@given(data=st.data())
-def test_cifar_python_batches(data):
-    target = data.draw(st.sampled_from(["cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/test_batch",
-                                        "cifar-10-batches-py/batches.meta"]))
-    survives(CIFAR, lambda root: cifar.load_cifar10(root, download=False), target, data.draw(damage(CIFAR[target])))
 
 
 def svhn_files() -> dict[str, bytes]:
@@ -141,11 +128,6 @@ def svhn_files() -> dict[str, bytes]:
 SVHN = svhn_files()
 
 
-@FUZZ
-@given(data=st.data())
-def test_svhn_mat_files(data):
-    target = data.draw(st.sampled_from(sorted(SVHN)))
-    survives(SVHN, lambda root: svhn.load_svhn(root, download=False), target, data.draw(damage(SVHN[target])))
 
 
 def stl_files() -> dict[str, bytes]:
@@ -160,11 +142,6 @@ def stl_files() -> dict[str, bytes]:
 STL = stl_files()
 
 
-@FUZZ
-@given(data=st.data())
-def test_stl10_binaries(data):
-    target = data.draw(st.sampled_from(sorted(STL)))
-    survives(STL, lambda root: stl10.load_stl10(root, download=False), target, data.draw(damage(STL[target])))
 
 
 def image_bytes(fmt: str, seed: int) -> bytes:
@@ -178,8 +155,21 @@ TREE = {f"{split}/{c}/{i}.{ext}": image_bytes(fmt, i) for split in ("train", "te
         for i, (fmt, ext) in enumerate((("PNG", "png"), ("JPEG", "jpg")))}
 
 
+READERS = {  # name: (valid files, the reader, the files a test damages)
+    "idx-raw": (MNIST[False], lambda root: idx.load_mnist(root, download=False), sorted(MNIST[False])),
+    "idx-gz": (MNIST[True], lambda root: idx.load_mnist(root, download=False), sorted(MNIST[True])),
+    "cifar-batches": (CIFAR, lambda root: cifar.load_cifar10(root, download=False),
+                      [f"cifar-10-batches-py/{n}" for n in ("data_batch_1", "test_batch", "batches.meta")]),
+    "svhn-mat": (SVHN, lambda root: svhn.load_svhn(root, download=False), sorted(SVHN)),
+    "stl10-bin": (STL, lambda root: stl10.load_stl10(root, download=False), sorted(STL)),
+    "image-folder": (TREE, folder.load_folder, ["train/cat/0.png", "train/dog/1.jpg", "test/cat/0.png"]),
+}
+
+
 @FUZZ
 @given(data=st.data())
-def test_image_folder(data):
-    target = data.draw(st.sampled_from(["train/cat/0.png", "train/dog/1.jpg", "test/cat/0.png"]))
-    survives(TREE, lambda root: folder.load_folder(root), target, data.draw(damage(TREE[target])))
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_damaged_file_gives_a_data_error_or_a_dataset(reader, data):
+    files, load, targets = READERS[reader]
+    target = data.draw(st.sampled_from(targets))
+    survives(files, load, target, data.draw(damage(files[target])))
