@@ -25,6 +25,7 @@ from PIL import Image
 from ganaug.data import DataError
 from ganaug.data import cifar, folder, idx, stl10, svhn
 
+
 FUZZ = settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -97,8 +98,6 @@ def mnist_files(compress: bool) -> dict[str, bytes]:
 MNIST = {True: mnist_files(True), False: mnist_files(False)}
 
 
-
-
 def cifar_files() -> dict[str, bytes]:
     rng = np.random.default_rng(0)
     files = {}
@@ -111,8 +110,6 @@ def cifar_files() -> dict[str, bytes]:
 
 
 CIFAR = cifar_files()
-
-
 
 
 def svhn_files() -> dict[str, bytes]:
@@ -128,8 +125,6 @@ def svhn_files() -> dict[str, bytes]:
 SVHN = svhn_files()
 
 
-
-
 def stl_files() -> dict[str, bytes]:
     rng = np.random.default_rng(0)
     files = {f"{stl10.FOLDER}/class_names.txt": "\n".join(f"c{i}" for i in range(10)).encode() + b"\n"}
@@ -140,8 +135,6 @@ def stl_files() -> dict[str, bytes]:
 
 
 STL = stl_files()
-
-
 
 
 def image_bytes(fmt: str, seed: int) -> bytes:
