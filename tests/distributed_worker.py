@@ -93,12 +93,12 @@ def main(out: Path) -> None:
         histories[name] = history
 
     # Classifiers: BatchNorm-free (exact), with 002's weighted sampler and class-weighted loss; then with BatchNorm.
-    exact = ClassifierConfig(model="simple-cnn", width=8, epochs=3, batch_size=32)
+    exact = ClassifierConfig(model="simple-cnn", width=8, epochs=3, batch_size=32, precision="fp32", channels_last=False)
     weights = inverse_frequency_weights(imbalanced.labels, 10)
     res = train_classifier(exact, imbalanced, 0, device, val=val, progress=False,
                            sampler=DifficultyWeightedSampler(imbalanced.labels, 10), class_weights=weights)
     keep("classifier", {"model": res.model}, res.history, res.model)
-    bn = ClassifierConfig(model="small-cnn", width=8, epochs=3, batch_size=32)
+    bn = ClassifierConfig(model="small-cnn", width=8, epochs=3, batch_size=32, precision="fp32", channels_last=False)
     res = train_classifier(bn, imbalanced, 0, device, val=val, progress=False)
     keep("classifier_bn", {"model": res.model}, res.history, res.model)
 
