@@ -134,6 +134,8 @@ class VirtualBatchNorm2d(nn.Module):
         r = self.reference_size
         if x.shape[0] < r:
             raise ValueError(f"VirtualBatchNorm2d expects the {r} reference rows first, got a batch of {x.shape[0]}")
+        # Statistics in fp32: under bf16, mean_sq - mean**2 cancels to noise when |mean| >> std.
+        dtype, x = x.dtype, x.float()
         ref, ex = x[:r], x[r:]
         ref_mean = ref.mean(dim=(0, 2, 3), keepdim=True)
         ref_sq = ref.square().mean(dim=(0, 2, 3), keepdim=True)
@@ -141,7 +143,7 @@ class VirtualBatchNorm2d(nn.Module):
         mean = new * ex.mean(dim=(2, 3), keepdim=True) + (1.0 - new) * ref_mean
         sq = new * ex.square().mean(dim=(2, 3), keepdim=True) + (1.0 - new) * ref_sq
         out = torch.cat([self._normalize(ref, ref_mean, ref_sq), self._normalize(ex, mean, sq)])
-        return out * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+        return (out * self.weight[None, :, None, None] + self.bias[None, :, None, None]).to(dtype)
 
     def _normalize(self, x: torch.Tensor, mean: torch.Tensor, mean_sq: torch.Tensor) -> torch.Tensor:
         var = (mean_sq - mean.square()).clamp_min(0.0)
@@ -176,9 +178,9 @@ class MinibatchStd(nn.Module):
         f = self.num_channels
         if c % f:
             raise ValueError(f"minibatch std: {c} channels do not split into {f} groups")
-        y = x.reshape(g, -1, f, c // f, h, w)
+        y = x.float().reshape(g, -1, f, c // f, h, w)  # the statistics in fp32, whatever x's dtype
         y = (y - y.mean(dim=0)).square().mean(dim=0).add(1e-8).sqrt()  # (N/g, F, c/F, h, w)
-        y = y.mean(dim=(2, 3, 4)).reshape(-1, f, 1, 1).repeat(g, 1, h, w)
+        y = y.mean(dim=(2, 3, 4)).reshape(-1, f, 1, 1).repeat(g, 1, h, w).to(x.dtype)
         return torch.cat([x, y], dim=1)
 
     def extra_repr(self) -> str:

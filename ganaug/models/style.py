@@ -44,7 +44,7 @@ def _lrelu(x: torch.Tensor) -> torch.Tensor:
 
 
 def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + eps)
+    return x * torch.rsqrt(x.float().square().mean(dim=1, keepdim=True) + eps).to(x.dtype)
 
 
 class EqualLinear(nn.Module):

@@ -155,3 +155,15 @@ def test_strided_convolution_gradients_under_bf16_match_fp32(transpose, size):
         tolerance = 1e-5 if size == 1 else 2e-2  # 1 px: computed in fp32; larger maps: bf16's rounding
         assert ((got - expected).norm() / expected.norm()).item() < tolerance
         assert (y.dtype == torch.float32) == (size == 1)
+
+
+def test_normalisation_statistics_survive_bf16_inputs():
+    """|mean| >> std: in bf16, mean_sq - mean**2 cancels to noise; in fp32 it matches the fp32 layer."""
+    torch.manual_seed(0)
+    x = (8.0 + 0.5 * torch.randn(8, 3, 4, 4)).bfloat16()  # bf16 steps of 1/16 near 8: the spread survives
+    vbn = VirtualBatchNorm2d(3, reference_size=4)
+    got, want = vbn(x), vbn(x.float())
+    assert got.dtype == torch.bfloat16
+    assert torch.allclose(got.float(), want, atol=0.05), (got.float() - want).abs().max()
+    mb, mb_want = MinibatchStd(4)(x), MinibatchStd(4)(x.float())
+    assert torch.allclose(mb[:, 3].float(), mb_want[:, 3], rtol=0.02)
