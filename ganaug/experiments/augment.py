@@ -42,7 +42,7 @@ from ganaug.experiments.common import audit_generated, check_out_folder, claim_r
 from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
-from ganaug.report.tensorboard import TensorBoard
+from ganaug.runlog import TensorBoard
 from ganaug.runtime import check_precision, resolve_device
 
 

@@ -33,7 +33,7 @@ from ganaug.experiments.common import (
 )
 from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
 from ganaug.report.demo import write_demo_report
-from ganaug.report.tensorboard import TensorBoard
+from ganaug.runlog import TensorBoard
 from ganaug.runtime import resolve_device
 
 ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split

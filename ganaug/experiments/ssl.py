@@ -41,7 +41,7 @@ from ganaug.metrics import (
     ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference, roc_points,
 )
 from ganaug.report.ssl import write_ssl_report
-from ganaug.report.tensorboard import RunLog, TensorBoard
+from ganaug.runlog import RunLog, TensorBoard
 from ganaug.runtime import check_precision, resolve_device
 from ganaug.ssl import ALGORITHMS
 from ganaug.ssl.trainer import train_ssl

@@ -15,7 +15,7 @@ from ganaug.config import TrainGANConfig, save_config
 from ganaug.data import load_dataset
 from ganaug.experiments.common import check_out_folder, images_digest, make_imbalanced, resolve_imbalance
 from ganaug.gan.trainer import build_gan, train_gan
-from ganaug.report.tensorboard import TensorBoard
+from ganaug.runlog import TensorBoard
 from ganaug.runtime import resolve_device
 
 

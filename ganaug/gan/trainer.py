@@ -36,7 +36,7 @@ from ganaug.runtime import (
 )
 
 if TYPE_CHECKING:
-    from ganaug.report.tensorboard import RunLog
+    from ganaug.runlog import RunLog
 
 
 class GANDivergedError(RuntimeError):

@@ -28,7 +28,7 @@ from ganaug.runtime import EpochProgress, PrecisionFallback, all_finite, check_p
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
 
 if TYPE_CHECKING:
-    from ganaug.report.tensorboard import RunLog
+    from ganaug.runlog import RunLog
 
 
 @dataclass

@@ -12,7 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from ganaug.config import ConfigError, GANConfig
 from ganaug.data import load_dataset
 from ganaug.gan.trainer import train_gan
-from ganaug.report.tensorboard import TensorBoard
+from ganaug.runlog import TensorBoard
 
 GAN_TAGS = {"loss_d", "loss_g", "d_real", "d_fake", "d_updates", "g_updates", "images_per_s"}
 
