@@ -8,33 +8,11 @@ from ganaug.config import AugmentConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.experiments.augment import slug
 from ganaug.report import figures
-from ganaug.report.demo import quick_banner
+from ganaug.report.format import interval, pct, quick_banner, verdict
 from ganaug.report.html import precision_note, write_report
 
 METRICS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1", "auc": "ROC-AUC"}
 PRIMARY = "balanced_accuracy"
-
-
-def pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}"
-
-
-def interval(d: dict) -> str:
-    """'+1.2 [-0.3, +2.7]' in percentage points, or the mean and why there is no interval (e.g. too few seeds)."""
-    if d["low"] is None:
-        return f"{100 * d['mean']:+.1f} ({d.get('note') or 'no interval'})"
-    return f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
-
-
-def verdict(d: dict) -> str:
-    """helped (the 95% interval lies above 0) / did not help (below 0: it hurt) / cannot tell (it includes 0)."""
-    if d["low"] is None:
-        return f"cannot tell ({d.get('note') or 'no interval'})"
-    if d["low"] > 0:
-        return "**helped**"
-    if d["high"] < 0:
-        return "**did not help** (it hurt)"
-    return "cannot tell"
 
 
 def write_augment_report(out: Path, cfg: AugmentConfig, m: dict, real: ImageDataset,

@@ -7,6 +7,7 @@ from pathlib import Path
 from ganaug.config import DemoConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
+from ganaug.report.format import direction, interval, pct, quick_banner
 from ganaug.report.html import precision_note, write_report
 
 ARMS = ("baseline", "augmented", "reference")
@@ -19,33 +20,17 @@ METRIC_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy
                  "auc": "ROC-AUC"}
 
 
-def pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}"
-
-
-def interval(d: dict) -> str:
-    """'+1.2 [-0.3, +2.7]' in percentage points, or the mean and why there is no interval (e.g. too few seeds)."""
-    if d["low"] is None:
-        return f"{100 * d['mean']:+.1f} ({d.get('note') or 'no interval'})"
-    return f"{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]"
-
-
 def verdict(d: dict, what: str) -> str:
     """Plain words for a paired difference: helped / hurt / no clear difference at this number of repeats."""
-    if d["low"] is None:
+    way = direction(d)
+    if way is None:
         return (f"this run cannot say whether the synthetic data changed {what} ({d.get('note') or 'no interval'}): "
                 f"{what} changed by {100 * d['mean']:+.1f} points")
-    if d["low"] > 0:
+    if way == "higher":
         return f"the synthetic data **helped**: {what} rose by {interval(d)} points"
-    if d["high"] < 0:
+    if way == "lower":
         return f"the synthetic data **hurt**: {what} changed by {interval(d)} points"
     return f"**no clear difference** in {what}: {interval(d)} points, an interval that includes zero"
-
-
-def quick_banner(quick: bool) -> list[str]:
-    """The first lines of a ``--quick`` run's report: it went through every step, too briefly to measure anything."""
-    return ["> **A smoke run, not a measurement** (`--quick`): every step ran, far too briefly for its numbers to "
-            "mean anything. Run without `--quick` for results.", ""] if quick else []
 
 
 def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, ImageDataset], command: str) -> Path:

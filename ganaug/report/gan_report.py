@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-
-import numpy as np
 
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
+from ganaug.report.format import fmt, pct
 from ganaug.report.html import write_report
-
-
-def fmt(x: float | int | None, digits: int = 4) -> str:
-    """A number for a table: ints as they are, floats to ``digits`` significant digits, None as a dash."""
-    if x is None:
-        return "–"
-    if isinstance(x, (bool, np.bool_)):
-        return str(x)
-    if isinstance(x, (int, np.integer)):
-        return str(x)
-    if not math.isfinite(x):
-        return "∞" if x > 0 else ("−∞" if x < 0 else "NaN")
-    return f"{x:.{digits}g}"
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}%"
 
 
 def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDataset, test: ImageDataset) -> Path:
@@ -65,7 +46,7 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         + f", seed {m['seed']}, truncation psi {s['truncation_psi']}.",
         f"- Real reference for FID/KID/PRDC: {s['reference']}; real test split: {s['test_size']} images.",
         f"- **Features: {m['features']}.** A `{fc['model']}` classifier trained on {fc['trained_on']} "
-        f"(test accuracy {pct(fc['test_accuracy'])}"
+        f"(test accuracy {pct(fc['test_accuracy'], '%')}"
         f"{', checkpoint reused' if fc['reused_checkpoint'] else ''}); its penultimate layer gives the features, its "
         "head the class judgements. Numbers on these features are **not** Inception numbers and compare only with "
         "numbers computed with the same features at the same sample sizes.",
@@ -105,17 +86,17 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
     header = "| class | class consistency | generated share (judged) | real share | feature classifier test recall |"
     lines += [header, "|---|---|---|---|---|"]
     for c, name in enumerate(names):
-        cc = pct(consistency["per_class"][c]) if consistency else "–"
-        lines.append(f"| {name} | {cc} | {pct(mc['generated_share'][c])} | {pct(mc['real_share'][c])} "
-                     f"| {pct(fc['test_per_class_recall'][c])} |")
+        cc = pct(consistency["per_class"][c], '%') if consistency else "–"
+        lines.append(f"| {name} | {cc} | {pct(mc['generated_share'][c], '%')} | {pct(mc['real_share'][c], '%')} "
+                     f"| {pct(fc['test_per_class_recall'][c], '%')} |")
     if consistency:
         lines += ["", f"Class consistency: the share of generated images of each class that the feature classifier "
-                  f"assigns to the class asked for; overall **{pct(consistency['overall'])}**."]
+                  f"assigns to the class asked for; overall **{pct(consistency['overall'], '%')}**."]
     missing = ", ".join(names[c] for c in mc["missing_classes"]) or "none"
     lines += [
         "",
         f"Mode collapse: {mc['modes_found']} of {len(names)} classes found among the generated images (a class counts "
-        f"when it receives at least {pct(mc['min_share'])} of them); missing: {missing}. "
+        f"when it receives at least {pct(mc['min_share'], '%')} of them); missing: {missing}. "
         f"KL(real ‖ generated) {fmt(mc['kl_real_generated'])} nats, Jensen-Shannon {fmt(mc['js_divergence'])} bits.",
         "",
         "![class histograms](figures/class_histograms.png)",
@@ -123,8 +104,8 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         "## Classification accuracy score",
         "",
         f"A `{m['cas']['classifier']}` trained on the {m['cas']['n_synthetic']} generated images alone (CAS: "
-        f"{pct(m['cas']['accuracy'])} test accuracy), against the same classifier trained on "
-        f"{m['cas_real_same_size']['n_real']} real training images ({pct(m['cas_real_same_size']['accuracy'])}), both "
+        f"{pct(m['cas']['accuracy'], '%')} test accuracy), against the same classifier trained on "
+        f"{m['cas_real_same_size']['n_real']} real training images ({pct(m['cas_real_same_size']['accuracy'], '%')}), both "
         f"tested on the {m['cas']['n_test']} real test images: test recall per class, confusion matrices "
         "(row-normalised) and one-vs-rest ROC curves.",
         "",
@@ -144,7 +125,7 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         "## Memorisation audit",
         "",
         f"Each generated image's distance to its nearest training image, against the test images' distances to "
-        f"theirs (rms pixel difference, [0, 1] units). **{pct(audit['flagged_share'])} of the generated images "
+        f"theirs (rms pixel difference, [0, 1] units). **{pct(audit['flagged_share'], '%')} of the generated images "
         f"({len(audit['flagged'])} of {audit['n_generated']}) are flagged**: closer to the training set than "
         f"{fmt(audit['percentile'])}% of test images are (threshold {fmt(audit['threshold'])}). "
         f"Exact copies: {audit['exact_copies']}. Median distance: generated {fmt(audit['generated_median'])}, "
@@ -158,7 +139,7 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         "## Train / test split duplicates",
         "",
         f"{dup['exact_test_images']} test images are byte-identical to a training image and {len(dup['near_pairs'])} "
-        f"more are within {fmt(dup['near_threshold'])} of one ({pct(dup['duplicated_test_share'])} of the "
+        f"more are within {fmt(dup['near_threshold'])} of one ({pct(dup['duplicated_test_share'], '%')} of the "
         f"{dup['n_test']} test images): test metrics on them measure memory, not generalisation.",
         "",
         "![closest test and training images](figures/closest_test_train.png)",

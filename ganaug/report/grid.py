@@ -10,38 +10,13 @@ from rich.table import Table
 
 
 from ganaug.metrics.classification import MIN_SEEDS  # no interval below it: with 2 seeds a t-interval is +-12.7 SE
+from ganaug.report.format import direction, interval, is_fraction, number
 
 WIDTH = 100  # columns of `ganaug results` without --wide
-FRACTIONS = {"accuracy", "balanced_accuracy", "macro_f1", "macro_precision", "macro_recall", "auc", "roc_auc", "cas",
-             "cas_real_same_size", "class_consistency", "class_coverage", "precision", "recall", "coverage"}
-
-
-def is_fraction(metric: str) -> bool:
-    """Metrics in [0, 1] that the reports print in percent (accuracy, F1, AUC, consistency, shares...)."""
-    base = metric.removeprefix("inception_")
-    return base in FRACTIONS or base.endswith(("accuracy", "_share"))
-
-
-def number(value: float, metric: str, sign: str = "") -> str:
-    """A value in percent (one decimal) for fractions, else to 3 significant digits; ``sign="+"`` shows the sign."""
-    return f"{100 * value:{sign}.1f}" if is_fraction(metric) else f"{value:{sign}.3g}"
-
-
-def interval(diff: dict, metric: str = "") -> str:
-    """``+1.2 [-0.3, +2.7]`` (points for fractions, else the metric's units), or ``+1.2 (n=2, too few seeds)``."""
-    mean = number(diff["mean"], metric, "+")
-    if diff["n"] < MIN_SEEDS:
-        return f"{mean} (n={diff['n']}, too few seeds)"
-    if diff["low"] is None:
-        return f"{mean} ({diff.get('note') or 'no interval'})"
-    return f"{mean} [{number(diff['low'], metric, '+')}, {number(diff['high'], metric, '+')}]"
-
-
 def verdict(diff: dict) -> str:
     """"higher" / "lower" when the 95 % interval excludes 0, else "cannot tell" (always, with too few seeds)."""
-    if diff["low"] is None or diff["n"] < MIN_SEEDS:
-        return "cannot tell"
-    return "higher" if diff["low"] > 0 else "lower" if diff["high"] < 0 else "cannot tell"
+    way = direction(diff)
+    return "cannot tell" if way in (None, "unclear") else way
 
 
 def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:

@@ -9,17 +9,11 @@ import torch
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.demo import interval, quick_banner
+from ganaug.report.format import interval, mean_std, quick_banner
 from ganaug.report.html import precision_note, write_report
 
 COLUMNS = {"accuracy": "accuracy", "macro_precision": "macro precision", "macro_recall": "macro recall",
            "macro_f1": "macro-F1", "roc_auc": "ROC-AUC (OvR)"}
-
-
-def mean_std(entry: dict | None, scale: float = 100.0, digits: int = 1) -> str:
-    if entry is None:
-        return "n/a"
-    return f"{scale * entry['mean']:.{digits}f} ± {scale * entry['std']:.{digits}f}"
 
 
 def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict[str, list[dict]]], command: str,
