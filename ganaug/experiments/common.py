@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -117,27 +118,55 @@ def scalars_of(runs: list[dict]) -> tuple[str, ...]:
     return SCALARS + (("auc",) if runs and all(r.get("auc") is not None for r in runs) else ())
 
 
-def summarize(runs: list[dict]) -> dict:
-    """Mean over repeats of each metric (std beside it), mean per-class recall (and AUC), summed confusion matrix,
-    and the runs."""
-    scalars = scalars_of(runs)
-    out: dict = {k: float(np.mean([r[k] for r in runs])) for k in scalars}
-    out["std"] = {k: float(np.std([r[k] for r in runs], ddof=1)) if len(runs) > 1 else 0.0 for k in scalars}
+def metric_stats(values: list[float]) -> dict:
+    """One metric over repeats: mean, std (ddof 1; 0 for one run), n, the 95 % Student-t interval of the mean
+    (``low``/``high``; None below ``MIN_SEEDS`` runs or when every run agrees, ``note`` says why) and the values."""
+    d = paired_difference(values, [0.0] * len(values))  # the interval of a mean is that of its difference to 0
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": d["mean"], "std": std, "n": d["n"], "low": d["low"], "high": d["high"],
+            "confidence": d["confidence"], "note": d["note"], "runs": [float(v) for v in values]}
+
+
+def summarize(runs: list[dict], scalars: tuple[str, ...] | None = None, layout: str = "flat") -> dict:
+    """Runs of one arm (one per seed) -> the summary every study writes to metrics.json.
+
+    Always: ``repeats``, ``metrics`` (each of ``scalars``: :func:`metric_stats` of the runs that have it, None when
+    none has), per-class recall (mean and std), per-class AUC when every run has it, the summed confusion matrix
+    and ``runs`` (each run's scalars and per-class recall). ``scalars`` defaults to the classification metrics every
+    run has (:func:`scalars_of`). ``layout`` adds the shape each study's metrics.json has always had beside it:
+    ``flat`` (demo, augment): each metric's mean at the top level, its std under ``std``; ``nested`` (SSL): each
+    metric's ``metrics`` entry at the top level.
+    """
+    scalars = scalars_of(runs) if scalars is None else scalars
+    stats = {k: metric_stats(values) if (values := [r[k] for r in runs if r.get(k) is not None]) else None
+             for k in scalars}
     recalls = np.array([r["per_class_recall"] for r in runs])
+    out: dict = {"repeats": len(runs), "metrics": stats}
+    if layout == "flat":
+        out.update({k: s and s["mean"] for k, s in stats.items()})
+        out["std"] = {k: s and s["std"] for k, s in stats.items()}
+    elif layout == "nested":
+        out.update(stats)
+    else:
+        raise ValueError(f"layout {layout!r}: expected flat or nested")
     out["per_class_recall"] = recalls.mean(0).tolist()
     out["per_class_recall_std"] = (recalls.std(0, ddof=1) if len(runs) > 1 else np.zeros(recalls.shape[1])).tolist()
-    if "auc" in scalars:
-        aucs = [[np.nan if a is None else a for a in r["per_class_auc"]] for r in runs]
-        out["per_class_auc"] = [None if np.isnan(a) else float(a) for a in np.nanmean(np.array(aucs, dtype=float), 0)]
+    if all(r.get("per_class_auc") is not None for r in runs):
+        aucs = np.array([[np.nan if a is None else a for a in r["per_class_auc"]] for r in runs], dtype=float)
+        with warnings.catch_warnings():  # a class without an AUC in every run stays None
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(aucs, 0)
+        out["per_class_auc"] = [None if np.isnan(a) else float(a) for a in mean]
     out["confusion_matrix"] = np.sum([r["confusion_matrix"] for r in runs], axis=0).tolist()
-    out["repeats"] = len(runs)
-    out["runs"] = [{k: r[k] for k in (*scalars, "per_class_recall")} for r in runs]
+    out["runs"] = [{**{k: r.get(k) for k in scalars}, "per_class_recall": r["per_class_recall"]} for r in runs]
     return out
 
 
-def compare(treatment: list[dict], control: list[dict], num_classes: int) -> dict:
+def compare(treatment: list[dict], control: list[dict], num_classes: int, scalars: tuple[str, ...] | None = None
+            ) -> dict:
     """Paired differences (same seed) of every metric, overall and per class."""
-    scalars = [k for k in scalars_of(treatment) if k in scalars_of(control)]
+    if scalars is None:
+        scalars = tuple(k for k in scalars_of(treatment) if k in scalars_of(control))
     out = {k: paired_difference([r[k] for r in treatment], [r[k] for r in control]) for k in scalars}
     out["per_class_recall"] = [
         paired_difference([r["per_class_recall"][c] for r in treatment], [r["per_class_recall"][c] for r in control])

@@ -36,7 +36,8 @@ def classification_accuracy_score(
 
 def heldout_metrics(model: torch.nn.Module, test: ImageDataset, device: torch.device) -> dict:
     """:func:`classification_metrics` of ``model`` on ``test`` with its class probabilities: also the one-vs-rest
-    ROC-AUC and the ROC curves (``roc_curves``, for the report)."""
-    probs = predict_logits(model, test.images, device).softmax(1).numpy()
+    ROC-AUC and the ROC curves (``roc_curves``, for the report). The one evaluation on a test split of every
+    experiment."""
+    probs = predict_logits(model, test.images, device).double().softmax(1).numpy()
     metrics = classification_metrics(test.labels.numpy(), probs.argmax(1), test.num_classes, probs)
     return {**metrics, "roc_curves": roc_points(test.labels.numpy(), probs, test.num_classes)}

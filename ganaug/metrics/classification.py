@@ -8,14 +8,16 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 from sklearn.metrics import (
-    accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, recall_score, roc_auc_score, roc_curve,
+    accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score, precision_score, recall_score, roc_auc_score,
+    roc_curve,
 )
 
 
 def classification_metrics(
     y_true: Sequence[int], y_pred: Sequence[int], num_classes: int, probabilities: np.ndarray | None = None
 ) -> dict:
-    """Accuracy, balanced accuracy (mean per-class recall), macro-F1, per-class recall and the confusion matrix;
+    """Accuracy, balanced accuracy (mean per-class recall), macro-F1, macro precision and recall, per-class recall
+    and the confusion matrix;
     with ``probabilities`` (N, num_classes) also one-vs-rest ROC-AUC (``auc``, ``per_class_auc``).
 
     Balanced accuracy and macro-F1 weigh every class equally, so they show what imbalance does to the
@@ -29,6 +31,8 @@ def classification_metrics(
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_precision": float(precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_recall": float(recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
         "per_class_recall": [float(r) for r in recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)],
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
     }

@@ -15,6 +15,8 @@ def test_known_answer():
     assert m["balanced_accuracy"] == pytest.approx((3 / 4 + 1 + 1 / 2) / 3)
     # F1 per class: c0 p=3/4 r=3/4 -> .75; c1 p=2/3 r=1 -> .8; c2 p=1 r=.5 -> 2/3
     assert m["macro_f1"] == pytest.approx((0.75 + 0.8 + 2 / 3) / 3)
+    assert m["macro_precision"] == pytest.approx((3 / 4 + 2 / 3 + 1) / 3)
+    assert m["macro_recall"] == pytest.approx(m["balanced_accuracy"])
     assert m["confusion_matrix"] == [[3, 1, 0], [0, 2, 0], [1, 0, 1]]
 
 
