@@ -15,26 +15,22 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from ganaug import distributed as dist
-from ganaug.checkpoint import write_json
-from ganaug.classifier.trainer import predict, predict_logits, train_classifier
+from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ConfigError, DemoConfig
-from ganaug.data import ImageDataset, concat, load_dataset, to_uint8
+from ganaug.data import ImageDataset, concat, to_uint8
 from ganaug.data.dataset import DatasetSplits
-from ganaug.data import splits as S
 from ganaug.data.export import write_image_folder
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
 from ganaug.experiments.common import (
-    audit_generated, check_out_folder, claim_run_folder, compare, images_digest, imbalance_for, seeded_subset, summarize, trim,
+    audit_generated, compare, images_digest, imbalance_for, seeded_subset, summarize, trim,
 )
-from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
+from ganaug.experiments.run import Run, hold_out_validation, load_data
+from ganaug.metrics import class_consistency, heldout_metrics, split_duplicates
 from ganaug.report.demo import write_demo_report
-from ganaug.runlog import TensorBoard
-from ganaug.runtime import resolve_device
 
 ARMS = ("baseline", "augmented", "reference")  # imbalanced real | + synthetic | full real training split
 AUDIT_SAMPLES = 1000  # synthetic (and test) images in the leak audit, a seeded choice
@@ -46,7 +42,7 @@ def check_demo(cfg: DemoConfig) -> DatasetSplits:
         raise ConfigError("gan.conditional=false: the demo generates images of chosen classes, which needs a "
                           "class-conditional GAN; leave gan.conditional true (ganaug augment labels unconditional "
                           "samples with a judge classifier)")
-    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    data = load_data(cfg.data)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)
     return data
 
@@ -56,18 +52,12 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
 
     Re-running the same command into the same folder resumes from the checkpoints it finds.
     """
-    tic = time.perf_counter()
-    timings: dict[str, float] = {}
-    device = resolve_device(cfg.device)
+    run = Run(cfg)
+    device, out = run.device, run.out
 
     # 1. Data. The validation split comes out of the training split; the test split is only evaluated on.
-    check_out_folder(cfg.out)
-    data = check_demo(cfg)
-    if data.val is not None:  # the dataset's own validation split (e.g. a folder tree with val/)
-        full_train, val = data.train, data.val
-    else:
-        full_train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
-    test = data.test
+    splits = hold_out_validation(check_demo(cfg), cfg.data.val_fraction, cfg.seed)
+    full_train, val, test = splits.train, splits.val, splits.test
 
     # 2. Imbalance the training split, or keep it when it is imbalanced already; checked before anything is written.
     imbalanced, targets, imbalance, reason = imbalance_for(full_train, cfg.imbalance, cfg.seed, balanced_small="error")
@@ -78,16 +68,14 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
                           f"{largest} images, so there is nothing to rebalance; choose a cut, e.g. "
                           "--set imbalance.profile=reduce --set imbalance.classes=[0]")
     arms = ARMS if imbalance.profile not in ("natural", "none") else ("baseline", "augmented")  # no uncut split
-    dist.on_main(print, f"imbalance: {reason}")
-    out = Path(cfg.out)
-    claim_run_folder(out, cfg)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
+    run.say(f"imbalance: {reason}")
+    run.claim()
 
     # 3. The GAN sees the imbalanced training split and nothing else.
-    t = time.perf_counter()
-    gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress, log=tb.run("gan"))
+    with run.timed("gan_seconds"):
+        gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress,
+                        log=run.log("gan"))
     fallbacks = [{"trainer": "GAN", **gan.precision_fallback}] if gan.precision_fallback else []
-    timings["gan_seconds"] = time.perf_counter() - t
 
     # 4. Rebalance: top each target class up to the largest class with generated images.
     x, y = generate(gan.generator, synth_counts, cfg.gan.z_dim, cfg.seed + 1, device)
@@ -97,29 +85,27 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     training_sets = {arm: training_sets[arm] for arm in arms}
 
     # 5. Classifiers, paired by seed across arms.
-    t = time.perf_counter()
-    results: dict[str, list[dict]] = {arm: [] for arm in arms}
-    histories: dict[str, list[dict]] = {}
-    roc: dict[str, dict] = {}
-    models = {}
-    for repeat in range(cfg.classifier.repeats):
-        for arm in arms:
-            seed = cfg.seed + repeat
-            res = train_classifier(
-                cfg.classifier, training_sets[arm], seed, device, val=val,
-                checkpoint_dir=out / "checkpoints" / f"classifier-{arm}-{repeat}", progress=cfg.progress,
-                title=f"{arm} #{repeat + 1}", log=tb.run(f"classifier-{arm}-{repeat}"),
-            )
-            if res.precision_fallback:
-                fallbacks.append({"trainer": f"classifier {arm} #{repeat + 1}", **res.precision_fallback})
-            # 6. Evaluate on the untouched test split.
-            probs = predict_logits(res.model, test.images, device).softmax(1).numpy()
-            results[arm].append(classification_metrics(test.labels, probs.argmax(1), test.num_classes, probs))
-            if repeat == 0:
-                histories[arm], models[arm] = res.history, res.model
-                roc[arm] = roc_points(test.labels, probs, test.num_classes)
-    timings["classifier_seconds"] = time.perf_counter() - t
-    tb.close()
+    with run.timed("classifier_seconds"):
+        results: dict[str, list[dict]] = {arm: [] for arm in arms}
+        histories: dict[str, list[dict]] = {}
+        roc: dict[str, dict] = {}
+        models = {}
+        for repeat in range(cfg.classifier.repeats):
+            for arm in arms:
+                seed = cfg.seed + repeat
+                res = train_classifier(
+                    cfg.classifier, training_sets[arm], seed, device, val=val,
+                    checkpoint_dir=out / "checkpoints" / f"classifier-{arm}-{repeat}", progress=cfg.progress,
+                    title=f"{arm} #{repeat + 1}", log=run.log(f"classifier-{arm}-{repeat}"),
+                )
+                if res.precision_fallback:
+                    fallbacks.append({"trainer": f"classifier {arm} #{repeat + 1}", **res.precision_fallback})
+                # 6. Evaluate on the untouched test split.
+                scores = heldout_metrics(res.model, test, device)
+                results[arm].append(scores)
+                if repeat == 0:
+                    histories[arm], models[arm] = res.history, res.model
+                    roc[arm] = scores.pop("roc_curves")
 
     # A classifier of real images judges the generator: fresh samples of every class, labelled by the class asked for.
     # The reference (full real training split) when there is one; for data kept as it is, the baseline, which saw
@@ -174,17 +160,17 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
             "val": images_digest(val.images),
             "test": images_digest(test.images),
         },
-        "timings": {**timings, "total_seconds": time.perf_counter() - tic},
+        "timings": run.elapsed(),
         "device": str(device),
     }
-    dist.on_main(write_json, out / "metrics.json", metrics)
-    dist.on_main(write_json, out / "splits.json", {  # positions in the official training split (val: in its own split)
+    run.write_json("metrics.json", metrics)
+    run.write_json("splits.json", {  # positions in the official training split (val: in its own split)
         "gan_and_baseline": imbalanced.indices.tolist(),
         "reference": full_train.indices.tolist(),
         "val": val.indices.tolist(),
-        "val_is_own_split": data.val is not None,
+        "val_is_own_split": splits.own_val,
     })
 
     images = {"real": full_train, "judged": ImageDataset(to_uint8(jx), jy, test.class_names), "synthetic": synthetic,
               "gan_train": imbalanced, "test_audit": test_audit}
-    return dist.on_main(write_demo_report, out, cfg, metrics, images, command) or out / "report.html"
+    return run.report(write_demo_report, cfg, metrics, images, command)

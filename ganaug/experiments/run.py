@@ -1,7 +1,7 @@
 """The scaffold every experiment stands on: its data splits, its run folder, device, TensorBoard and timings.
 
-An experiment reads as: ``run = Run(cfg)`` (the folder checked, the device chosen), load its splits with
-:func:`load_splits`, make every check that can fail, ``run.claim()`` (the resume check, then config.yaml),
+An experiment reads as: ``run = Run(cfg)`` (the folder checked, the device chosen), load its data once with
+:func:`load_data` and :func:`hold_out_validation`, make every check that can fail, ``run.claim()`` (the resume check, then config.yaml),
 train and evaluate with ``run.device`` / ``run.log(name)`` / ``with run.timed(key)``, then ``run.write_json``
 and ``run.report``. Under torchrun every rank runs all of it and rank 0 alone writes.
 """
@@ -51,16 +51,16 @@ class Splits:
     own_val: bool  # the dataset's own val/ split (else a seeded cut of the training split)
 
 
-def load_splits(d: DataOptions, val_fraction: float, seed: int,
-                shrink: Callable[[ImageDataset], ImageDataset] | None = None) -> tuple[Splits, DatasetSplits]:
-    """Load the data once and hold out the validation split; ``shrink`` (e.g. at most N images per class) applies
-    to the training split before the cut. Returns the splits and the data as loaded (its full official splits)."""
-    loaded = load_data(d)
+def hold_out_validation(loaded: DatasetSplits, fraction: float, seed: int,
+                        shrink: Callable[[ImageDataset], ImageDataset] | None = None) -> Splits:
+    """The splits an experiment trains, selects and evaluates on: the dataset's own val/ split when it has one,
+    else a seeded cut of ``fraction`` of each class of the training split. ``shrink`` (e.g. at most N images per
+    class) applies to the training split before the cut."""
     full = loaded.train if shrink is None else shrink(loaded.train)
     if loaded.val is not None:
-        return Splits(full, loaded.val, loaded.test, True), loaded
-    train, val = S.validation_split(full, val_fraction, seed)
-    return Splits(train, val, loaded.test, False), loaded
+        return Splits(full, loaded.val, loaded.test, True)
+    train, val = S.validation_split(full, fraction, seed)
+    return Splits(train, val, loaded.test, False)
 
 
 class Run:
