@@ -27,21 +27,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import precision_score, recall_score
 
 from ganaug import distributed as dist
 from ganaug.checkpoint import write_json
-from ganaug.classifier.trainer import predict, predict_logits, train_classifier
+from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ConfigError, SSLConfig
-from ganaug.data import ImageDataset, load_dataset, to_uint8
+from ganaug.data import ImageDataset, to_uint8
 from ganaug.data import splits as S
-from ganaug.experiments.common import check_out_folder, claim_run_folder, images_digest
+from ganaug.experiments.common import compare, images_digest, seeded_subset, summarize
+from ganaug.experiments.run import Run, hold_out_validation, load_data
 from ganaug.gan.sampling import generate
-from ganaug.metrics import (
-    ClassifierFeatures, class_consistency, classification_metrics, generative_metrics, paired_difference, roc_points,
-)
+from ganaug.metrics import ClassifierFeatures, class_consistency, generative_metrics, heldout_metrics
 from ganaug.report.ssl import write_ssl_report
-from ganaug.runlog import RunLog, TensorBoard
+from ganaug.runlog import RunLog
 from ganaug.runtime import check_precision, resolve_device
 from ganaug.ssl import ALGORITHMS
 from ganaug.ssl.trainer import train_ssl
@@ -83,16 +81,9 @@ def label_tag(value: float) -> str:
 
 def evaluate_classifier(model: torch.nn.Module, test: ImageDataset, device: torch.device) -> tuple[dict, dict]:
     """Test-split metrics (see SCALARS, plus per-class recall and the confusion matrix) and the ROC curves."""
-    logits = predict_logits(model, test.images, device)
-    prob = logits.double().softmax(1).numpy()
-    y, pred = test.labels.numpy(), prob.argmax(1)
-    k = test.num_classes
-    m = classification_metrics(y, pred, k, probabilities=prob)
-    labels = list(range(k))
-    m["macro_precision"] = float(precision_score(y, pred, labels=labels, average="macro", zero_division=0))
-    m["macro_recall"] = float(recall_score(y, pred, labels=labels, average="macro", zero_division=0))
+    m = heldout_metrics(model, test, device)
     m["roc_auc"] = m.pop("auc")  # the mean one-vs-rest AUC, under the name the SSL reports use
-    return m, roc_points(y, prob, k)
+    return m, m.pop("roc_curves")
 
 
 def evaluate_generator(generator: torch.nn.Module, judge: torch.nn.Module, real: ImageDataset, per_class: int,
@@ -106,7 +97,7 @@ def evaluate_generator(generator: torch.nn.Module, judge: torch.nn.Module, real:
     if conditional:
         cc = class_consistency(predict(judge, x, device), y, k)
         out.update(class_consistency=cc["overall"], class_consistency_per_class=cc["per_class"])
-    ref = real.subset(torch.randperm(len(real), generator=torch.Generator().manual_seed(seed))[: len(x)])
+    ref = seeded_subset(real, len(x), seed)
     gm = generative_metrics(ClassifierFeatures(judge, judge_name, device=device), ref.images, x,
                             kid_subset_size=min(1000, len(x)))
     out.update(fid=gm["fid"]["fid"], kid=gm["kid"]["kid_mean"], inception_score=(gm["inception_score"] or {}).get("is_mean"),
@@ -127,11 +118,8 @@ def plan_ssl(cfg: SSLConfig) -> tuple[ImageDataset, ImageDataset, ImageDataset, 
              "judge.batch_size": cfg.judge.batch_size}
     for key, size in sizes.items():  # under torchrun, split over the processes
         dist.check_batch_size(key, size)
-    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
-    if data.val is not None:
-        train, val = data.train, data.val
-    else:
-        train, val = S.validation_split(data.train, cfg.data.val_fraction, cfg.seed)
+    splits = hold_out_validation(load_data(cfg.data), cfg.data.val_fraction, cfg.seed)
+    train, val = splits.train, splits.val
     plans = {v: labeled_counts(v, train.class_counts(), train.class_names) for v in cfg.labeled}
     for v, counts in plans.items():
         if sum(counts) == len(train):
@@ -139,18 +127,15 @@ def plan_ssl(cfg: SSLConfig) -> tuple[ImageDataset, ImageDataset, ImageDataset, 
             if needs:
                 raise ConfigError(f"labeled={v:g} labels every training image, so {', '.join(needs)} would have no "
                                   "unlabelled image to learn from; use a smaller labelled amount")
-    return train, val, data.test, plans
+    return train, val, splits.test, plans
 
 
 def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     """Run the study into ``cfg.out``; return the path of report.html. Re-running resumes."""
-    tic = time.perf_counter()
-    device = resolve_device(cfg.device)
-    check_out_folder(cfg.out)
+    run = Run(cfg)
+    device, out = run.device, run.out
     train, val, test, plans = plan_ssl(cfg)
-    out = Path(cfg.out)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
-    claim_run_folder(out, cfg)
+    run.claim()
 
     judge_name = f"{cfg.data.dataset} {cfg.judge.model} features"
     judges: list[torch.nn.Module] = []
@@ -162,7 +147,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
         if not judges:
             judges.append(train_classifier(cfg.judge, train, cfg.seed, device, val=val, progress=cfg.progress,
                                            checkpoint_dir=out / "checkpoints" / "judge", title="judge",
-                                           log=tb.run("judge")).model)
+                                           log=run.log("judge")).model)
         return judges[0]
 
     results: dict[str, dict[str, list[dict]]] = {}
@@ -176,20 +161,16 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                 path = (out / "runs" / name).with_suffix(".json")
                 if not path.exists():
                     scorer = judge() if ALGORITHMS.get(algorithm).is_gan else None
-                    run = one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent, scorer,
-                                  judge_name, train, tb.run(str(name)))
-                    dist.on_main(write_json, path, run)
-                run = json.loads(path.read_text())
-                results.setdefault(algorithm, {}).setdefault(tag, []).append(run)
+                    done = one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent, scorer,
+                                   judge_name, train, run.log(str(name)))
+                    dist.on_main(write_json, path, done)
+                results.setdefault(algorithm, {}).setdefault(tag, []).append(json.loads(path.read_text()))
 
-    tb.close()
-    summary = {a: {tag: summarize(runs) for tag, runs in per.items()} for a, per in results.items()}
-    comparisons = {}
-    if FLOOR in results:
-        for a in results:
-            if a != FLOOR:
-                comparisons[a] = {tag: {k: paired_difference([r[k] for r in runs], [r[k] for r in results[FLOOR][tag]])
-                                        for k in SCALARS} for tag, runs in results[a].items()}
+    scalars = (*SCALARS, *GENERATIVE, "train_seconds")
+    summary = {a: {tag: summarize(runs, scalars, layout="nested") for tag, runs in per.items()}
+               for a, per in results.items()}
+    comparisons = {a: {tag: compare(runs, results[FLOOR][tag], test.num_classes, SCALARS) for tag, runs in per.items()}
+                   for a, per in results.items() if a != FLOOR and FLOOR in results}
     metrics = {
         "dataset": cfg.data.dataset,
         "class_names": test.class_names,
@@ -201,12 +182,12 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                   "trained_on": "the whole labelled training split (scoring only)"} if cfg.generation_metrics else None,
         "steps": cfg.steps,
         "device": str(device),
-        "total_seconds": time.perf_counter() - tic,
+        "total_seconds": run.elapsed()["total_seconds"],
         "images_sha256": {"train": images_digest(train.images), "val": images_digest(val.images),
                           "test": images_digest(test.images)},
     }
-    dist.on_main(write_json, out / "metrics.json", metrics)
-    return dist.on_main(write_ssl_report, out, cfg, metrics, results, command, train) or out / "report.html"
+    run.write_json("metrics.json", metrics)
+    return run.report(write_ssl_report, cfg, metrics, results, command, train)
 
 
 def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: ImageDataset, val: ImageDataset,
@@ -242,15 +223,3 @@ def judge_accuracy(results: dict[str, dict[str, list[dict]]]) -> float | None:
               if "judge_test_accuracy" in r]
     return float(np.mean(values)) if values else None
 
-
-def summarize(runs: list[dict]) -> dict:
-    """Mean and std (ddof 1) over repeats of every scalar metric; None where a metric does not apply."""
-    out: dict = {"repeats": len(runs)}
-    for k in (*SCALARS, *GENERATIVE, "train_seconds"):
-        values = [r[k] for r in runs if r.get(k) is not None]
-        out[k] = None if not values else {"mean": float(np.mean(values)),
-                                           "std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-                                           "runs": values}
-    out["per_class_recall"] = np.mean([r["per_class_recall"] for r in runs], 0).tolist()
-    out["confusion_matrix"] = np.sum([r["confusion_matrix"] for r in runs], 0).tolist()
-    return out
