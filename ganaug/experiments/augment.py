@@ -18,7 +18,6 @@ on every rank alike (seeded), and rank 0 writes every file.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,19 +29,19 @@ from ganaug.augment.sampling import inverse_frequency_weights
 from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, plan
 from ganaug import distributed as dist
 from ganaug.augment.synthetic import Pool, build_pool
-from ganaug.checkpoint import Checkpoint, write_json
-from ganaug.classifier.trainer import predict, predict_logits, train_classifier
+from ganaug.checkpoint import Checkpoint
+from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import AugmentConfig, GANConfig
 from ganaug.data import ImageDataset
 from ganaug.data import splits as S
 from ganaug.experiments.augment_data import (
     Data, Generator, audit_subset, check_classifiers, check_gan_epochs, check_reused_generator, leak_check, prepare_data,
 )
-from ganaug.experiments.common import audit_generated, check_out_folder, claim_run_folder, compare, images_digest, summarize, trim
+from ganaug.experiments.common import audit_generated, compare, images_digest, summarize, trim
+from ganaug.experiments.run import Run
 from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
-from ganaug.metrics import class_consistency, classification_metrics, roc_points, split_duplicates
-from ganaug.runlog import TensorBoard
+from ganaug.metrics import class_consistency, heldout_metrics, split_duplicates
 from ganaug.runtime import check_precision, resolve_device
 
 
@@ -104,12 +103,10 @@ def dry_run(cfg: AugmentConfig) -> str:
 
 def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     """Run the study into ``cfg.out`` and return the path of ``report.html``; a re-run resumes from checkpoints."""
-    tic = time.perf_counter()
-    timings: dict[str, float] = {}
-    device = resolve_device(cfg.device)
+    run = Run(cfg)
+    device, out = run.device, run.out
 
     # 1-2. Data and every check that can fail, before the run folder is written or anything trains.
-    check_out_folder(cfg.out)
     check_precision("classifier.precision", cfg.classifier.precision, device)
     check_precision("gan.precision", cfg.gan.precision, device)
     dist.check_batch_size("classifier.batch_size", cfg.classifier.batch_size)  # under torchrun: split over the processes
@@ -118,10 +115,8 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     data, classifiers, strategies, plans, arms = (prepared.data, prepared.classifiers, prepared.strategies,
                                                   prepared.plans, prepared.arms)
     needs_gan, reused = prepared.gan_cfg is not None, prepared.reused
-    dist.on_main(print, f"imbalance: {data.imbalance['reason']}")
-    out = Path(cfg.out)
-    tb = TensorBoard(out / "tensorboard", cfg.tensorboard and dist.is_main())
-    claim_run_folder(out, cfg)
+    run.say(f"imbalance: {data.imbalance['reason']}")
+    run.claim()
     splits = {  # positions in the official training split (val: in its own split if it has one; test: in the test split)
         "gan": data.imbalanced.indices.tolist(),
         "train": data.train.indices.tolist(),
@@ -129,15 +124,13 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         "val_is_own_split": data.val_is_own_split,
         "test": data.test.indices.tolist(),
     }
-    dist.on_main(write_json, out / "splits.json", splits)
+    run.write_json("splits.json", splits)
 
     # 3. Generators, trained on the imbalanced training split only; the judge (teacher) classifier likewise.
-    t = time.perf_counter()
     generators: dict[str, Generator] = {}
-    if needs_gan:
-        generators = {"reused": reused} if reused else trained_generators(cfg, prepared.gan_cfg, data.imbalanced,
-                                                                          device, out, tb)
-    timings["gan_seconds"] = time.perf_counter() - t
+    with run.timed("gan_seconds"):
+        if needs_gan:
+            generators = {"reused": reused} if reused else trained_generators(cfg, prepared.gan_cfg, data.imbalanced, run)
     judge = None
     fallbacks = [{"trainer": f"GAN ({key})", **g.info["precision_fallback"]}  # trainers that went from bf16 to fp32
                  for key, g in generators.items() if g.info.get("precision_fallback")]
@@ -145,71 +138,30 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         weights = inverse_frequency_weights(data.imbalanced.labels, data.imbalanced.num_classes)
         judged = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val,
                                   class_weights=weights, checkpoint_dir=out / "checkpoints" / "judge",
-                                  progress=cfg.progress, title="judge", log=tb.run("judge"))
+                                  progress=cfg.progress, title="judge", log=run.log("judge"))
         judge = judged.model
         fallbacks += [{"trainer": "judge", **judged.precision_fallback}] if judged.precision_fallback else []
 
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
-    t = time.perf_counter()
-    largest = [max(p.synthetic[c] for p in plans.values()) for c in range(data.imbalanced.num_classes)]
-    pools = {key: build_pool(g.G, g.z_dim, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge, g.D)
-             for key, g in generators.items()}
-    synthetic = {(g, m): pool.take(list(p.synthetic), cfg.postprocess.drop_fraction)
-                 for g, pool in pools.items() for m, p in plans.items()}
-    uses_strengthened = any(s.synthetic == "strengthened" for s in strategies.values())
-    strong = {m: strengthened(data.imbalanced, list(p.synthetic), cfg.classic, cfg.seed + 3)
-              for m, p in plans.items()} if uses_strengthened else {}
-    real_kept = {m: S.take_per_class(data.imbalanced, p.real, cfg.seed + 2)[0] for m, p in plans.items()}
-    test_audit = audit_subset(data.test, cfg)  # the leak audit's reference images
-    generator_metrics = {key: describe_generator(generators[key], pools[key], judge, synthetic, key, data, test_audit,
-                                                 cfg, device) for key in generators}
-    timings["synthetic_seconds"] = time.perf_counter() - t
+    with run.timed("synthetic_seconds"):
+        largest = [max(p.synthetic[c] for p in plans.values()) for c in range(data.imbalanced.num_classes)]
+        pools = {key: build_pool(g.G, g.z_dim, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge,
+                                 g.D) for key, g in generators.items()}
+        synthetic = {(g, m): pool.take(list(p.synthetic), cfg.postprocess.drop_fraction)
+                     for g, pool in pools.items() for m, p in plans.items()}
+        uses_strengthened = any(s.synthetic == "strengthened" for s in strategies.values())
+        strong = {m: strengthened(data.imbalanced, list(p.synthetic), cfg.classic, cfg.seed + 3)
+                  for m, p in plans.items()} if uses_strengthened else {}
+        real_kept = {m: S.take_per_class(data.imbalanced, p.real, cfg.seed + 2)[0] for m, p in plans.items()}
+        test_audit = audit_subset(data.test, cfg)  # the leak audit's reference images
+        generator_metrics = {key: describe_generator(generators[key], pools[key], judge, synthetic, key, data,
+                                                     test_audit, cfg, device) for key in generators}
 
     # 5. Classifiers: every arm and repeat, paired by seed; evaluated on the untouched test split.
     K = data.test.num_classes
-    t = time.perf_counter()
-    results, digests, real_positions = {}, {}, {}
-    for name, ccfg in classifiers.items():
-        runs: dict[str, list[dict]] = {arm.key: [] for arm in arms}
-        histories, roc, sampler_log = {}, {}, {}
-        for repeat in range(ccfg.repeats):
-            seed = cfg.seed + repeat
-            for arm in arms:
-                ingredients = Ingredients(
-                    data.imbalanced,
-                    real_kept.get(arm.mix),
-                    synthetic.get((arm.generator, arm.mix)),
-                    strong.get(arm.mix),
-                    cfg.classic,
-                    cfg.sampling,
-                )
-                p = plan(arm.strategy, ingredients)
-                folder = Path(slug(name)) / slug(arm.key) / str(repeat)
-                res = train_classifier(
-                    ccfg, p.train, seed, device, val=data.val, progress=cfg.progress, title=f"{name} {arm.key} #{repeat + 1}",
-                    checkpoint_dir=out / "checkpoints" / folder, log=tb.run(str(folder)),
-                    transform=p.transform, sampler=p.sampler, class_weights=p.class_weights,
-                )
-                if res.precision_fallback:
-                    fallbacks.append({"trainer": f"{name} {arm.key} #{repeat + 1}", **res.precision_fallback})
-                probs = predict_logits(res.model, data.test.images, device).softmax(1)
-                runs[arm.key].append(classification_metrics(data.test.labels, probs.argmax(1), K, probs.numpy()))
-                if repeat == 0:
-                    histories[arm.key] = res.history
-                    roc[arm.key] = roc_points(data.test.labels, probs.numpy(), K)
-                    digests[arm.key] = {"images_sha256": images_digest(p.train.images), "images": len(p.train),
-                                        "class_counts": p.train.class_counts()}
-                    real_positions[arm.key] = p.train.indices[p.train.indices >= 0].tolist()
-                    if p.sampler is not None:
-                        sampler_log[arm.key] = {"final_class_shares": p.sampler.class_shares().tolist(),
-                                                "validation_errors_per_epoch": p.sampler.history}
-        summaries = {key: summarize(r) for key, r in runs.items()}
-        comparisons = {arm.key: {f"vs {ref}": compare(runs[arm.key], runs[ref], K) for ref in references(arm, arms, cfg)}
-                       for arm in arms}
-        results[name] = {"config": ccfg.model_dump(mode="json"), "arms": summaries, "comparisons": comparisons,
-                         "histories": histories, "roc_curves": roc, "weighted_sampling": sampler_log}
-    timings["classifier_seconds"] = time.perf_counter() - t
-    tb.close()
+    with run.timed("classifier_seconds"):
+        results, digests, real_positions = train_classifiers(cfg, run, data, classifiers, arms, real_kept, synthetic,
+                                                             strong, fallbacks)
 
     # 6. Everything in metrics.json, then the report.
     metrics = {
@@ -242,22 +194,68 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
             "test": images_digest(data.test.images),
         },
         "leak_check": leak_check(data, list(synthetic.values()) + list(strong.values())),
-        "timings": {**timings, "total_seconds": time.perf_counter() - tic},
+        "timings": run.elapsed(),
         "device": str(device),
     }
-    dist.on_main(write_json, out / "metrics.json", metrics)
-    dist.on_main(write_json, out / "splits.json", {**splits, "arms_real_images": real_positions})
+    run.write_json("metrics.json", metrics)
+    run.write_json("splits.json", {**splits, "arms_real_images": real_positions})
     from ganaug.report.augment import write_augment_report
 
-    return dist.on_main(write_augment_report, out, cfg, metrics, data.imbalanced, synthetic, test_audit) or \
-        out / "report.html"
+    return run.report(write_augment_report, cfg, metrics, data.imbalanced, synthetic, test_audit)
 
 
-def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDataset, device: torch.device, out: Path,
-                       tb: TensorBoard) -> dict:
+def train_classifiers(cfg: AugmentConfig, run: Run, data: Data, classifiers: dict, arms: list[Arm], real_kept: dict,
+                      synthetic: dict, strong: dict, fallbacks: list[dict]) -> tuple[dict, dict, dict]:
+    """Every classifier x arm x repeat, paired by seed, evaluated on the untouched test split: the results per
+    classifier (summaries, paired comparisons, curves), and what the first repeat of each arm trained on."""
+    K = data.test.num_classes
+    results, digests, real_positions = {}, {}, {}
+    for name, ccfg in classifiers.items():
+        runs: dict[str, list[dict]] = {arm.key: [] for arm in arms}
+        histories, roc, sampler_log = {}, {}, {}
+        for repeat in range(ccfg.repeats):
+            seed = cfg.seed + repeat
+            for arm in arms:
+                ingredients = Ingredients(
+                    data.imbalanced,
+                    real_kept.get(arm.mix),
+                    synthetic.get((arm.generator, arm.mix)),
+                    strong.get(arm.mix),
+                    cfg.classic,
+                    cfg.sampling,
+                )
+                p = plan(arm.strategy, ingredients)
+                folder = Path(slug(name)) / slug(arm.key) / str(repeat)
+                res = train_classifier(
+                    ccfg, p.train, seed, run.device, val=data.val, progress=cfg.progress,
+                    title=f"{name} {arm.key} #{repeat + 1}", checkpoint_dir=run.out / "checkpoints" / folder, log=run.log(str(folder)),
+                    transform=p.transform, sampler=p.sampler, class_weights=p.class_weights,
+                )
+                if res.precision_fallback:
+                    fallbacks.append({"trainer": f"{name} {arm.key} #{repeat + 1}", **res.precision_fallback})
+                scores = heldout_metrics(res.model, data.test, run.device)
+                runs[arm.key].append(scores)
+                if repeat == 0:
+                    histories[arm.key] = res.history
+                    roc[arm.key] = scores.pop("roc_curves")
+                    digests[arm.key] = {"images_sha256": images_digest(p.train.images), "images": len(p.train),
+                                        "class_counts": p.train.class_counts()}
+                    real_positions[arm.key] = p.train.indices[p.train.indices >= 0].tolist()
+                    if p.sampler is not None:
+                        sampler_log[arm.key] = {"final_class_shares": p.sampler.class_shares().tolist(),
+                                                "validation_errors_per_epoch": p.sampler.history}
+        summaries = {key: summarize(r) for key, r in runs.items()}
+        comparisons = {arm.key: {f"vs {ref}": compare(runs[arm.key], runs[ref], K) for ref in references(arm, arms, cfg)}
+                       for arm in arms}
+        results[name] = {"config": ccfg.model_dump(mode="json"), "arms": summaries, "comparisons": comparisons,
+                         "histories": histories, "roc_curves": roc, "weighted_sampling": sampler_log}
+    return results, digests, real_positions
+
+
+def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDataset, run: Run) -> dict:
     """Train the GAN on ``train`` (the imbalanced training split); the last generator, or those of ``gan_epochs``."""
-    folder = out / "checkpoints" / "gan"
-    result = train_gan(gan_cfg, train, cfg.seed, device, folder, cfg.progress, log=tb.run("gan"))
+    folder, device = run.out / "checkpoints" / "gan", run.device
+    result = train_gan(gan_cfg, train, cfg.seed, device, folder, cfg.progress, log=run.log("gan"))
     base = {"source": "trained in this run on the imbalanced training split", "architecture": cfg.gan.architecture,
             "conditional": cfg.gan.conditional, "history": result.history,
             "precision_fallback": result.precision_fallback}

@@ -13,9 +13,10 @@ import torch
 from ganaug.checkpoint import Checkpoint
 from ganaug.classifier.trainer import build_classifier
 from ganaug.config import AugmentConfig, ConfigError
-from ganaug.data import ImageDataset, load_dataset
+from ganaug.data import ImageDataset
 from ganaug.data import splits as S
 from ganaug.experiments.common import imbalance_for, seeded_subset
+from ganaug.experiments.run import hold_out_validation, load_data
 from ganaug.gan.sampling import generator_mismatches
 from ganaug.runtime import num_epochs
 
@@ -42,28 +43,26 @@ class Generator:
 
 def prepare_data(cfg: AugmentConfig) -> Data:
     """Load, scale down, split and imbalance the data; resolve the target classes. Bad options are ConfigErrors."""
-    d = cfg.data
-    loaded = load_dataset(d.dataset, d.data_dir, d.download, d.image_size, d.channels)
+    loaded = load_data(cfg.data)
     official = loaded.train
-    full = official if cfg.train_per_class is None else cap_per_class(official, cfg.train_per_class, cfg.seed)
-    if loaded.val is not None:
-        train, val = full, loaded.val
-    else:
-        train, val = S.validation_split(full, d.val_fraction, cfg.seed)
+    cap = None if cfg.train_per_class is None else lambda ds: cap_per_class(ds, cfg.train_per_class, cfg.seed)
+    splits = hold_out_validation(loaded, cfg.data.val_fraction, cfg.seed, shrink=cap)
+    train, val = splits.train, splits.val
+    used = train.class_counts() if splits.own_val else [a + b for a, b in zip(train.class_counts(), val.class_counts())]
     test = loaded.test if cfg.test_per_class is None else cap_per_class(loaded.test, cfg.test_per_class, cfg.seed)
     imbalanced, targets, imbalance, reason = imbalance_for(train, cfg.imbalance, cfg.seed)
     if cfg.target_classes is not None:
         targets = [resolve_class(c, train.class_names) for c in cfg.target_classes]
     counts = {
         "official_train": official.class_counts(),
-        "train_used": full.class_counts(),
+        "train_used": used,  # the (capped) training split before the validation cut
         "train": train.class_counts(),
         "imbalanced_train": imbalanced.class_counts(),
         "val": val.class_counts(),
         "test": test.class_counts(),
         "official_test": loaded.test.class_counts(),
     }
-    return Data(train, val, test, imbalanced, sorted(set(targets)), counts, loaded.val is not None,
+    return Data(train, val, test, imbalanced, sorted(set(targets)), counts, splits.own_val,
                 {"profile": imbalance.profile, "configured": cfg.imbalance.profile, "reason": reason})
 
 
