@@ -22,101 +22,86 @@ the classifier's features is never called plain "FID".
 from __future__ import annotations
 
 import json
-import shlex
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 
 from ganaug.checkpoint import Checkpoint, write_json
 from ganaug.classifier.trainer import predict, train_classifier
-from ganaug.config import ClassifierConfig, ConfigError, EvaluateGANConfig, save_config
-from ganaug.data import ImageDataset, load_dataset, to_uint8
+from ganaug.config import ClassifierConfig, ConfigError, EvaluateGANConfig
+from ganaug.data import ImageDataset, to_uint8
 from ganaug.data import splits as S
-from ganaug.experiments.common import images_digest
+from ganaug.experiments.common import images_digest, seeded_subset
+from ganaug.experiments.run import Run, load_data
 from ganaug.gan.sampling import generate, generator_mismatches, load_generator
 from ganaug.metrics import (
     ClassifierFeatures,
     InceptionV3Features,
     class_consistency,
     classification_accuracy_score,
-    classification_metrics,
     generative_metrics,
     heldout_metrics,
     memorisation_audit,
     mode_collapse,
-    report_label,
     split_duplicates,
 )
-from ganaug.runtime import num_epochs, resolve_device
+from ganaug.report.command import reproduce_command
+from ganaug.report.gan_table import metric_labels, metric_table
+from ganaug.runtime import num_epochs
 
 AUDIT_TOP = 16  # closest generated/train (and test/train) pairs kept and shown
 
 
 def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
     """Evaluate the checkpoint ``cfg.checkpoint`` on ``cfg.dataset`` into ``cfg.out``; return the path of report.html."""
-    tic = time.perf_counter()
-    timings: dict[str, float] = {}
-    device = resolve_device(cfg.device)
+    run = Run(cfg)
+    device = run.device
 
     # 1. Generator and data, checked against each other before anything is written or trained.
     checkpoint = resolve_checkpoint(cfg.checkpoint)
     G, meta, generator_info = load_checked_generator(checkpoint, cfg.use_ema)
-    data = load_dataset(cfg.dataset, cfg.data_dir, cfg.download, cfg.image_size, cfg.channels)
+    data = load_data(cfg)
     train, test = data.train, data.test
     G = G.to(device)
     z_dim = int(meta["config"]["z_dim"])
     generator_info.update(check_match(cfg, checkpoint, G, meta, z_dim, train, device))
     inception = load_inception(cfg.inception_weights, device) if cfg.inception_weights else None
-
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, out / "config.yaml")
+    run.claim(resume_check=False)  # every number is recomputed; only the feature classifier is reused, if it fits
     names, K = list(train.class_names), train.num_classes
 
     # 2. The feature extractor and judge: a classifier trained on the real training split only.
-    t = time.perf_counter()
-    judge, judge_info = feature_classifier(cfg, train, test, device, out / "feature-classifier")
-    timings["feature_classifier_seconds"] = time.perf_counter() - t
+    with run.timed("feature_classifier_seconds"):
+        judge, judge_info = feature_classifier(cfg, train, test, device, run.out / "feature-classifier")
     extractor = ClassifierFeatures(judge, judge_info["features"], device=device)
-    features = extractor.name
     judged_by = f"judged by the {dataset_label(cfg.dataset)} {cfg.feature_classifier.model} classifier"
 
     # 3. Samples.
-    t = time.perf_counter()
-    conditional = generator_info["conditional"]
-    counts = [cfg.samples_per_class] * K if conditional else [cfg.samples_per_class * K]
-    x, intended = generate(G, counts, z_dim, cfg.seed, device, truncation_psi=cfg.truncation_psi)
-    generated = to_uint8(x)
-    predicted = predict(judge, generated, device)
-    synthetic = ImageDataset(generated, intended if conditional else predicted, names)
-    timings["sampling_seconds"] = time.perf_counter() - t
+    with run.timed("sampling_seconds"):
+        conditional = generator_info["conditional"]
+        counts = [cfg.samples_per_class] * K if conditional else [cfg.samples_per_class * K]
+        x, intended = generate(G, counts, z_dim, cfg.seed, device, truncation_psi=cfg.truncation_psi)
+        generated = to_uint8(x)
+        predicted = predict(judge, generated, device)
+        synthetic = ImageDataset(generated, intended if conditional else predicted, names)
 
     # 4. Feature metrics against a real reference of the same size; the real test split gives the floor.
-    t = time.perf_counter()
-    reference = reference_subset(train, cfg.reference_size or len(generated), cfg.seed)
-    gen_metrics = generative_metrics(extractor, reference.images, generated)
-    floor = generative_metrics(extractor, reference.images, test.images) if len(test) > 5 else None  # PRDC: k=5
-    inception_metrics = generative_metrics(inception, reference.images, generated) if inception else None
-    timings["feature_metrics_seconds"] = time.perf_counter() - t
-
+    with run.timed("feature_metrics_seconds"):
+        reference = seeded_subset(train, cfg.reference_size or len(generated), cfg.seed)
+        gen_metrics = generative_metrics(extractor, reference.images, generated)
+        floor = generative_metrics(extractor, reference.images, test.images) if len(test) > 5 else None  # PRDC: k=5
+        inception_metrics = generative_metrics(inception, reference.images, generated) if inception else None
     consistency = class_consistency(predicted, intended, K) if conditional else None
     collapse = mode_collapse(predicted, train.labels, K)
+    with run.timed("cas_seconds"):
+        cas = classification_accuracy_score(synthetic, test, cfg.feature_classifier, cfg.seed, device)
+        real_same = real_same_size(train, test, synthetic.class_counts(), cfg.feature_classifier, cfg.seed, device)
+    with run.timed("audit_seconds"):
+        audit = memorisation_audit(generated, train.images, test.images, space="pixels", top=AUDIT_TOP)
+        duplicates = split_duplicates(train.images, test.images, top=AUDIT_TOP)
 
-    t = time.perf_counter()
-    cas = classification_accuracy_score(synthetic, test, cfg.feature_classifier, cfg.seed, device)
-    real_same = real_same_size(train, test, synthetic.class_counts(), cfg.feature_classifier, cfg.seed, device)
-    timings["cas_seconds"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    audit = memorisation_audit(generated, train.images, test.images, space="pixels", top=AUDIT_TOP)
-    duplicates = split_duplicates(train.images, test.images, top=AUDIT_TOP)
-    timings["audit_seconds"] = time.perf_counter() - t
-
-    labels = metric_labels(features, judged_by, inception_metrics)
+    labels = metric_labels(extractor.name, judged_by, inception_metrics)
     metrics: dict[str, Any] = {
         "dataset": cfg.dataset,
         "class_names": names,
@@ -136,7 +121,7 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
             "test_size": len(test),
         },
         "feature_classifier": judge_info,
-        "features": features,
+        "features": extractor.name,
         "classifier_features": gen_metrics,
         "real_test_floor": floor,
         "inception": inception_metrics,
@@ -150,14 +135,14 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
         "table": metric_table(labels, gen_metrics, floor, inception_metrics, consistency, cas, real_same, collapse,
                               audit, duplicates, K),
         "device": str(device),
+        "command": reproduce_command(cfg),
+        "timings": run.elapsed(),
     }
-    metrics["command"] = reproduce_command(cfg)
-    metrics["timings"] = {**timings, "total_seconds": time.perf_counter() - tic}
-    write_json(out / "metrics.json", metrics)
+    run.write_json("metrics.json", metrics)
 
     from ganaug.report.gan_report import write_gan_report
 
-    return write_gan_report(out, metrics, train, synthetic, test)
+    return run.report(write_gan_report, metrics, train, synthetic, test)
 
 
 def resolve_checkpoint(path: str) -> Path:
@@ -254,7 +239,7 @@ def feature_classifier(
         name = name.replace("nception", "ncep.")  # ClassifierFeatures refuses names that could pass for Inception
     result = train_classifier(fc, train, cfg.seed, device, checkpoint_dir=folder, progress=cfg.progress,
                               title="feature classifier")
-    test_metrics = classification_metrics(test.labels, predict(result.model, test.images, device), test.num_classes)
+    test_metrics = heldout_metrics(result.model, test, device)
     return result.model, {
         "features": name,
         "model": fc.model,
@@ -271,14 +256,6 @@ def feature_classifier(
     }
 
 
-def reference_subset(train: ImageDataset, size: int, seed: int) -> ImageDataset:
-    """A seeded random subset of ``size`` training images (all of them when there are not more)."""
-    if size >= len(train):
-        return train
-    perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
-    return train.subset(perm[:size].sort().values)
-
-
 def real_same_size(
     train: ImageDataset, test: ImageDataset, counts: list[int], cfg: ClassifierConfig, seed: int, device: torch.device
 ) -> dict:
@@ -289,122 +266,3 @@ def real_same_size(
     result = train_classifier(cfg, subset, seed, device, progress=False, title="CAS real reference")
     return {**heldout_metrics(result.model, test, device), "n_real": len(subset), "n_test": len(test),
             "classifier": result.spec["name"], "seed": seed}
-
-
-def metric_labels(features: str, judged_by: str, inception: dict | None) -> dict[str, str]:
-    """The label of every reported number; feature-based ones through ``report_label``."""
-    labels = {key: report_label(metric, features) for key, metric in (
-        ("fid", "FID"), ("kid", "KID"), ("is", "IS"), ("precision", "precision"), ("recall", "recall"),
-        ("density", "density"), ("coverage", "coverage"))}
-    if inception is not None:
-        name = inception["features"]
-        labels.update({f"inception_{key}": report_label(metric, name) for key, metric in (
-            ("fid", "FID"), ("kid", "KID"), ("is", "IS"), ("precision", "precision"), ("recall", "recall"),
-            ("density", "density"), ("coverage", "coverage"))})
-    labels.update({
-        "class_consistency": f"class consistency ({judged_by})",
-        "cas": "classification accuracy score (trained on synthetic only, tested on the real test split)",
-        "cas_real_same_size": "the same classifier trained on as many real training images",
-        "modes_found": f"modes found ({judged_by})",
-        "class_coverage": f"class coverage ({judged_by})",
-        "kl_real_generated": f"KL(real ‖ generated) of class histograms, nats ({judged_by})",
-        "js_divergence": f"Jensen-Shannon divergence of class histograms, bits ({judged_by})",
-        "memorised_share": "generated images flagged as memorised (pixels, below the 1st percentile of test -> train)",
-        "exact_copies": "generated images identical to a training image (pixels)",
-        "generated_median_nn": "median nearest-training-image distance of generated images (pixels, rms)",
-        "test_median_nn": "median nearest-training-image distance of test images (pixels, rms)",
-        "duplicated_test_share": "test images duplicated in the training split (exact or near, pixels)",
-    })
-    return labels
-
-
-def metric_table(
-    labels: dict[str, str], gen: dict, floor: dict, inception: dict | None, consistency: dict | None, cas: dict,
-    real_same: dict, collapse: dict, audit: dict, duplicates: dict, num_classes: int,
-) -> list[dict]:
-    """The report's main table as rows: label, value (generated), reference value (real data) where one applies,
-    which direction is better, and the key in ``labels``."""
-
-    def feature_rows(m: dict, prefix: str, with_floor: dict | None) -> list[dict]:
-        def kid_std(k: dict) -> float | None:  # one subset holding every sample has no spread to report
-            return None if k["subset_size"] == k["n_real"] == k["n_generated"] else k["kid_std"]
-
-        rows = [
-            ("fid", m["fid"]["fid"], None, with_floor and with_floor["fid"]["fid"], None, "lower"),
-            ("kid", m["kid"]["kid_mean"], kid_std(m["kid"]), with_floor and with_floor["kid"]["kid_mean"],
-             with_floor and kid_std(with_floor["kid"]), "lower"),
-        ]
-        if m["inception_score"] is not None:
-            f = with_floor and with_floor["inception_score"]
-            rows.append(("is", m["inception_score"]["is_mean"], m["inception_score"]["is_std"], f and f["is_mean"],
-                         f and f["is_std"], "higher"))
-        for key in ("precision", "recall", "density", "coverage"):
-            rows.append((key, m["prdc"][key], None, with_floor and with_floor["prdc"][key], None,
-                         "closer to 1" if key == "density" else "higher"))
-        return [{"key": prefix + k, "label": labels[prefix + k], "value": v, "std": s, "real": r, "real_std": rs,
-                 "better": b} for k, v, s, r, rs, b in rows]
-
-    rows = feature_rows(gen, "", floor)
-    if inception is not None:
-        rows += feature_rows(inception, "inception_", None)
-
-    def row(key: str, value: float | None, real: float | None = None, better: str = "") -> dict:
-        return {"key": key, "label": labels[key], "value": value, "std": None, "real": real, "real_std": None,
-                "better": better}
-
-    rows += [
-        row("class_consistency", consistency and consistency["overall"], None, "higher"),
-        row("cas", cas["accuracy"], real_same["accuracy"], "higher"),
-        row("modes_found", collapse["modes_found"], num_classes, "higher"),
-        row("class_coverage", collapse["coverage"], 1.0, "higher"),
-        row("kl_real_generated", collapse["kl_real_generated"], 0.0, "lower"),
-        row("js_divergence", collapse["js_divergence"], 0.0, "lower"),
-        row("memorised_share", audit["flagged_share"], audit["percentile"] / 100, "lower"),
-        row("exact_copies", audit["exact_copies"], None, "lower"),
-        row("generated_median_nn", audit["generated_median"], audit["test_median"], "not far below the test images'"),
-        row("duplicated_test_share", duplicates["duplicated_test_share"], None, "lower"),
-    ]
-    return rows
-
-
-SET_FLAGS = {  # config keys with their own command-line option
-    "checkpoint": "--checkpoint", "dataset": "--dataset", "data_dir": "--data-dir", "out": "--out",
-    "samples_per_class": "--per-class", "seed": "--seed", "inception_weights": "--inception-weights",
-    "truncation_psi": "--truncation",
-}
-
-
-def reproduce_command(cfg: EvaluateGANConfig) -> str:
-    """The ``ganaug evaluate-gan`` command line that rebuilds this config (main options always, the rest as --set)."""
-    values = cfg.model_dump(mode="json")
-    defaults = EvaluateGANConfig(checkpoint=cfg.checkpoint).model_dump(mode="json")
-    parts = ["ganaug", "evaluate-gan"]
-    for key in ("checkpoint", "dataset", "data_dir", "out", "samples_per_class", "seed", "inception_weights",
-                "truncation_psi"):
-        if values[key] is not None and (key in ("checkpoint", "dataset", "out", "samples_per_class", "seed")
-                                        or values[key] != defaults[key]):
-            parts += [SET_FLAGS[key], str(values[key])]
-    if not cfg.use_ema:
-        parts.append("--raw")
-
-    def flatten(node: dict, prefix: str = "") -> dict[str, Any]:
-        flat: dict[str, Any] = {}
-        for k, v in node.items():
-            flat.update(flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-        return flat
-
-    current, default = flatten(values), flatten(defaults)
-    for key, value in current.items():
-        if key in SET_FLAGS or key in ("use_ema", "progress") or value == default.get(key):
-            continue
-        parts += ["--set", f"{key}={yaml_scalar(value)}"]
-    return shlex.join(parts)
-
-
-def yaml_scalar(value: Any) -> str:
-    """A value as ``--set`` parses it back (YAML), e.g. None -> '' and the string '1' -> '"1"'."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value if yaml.safe_load(value) == value else json.dumps(value)
-    return json.dumps(value)

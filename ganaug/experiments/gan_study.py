@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ganaug.config import EvaluateGANConfig, GANStudyConfig, TrainGANConfig
-from ganaug.data import load_dataset
 from ganaug.experiments.evaluate_gan import evaluate_gan
+from ganaug.experiments.run import load_data
 from ganaug.experiments.train_gan import run_train_gan
 from ganaug.gan.trainer import build_gan
 
@@ -30,7 +30,7 @@ def parts(cfg: GANStudyConfig) -> tuple[TrainGANConfig, EvaluateGANConfig]:
 
 def check_gan_study(cfg: GANStudyConfig) -> None:
     """The data loads and the GAN builds, before anything trains."""
-    data = load_dataset(cfg.data.dataset, cfg.data.data_dir, cfg.data.download, cfg.data.image_size, cfg.data.channels)
+    data = load_data(cfg.data)
     build_gan(cfg.gan, data.train.image_size, data.train.channels, data.train.num_classes)
 
 
