@@ -1,4 +1,4 @@
-"""``ganaug augment``: the augmentation studies of 002 and 003 on any dataset, leak-proof, with paired intervals.
+"""``ganaug augment``: Gao's GAN-based augmentation study and the DCGAN study on any dataset, leak-proof, with paired intervals.
 
 1. load the dataset (at most ``train_per_class`` / ``test_per_class`` images per class: CPU-sized studies); hold
    out a validation split of the training split; the test split is only ever evaluated on;
@@ -6,7 +6,7 @@
    classifiers, the GAN, a reused generator's image size / channels / classes) before anything trains;
 3. train the GAN on the imbalanced training split only (or load ``generator``), keeping the ``gan_epochs`` ones;
 4. plan the mixing (one plan per GAN ratio), build the synthetic sets (one post-processed candidate pool per
-   generator) and 003's strengthened sets; audit every generated set for memorisation;
+   generator) and the DCGAN study's strengthened sets; audit every generated set for memorisation;
 5. train every classifier x arm x repeat, paired by seed, with the arm's training set and hooks; evaluate on
    the test split (accuracy, balanced accuracy, macro-F1, per-class recall, one-vs-rest ROC-AUC);
 6. paired differences of every arm against each ``compare_to`` arm; metrics.json, report.md, report.html.

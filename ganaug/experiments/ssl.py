@@ -7,7 +7,7 @@
 3. train each algorithm with the shared trainer; evaluate its classifier on the test split: accuracy,
    balanced accuracy, macro precision / recall / F1, one-vs-rest ROC-AUC, confusion matrix;
 4. for GAN methods, score generated images with a judge classifier trained on the whole labelled
-   training split (used for scoring only): class consistency (000's "generation quality") for
+   training split (used for scoring only): class consistency (the "generation quality" of Hu, Zeng & Tian) for
    conditional generators, FID / KID / IS on the judge's features;
 5. write metrics.json, figures, report.md and report.html.
 

@@ -76,7 +76,7 @@ def setup(cfg: AugmentConfig, m: dict) -> list[str]:
     lines += [
         f"- Dataset `{m['dataset']}`; imbalance: {detail}; target classes (get synthetic images): {targets}; "
         f"mixing `{m['mixing']['mode']}`" + (" (GAN ratio = share of a target class's training images that are "
-                                             "synthetic, 002)" if m["mixing"]["mode"] == "ratio" else "") + ".",
+                                             "synthetic, as in Gao's study)" if m["mixing"]["mode"] == "ratio" else "") + ".",
         "- The validation split was held out of the training split before the imbalance; the GAN and the judge "
         "classifier trained on the imbalanced training split only; the test split was used for evaluation only.",
         f"- Leak check: {leak_line(m['leak_check'])}",

@@ -70,7 +70,7 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
     if judge and judge["test_accuracy"] is not None:
         lines += ["", f"Generation metrics use a judge: {judge['name']}, trained on {judge['trained_on']}, "
                   f"test accuracy {100 * judge['test_accuracy']:.1f}%. Class consistency is the share of generated images "
-                  "the judge assigns to the class they were generated for (000's \"generation quality\"; n/a for "
+                  "the judge assigns to the class they were generated for (the \"generation quality\" of Hu, Zeng & Tian; n/a for "
                   "unconditional generators). FID and IS are on the judge's features, not Inception's: compare them "
                   "only within this report."]
     lines += [
