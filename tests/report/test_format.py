@@ -1,0 +1,30 @@
+"""Every report writes numbers, intervals and verdicts alike (report/format.py)."""
+
+from ganaug.report.format import direction, fmt, interval, mean_std, number, pct, verdict
+
+
+def diff(mean, low, high, n=3, note=None):
+    return {"mean": mean, "low": low, "high": high, "n": n, "confidence": 0.95, "note": note}
+
+
+def test_percentages_and_numbers():
+    assert pct(0.1234) == "12.3" and pct(None) == "n/a" and pct(0.5, "%", "–") == "50.0%" and pct(None, "%", "–") == "–"
+    assert number(0.1234, "accuracy") == "12.3" and number(12.345, "fid") == "12.3" and number(0.02, None, "+") == "+2.0"
+    assert fmt(3) == "3" and fmt(None) == "–" and fmt(float("inf")) == "∞" and fmt(0.123456) == "0.1235"
+    assert mean_std({"mean": 0.5, "std": 0.01}) == "50.0 ± 1.0" and mean_std(None) == "n/a"
+
+
+def test_interval_in_points_or_why_there_is_none():
+    assert interval(diff(0.012, -0.003, 0.027)) == "+1.2 [-0.3, +2.7]"
+    assert interval(diff(0.03, 0.029, 0.031, n=2)) == "+3.0 (n=2, too few seeds)"
+    assert interval(diff(0.01, None, None, note="the same difference in all 3 seeds: no interval")) == \
+        "+1.0 (the same difference in all 3 seeds: no interval)"
+    assert interval(diff(1.5, 0.5, 2.5), "fid") == "+1.5 [+0.5, +2.5]"
+
+
+def test_verdict_follows_the_interval():
+    assert direction(diff(0.03, 0.01, 0.05)) == "higher" and verdict(diff(0.03, 0.01, 0.05)) == "**helped**"
+    assert direction(diff(-0.03, -0.05, -0.01)) == "lower" and "did not help" in verdict(diff(-0.03, -0.05, -0.01))
+    assert direction(diff(0.01, -0.01, 0.03)) == "unclear" and verdict(diff(0.01, -0.01, 0.03)) == "cannot tell"
+    assert direction(diff(0.03, 0.029, 0.031, n=2)) is None  # 2 seeds: never a verdict
+    assert verdict(diff(0.03, None, None, n=2, note="too few seeds")) == "cannot tell (too few seeds)"
