@@ -1,9 +1,9 @@
 """The scaffold every experiment stands on: its data splits, its run folder, device, TensorBoard and timings.
 
-An experiment reads as: ``run = Run(cfg)`` (the folder checked, the device chosen), load its data once with
-:func:`load_data` and :func:`hold_out_validation`, make every check that can fail, ``run.claim()`` (the resume check, then config.yaml),
-train and evaluate with ``run.device`` / ``run.log(name)`` / ``with run.timed(key)``, then ``run.write_json``
-and ``run.report``. Under torchrun every rank runs all of it and rank 0 alone writes.
+An experiment reads as: ``run = Run(cfg)`` (the folder checked, the device chosen); its data loaded once
+(:func:`load_data`, :func:`hold_out_validation`); every check that can fail; ``run.claim()`` (the resume check,
+then config.yaml); training and evaluation with ``run.device``, ``run.log(name)`` and ``with run.timed(key)``;
+then ``run.write_json`` and ``run.report``. Under torchrun every rank runs all of it and rank 0 alone writes.
 """
 
 from __future__ import annotations

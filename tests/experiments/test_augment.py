@@ -176,7 +176,7 @@ def test_rerun_resumes_and_another_config_is_refused(run, tmp_path):
 
 
 def test_003_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp_path):
-    """The DCGAN study: an unconditional DCGAN labelled by the teacher, its generators of two epochs, N added per class, each
+    """The DCGAN study: an unconditional DCGAN labelled by the teacher, generators of two epochs, N added per class, each
     compared with the original data and with as many strengthened images."""
     cfg = tiny(tmp_path / "run", strategies=["exp1", "strengthened"], compare_to=["baseline", "strengthened"],
                mixing="add", add_per_class=12, gan_epochs=[1, 2], imbalance={"profile": "none"},
