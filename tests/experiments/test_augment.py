@@ -175,9 +175,9 @@ def test_rerun_resumes_and_another_config_is_refused(run, tmp_path):
         A.run_augment(tiny(out, ratios=[0.2]), command="test")
 
 
-def test_003_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp_path):
-    """The DCGAN study: an unconditional DCGAN labelled by the teacher, generators of two epochs, N added per class, each
-    compared with the original data and with as many strengthened images."""
+def test_dcgan_study_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp_path):
+    """The DCGAN study: an unconditional DCGAN labelled by the teacher, generators of two epochs, N added per class,
+    each compared with the original data and with as many strengthened images."""
     cfg = tiny(tmp_path / "run", strategies=["exp1", "strengthened"], compare_to=["baseline", "strengthened"],
                mixing="add", add_per_class=12, gan_epochs=[1, 2], imbalance={"profile": "none"},
                gan=GANConfig(architecture="dcgan", conditional=False, epochs=2, g_width=16, d_width=16, z_dim=16,

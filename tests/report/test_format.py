@@ -8,8 +8,10 @@ def diff(mean, low, high, n=3, note=None):
 
 
 def test_percentages_and_numbers():
-    assert pct(0.1234) == "12.3" and pct(None) == "n/a" and pct(0.5, "%", "–") == "50.0%" and pct(None, "%", "–") == "–"
-    assert number(0.1234, "accuracy") == "12.3" and number(12.345, "fid") == "12.3" and number(0.02, None, "+") == "+2.0"
+    assert pct(0.1234) == "12.3" and pct(None) == "n/a"
+    assert pct(0.5, "%", "–") == "50.0%" and pct(None, "%", "–") == "–"
+    assert number(0.1234, "accuracy") == "12.3" and number(12.345, "fid") == "12.3"
+    assert number(0.02, None, "+") == "+2.0"
     assert fmt(3) == "3" and fmt(None) == "–" and fmt(float("inf")) == "∞" and fmt(0.123456) == "0.1235"
     assert mean_std({"mean": 0.5, "std": 0.01}) == "50.0 ± 1.0" and mean_std(None) == "n/a"
 
