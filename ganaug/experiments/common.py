@@ -175,10 +175,14 @@ def compare(treatment: list[dict], control: list[dict], num_classes: int, scalar
     return out
 
 
+def seeded_choice(total: int, n: int, seed: int) -> torch.Tensor:
+    """At most ``n`` of the positions ``0..total-1``, a seeded random choice, sorted: every seeded subset's draw."""
+    return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values
+
+
 def seeded_subset(ds: ImageDataset, n: int, seed: int) -> ImageDataset:
     """At most ``n`` images of ``ds``, a seeded random choice, in their order in ``ds``."""
-    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))
-    return ds.subset(perm[:n].sort().values)
+    return ds.subset(seeded_choice(len(ds), n, seed))
 
 
 def trim(audit: dict) -> dict:
@@ -189,7 +193,7 @@ def trim(audit: dict) -> dict:
 def audit_generated(generated: ImageDataset, train: ImageDataset, test: ImageDataset, n: int, seed: int) -> dict:
     """The memorisation audit (pixels) of at most ``n`` seeded generated images against ``train``, with ``test``'s
     distances to ``train`` as the reference; the closest pairs' ``generated`` index into ``generated`` itself."""
-    chosen = torch.randperm(len(generated), generator=torch.Generator().manual_seed(seed))[:n].sort().values
+    chosen = seeded_choice(len(generated), n, seed)
     audit = trim(memorisation_audit(generated.images[chosen], train.images, test.images, space="pixels"))
     audit["closest_pairs"] = [{**p, "generated": int(chosen[p["generated"]])} for p in audit["closest_pairs"]]
     return {**audit, "audited": len(chosen), "of": len(generated)}
