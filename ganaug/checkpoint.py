@@ -2,23 +2,28 @@
 
 A checkpoint ``NAME`` is two files: ``NAME.safetensors`` and ``NAME.json``. The JSON holds how to
 rebuild each model (registry, name, kwargs), the optimizer hyper-parameters, the trainer's counters
-and history, so that nothing needs unpickling to resume or sample.
+and history, so that nothing needs unpickling to resume or sample. ``TrainingState`` is what every
+trainer saves and resumes through: one place that knows everything a run must restore to continue exactly.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ganaug.data.errors import DataError
+from ganaug.runtime import load_scaler_states, scaler_states
 
 FORMAT_VERSION = 1
 
@@ -169,3 +174,92 @@ class Checkpoint:
 
     def extra(self, key: str) -> torch.Tensor:
         return self.tensors[f"extra.{key}"]
+
+
+class TrainingState:
+    """Everything a trainer changes as it trains, saved and restored as one, so that a resumed run ends bit for bit
+    where an unbroken one would.
+
+    That is: the ``models`` ({role: (module, rebuild spec)}), their ``optimizers`` and grad ``scalers``; the
+    ``generators`` the trainer owns (batches, DiffAugment, ...); every global random state (Python ``random``,
+    numpy, torch's CPU generator, and CUDA's on a CUDA ``device``); and ``attributes``, tensors that live on other
+    objects ({key: (object, attribute name)}, e.g. a sampler's weights). Counters and history go in ``meta``.
+    ``save``/``load`` use a checkpoint on disk; ``snapshot``/``restore`` an in-memory copy (PrecisionFallback's).
+    """
+
+    def __init__(self, models: Mapping[str, tuple[nn.Module, dict[str, Any]]], optimizers: Mapping[str, torch.optim.Optimizer],
+                 device: torch.device, scalers: Mapping[str, torch.amp.GradScaler] | None = None,
+                 generators: Mapping[str, torch.Generator] | None = None,
+                 attributes: Mapping[str, tuple[object, str]] | None = None) -> None:
+        self.models, self.optimizers, self.device = dict(models), dict(optimizers), device
+        self.scalers, self.generators, self.attributes = dict(scalers or {}), dict(generators or {}), dict(attributes or {})
+
+    def save(self, path: Path, meta: dict[str, Any]) -> None:
+        """Write the checkpoint ``path`` (atomically); ``meta`` holds the trainer's counters, history and settings."""
+        tensors, random_meta = self._random_states()
+        tensors.update({key: getattr(obj, name) for key, (obj, name) in self.attributes.items()})
+        scalers = scaler_states(self.scalers)
+        save_checkpoint(path, self.models, self.optimizers, tensors,
+                        {**meta, "random_state": random_meta, **({"grad_scalers": scalers} if scalers else {})})
+
+    def load(self, path: Path) -> Checkpoint:
+        """Restore everything from the checkpoint ``path``; returns it, for the trainer's counters in ``meta``."""
+        ckpt = Checkpoint(path)
+        for role, (module, _) in self.models.items():
+            ckpt.load_into(role, module)
+        for role, opt in self.optimizers.items():
+            ckpt.load_optimizer(role, opt)
+        load_scaler_states(self.scalers, ckpt.meta.get("grad_scalers", {}))
+        extras = {k[len("extra.") :]: v for k, v in ckpt.tensors.items() if k.startswith("extra.")}
+        self._set_random_states(extras, ckpt.meta.get("random_state", {}))
+        for key, (obj, name) in self.attributes.items():
+            setattr(obj, name, extras[key])
+        return ckpt
+
+    def snapshot(self) -> dict[str, Any]:
+        """The state now, by reference: deep-copy it to keep it (PrecisionFallback does)."""
+        tensors, random_meta = self._random_states()
+        return {"models": {role: module.state_dict() for role, (module, _) in self.models.items()},
+                "optimizers": {role: opt.state_dict() for role, opt in self.optimizers.items()},
+                "scalers": scaler_states(self.scalers), "random": (tensors, random_meta),
+                "attributes": {key: getattr(obj, name) for key, (obj, name) in self.attributes.items()}}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        for role, (module, _) in self.models.items():
+            module.load_state_dict(snapshot["models"][role])
+        for role, opt in self.optimizers.items():
+            opt.load_state_dict(snapshot["optimizers"][role])
+        load_scaler_states(self.scalers, snapshot["scalers"])
+        self._set_random_states(*snapshot["random"])
+        for key, (obj, name) in self.attributes.items():
+            setattr(obj, name, snapshot["attributes"][key].clone())
+
+    def _random_states(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """Every random state: the long ones as tensors, the few scalars beside them as JSON."""
+        version, python_key, gauss_next = random.getstate()
+        kind, numpy_key, pos, has_gauss, cached_gaussian = np.random.get_state()
+        tensors = {"python_rng_state": torch.tensor(python_key, dtype=torch.int64),
+                   "numpy_rng_state": torch.from_numpy(numpy_key.astype(np.int64)),
+                   "torch_rng_state": torch.get_rng_state(),
+                   **{f"{name}_state": g.get_state() for name, g in self.generators.items()}}
+        if self.device.type == "cuda":
+            tensors["cuda_rng_state"] = torch.cuda.get_rng_state(self.device)
+        meta = {"python": [version, gauss_next], "numpy": [kind, int(pos), int(has_gauss), float(cached_gaussian)]}
+        return tensors, meta
+
+    def _set_random_states(self, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+        """Set each random state that ``tensors`` holds (an older checkpoint may lack some; those stay as seeded)."""
+        if "python_rng_state" in tensors and "python" in meta:
+            version, gauss_next = meta["python"]
+            random.setstate((version, tuple(tensors["python_rng_state"].tolist()), gauss_next))
+        if "numpy_rng_state" in tensors and "numpy" in meta:
+            kind, pos, has_gauss, cached_gaussian = meta["numpy"]
+            np.random.set_state((kind, tensors["numpy_rng_state"].numpy().astype(np.uint32), pos, has_gauss,
+                                 cached_gaussian))
+        if "torch_rng_state" in tensors:
+            torch.set_rng_state(tensors["torch_rng_state"])
+        if self.device.type == "cuda" and "cuda_rng_state" in tensors:
+            torch.cuda.set_rng_state(tensors["cuda_rng_state"], self.device)
+        for name, g in self.generators.items():
+            if f"{name}_state" in tensors:
+                g.set_state(tensors[f"{name}_state"])
