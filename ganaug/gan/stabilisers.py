@@ -18,14 +18,18 @@ from torch import nn
 from ganaug import distributed as dist
 
 
-def rand(n: int, device: torch.device) -> torch.Tensor:
-    """Uniform [0, 1) numbers of shape (n, 1, 1, 1) for this rank's ``n`` images."""
-    return dist.sharded(lambda m: torch.rand(m, 1, 1, 1, device=device), n)
+def rand(n: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Uniform [0, 1) numbers of shape (n, 1, 1, 1) for this rank's ``n`` images, on ``device``.
+
+    From ``generator`` (drawn on its own device, then moved) if given, else from torch's global generator."""
+    where = generator.device if generator is not None else device
+    return dist.sharded(lambda m: torch.rand(m, 1, 1, 1, device=where, generator=generator), n).to(device)
 
 
-def randint(low: int, high: int, n: int, device: torch.device) -> torch.Tensor:
-    """Integers in [low, high) of shape (n, 1, 1) for this rank's ``n`` images."""
-    return dist.sharded(lambda m: torch.randint(low, high, (m, 1, 1), device=device), n)
+def randint(low: int, high: int, n: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Integers in [low, high) of shape (n, 1, 1) for this rank's ``n`` images, on ``device`` (``generator`` as in rand)."""
+    where = generator.device if generator is not None else device
+    return dist.sharded(lambda m: torch.randint(low, high, (m, 1, 1), device=where, generator=generator), n).to(device)
 
 
 def gradient_penalty(D: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
@@ -68,39 +72,38 @@ class DiffAugment(nn.Module):
 
     ``policy`` names any of "color" (brightness, saturation, contrast), "translation" (shift by up to
     1/8 of the size, zero fill) and "cutout" (a zeroed square of half the size). Images are in [-1, 1].
-    Random draws use torch's global generator, which the trainer seeds and checkpoints.
+    Random draws come from ``generator``, which the trainer owns, seeds and checkpoints (a CPU generator gives
+    the same augmentations on every device).
     """
 
     OPS = ("color", "translation", "cutout")
 
-    def __init__(self, policy: list[str]) -> None:
+    def __init__(self, policy: list[str], generator: torch.Generator) -> None:
         super().__init__()
         unknown = [p for p in policy if p not in self.OPS]
         if unknown:
             raise ValueError(f"unknown DiffAugment op(s) {unknown}; valid: {', '.join(self.OPS)}")
-        self.policy = list(policy)
+        self.policy, self.generator = list(policy), generator
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for op in self.policy:
             x = getattr(self, op)(x)
         return x
 
-    @staticmethod
-    def color(x: torch.Tensor) -> torch.Tensor:
-        n = x.shape[0]
-        x = x + (rand(n, x.device) - 0.5)  # brightness
+    def color(self, x: torch.Tensor) -> torch.Tensor:
+        n, g = x.shape[0], self.generator
+        x = x + (rand(n, x.device, g) - 0.5)  # brightness
         if x.shape[1] == 3:  # saturation
             mean = x.mean(dim=1, keepdim=True)
-            x = (x - mean) * (rand(n, x.device) * 2) + mean
+            x = (x - mean) * (rand(n, x.device, g) * 2) + mean
         mean = x.mean(dim=(1, 2, 3), keepdim=True)  # contrast
-        return (x - mean) * (rand(n, x.device) + 0.5) + mean
+        return (x - mean) * (rand(n, x.device, g) + 0.5) + mean
 
-    @staticmethod
-    def translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
+    def translation(self, x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
         n, _, h, w = x.shape
         sh, sw = max(1, int(h * ratio + 0.5)), max(1, int(w * ratio + 0.5))
-        dy = randint(-sh, sh + 1, n, x.device)
-        dx = randint(-sw, sw + 1, n, x.device)
+        dy = randint(-sh, sh + 1, n, x.device, self.generator)
+        dx = randint(-sw, sw + 1, n, x.device, self.generator)
         rows = torch.arange(h, device=x.device).view(1, h, 1) - dy  # source row of each output row
         cols = torch.arange(w, device=x.device).view(1, 1, w) - dx
         valid = ((rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)).unsqueeze(1)
@@ -108,12 +111,11 @@ class DiffAugment(nn.Module):
         out = x.flatten(2).gather(2, idx.unsqueeze(1).expand(-1, x.shape[1], -1)).view_as(x)
         return out * valid
 
-    @staticmethod
-    def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
+    def cutout(self, x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
         n, _, h, w = x.shape
         ch, cw = max(1, int(h * ratio + 0.5)), max(1, int(w * ratio + 0.5))
-        top = randint(0, h - ch + 1, n, x.device)  # the square lies inside the image
-        left = randint(0, w - cw + 1, n, x.device)
+        top = randint(0, h - ch + 1, n, x.device, self.generator)  # the square lies inside the image
+        left = randint(0, w - cw + 1, n, x.device, self.generator)
         rows = torch.arange(h, device=x.device).view(1, h, 1)
         cols = torch.arange(w, device=x.device).view(1, 1, w)
         inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)

@@ -2,9 +2,9 @@
 
 Every option of GANConfig acts through one of the small functions below (the loss, the penalties,
 DiffAugment, EMA); the loop itself stays the same. Deterministic for a seed on CPU: weights are
-initialised after ``torch.manual_seed(seed)``, batches and noise come from one ``torch.Generator``,
-and both generators' states are saved in every checkpoint, so a run resumed from its last checkpoint
-ends where an uninterrupted one would.
+initialised after ``torch.manual_seed(seed)``, batches and noise come from one ``torch.Generator`` and
+DiffAugment's draws from another, and every checkpoint holds all random states (``TrainingState``), so a
+run resumed from its last checkpoint ends bit for bit where an uninterrupted one would.
 
 Under torchrun, G and D are trained with DistributedDataParallel: every rank draws the same global batch
 and noise and keeps its share (``ganaug.distributed``); a network's gradients are averaged only in its
@@ -24,15 +24,15 @@ from torch import nn
 
 from ganaug import distributed as dist
 from ganaug import threads
-from ganaug.checkpoint import Checkpoint, save_checkpoint
+from ganaug.checkpoint import TrainingState
 from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
-    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches, grad_scaler, load_scaler_states,
-    num_epochs, scaler_states, update,
+    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches, grad_scaler,
+    num_epochs, update,
 )
 
 if TYPE_CHECKING:
@@ -111,12 +111,13 @@ def train_gan(
     fits = getattr(G, "channels_last", True) and getattr(D, "channels_last", True)
     memory = torch.channels_last if cfg.channels_last and fits else torch.contiguous_format
     G, D = G.to(device, memory_format=memory), D.to(device, memory_format=memory)
+    augment_rng = torch.Generator().manual_seed(seed + 7919)  # DiffAugment's draws, apart from batches and noise
     p = Parts(
         cfg, G, D,
         opt_g=adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),  # two time-scale: lr_g != lr_d
         opt_d=adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
         loss=GAN_LOSSES.create(cfg.loss, real_target=1.0 - cfg.label_smoothing),
-        augment=DiffAugment(cfg.diffaugment) if cfg.diffaugment else nn.Identity(),
+        augment=DiffAugment(cfg.diffaugment, augment_rng) if cfg.diffaugment else nn.Identity(),
         rng=torch.Generator().manual_seed(seed),
         device=device,
         class_names=list(data.class_names),
@@ -124,6 +125,11 @@ def train_gan(
         precision=cfg.precision,
     )
     ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
+    models = {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])}
+    if ema is not None:
+        models["generator_ema"] = (ema.model, specs["generator"])
+    state = TrainingState(models, {"generator": p.opt_g, "discriminator": p.opt_d}, device, p.scalers,
+                          generators={"rng": p.rng, "diffaugment_rng": augment_rng})
     epochs = num_epochs(cfg.epochs, cfg.steps, len(data), cfg.batch_size)
     history: list[dict[str, float]] = []
     start_epoch = 0
@@ -131,10 +137,13 @@ def train_gan(
     last = checkpoint_dir / "last" if checkpoint_dir else None
     dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
     if last is not None and last.with_suffix(".json").exists():
-        history, start_epoch = resume(Checkpoint(last), p, ema)
+        meta = state.load(last).meta
+        history, start_epoch = meta["history"], meta["epoch"]
+        p.precision = meta.get("precision", p.precision)  # a run that fell back to fp32 stays there
+        p.precision_fallback = meta.get("precision_fallback")
     p.G, p.D = dist.wrap(G, device), dist.wrap(D, device)  # after resuming: DDP starts from rank 0's weights
 
-    fallback = PrecisionFallback(p.precision, "GAN", lambda: gan_state(p, ema), lambda st: set_gan_state(p, ema, st))
+    fallback = PrecisionFallback(p.precision, "GAN", state.snapshot, state.restore)
     images, labels = to_float(data.images), data.labels
     per_epoch = (max(1, len(data) // cfg.batch_size) // cfg.d_steps) * cfg.g_steps  # generator updates
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: generator updates, or epochs
@@ -157,10 +166,12 @@ def train_gan(
                 log.scalars(row, epoch + 1)
                 if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs:
                     log.samples(ema.model if ema else G, cfg.z_dim, epoch + 1)
+            meta = {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
+                    "precision": p.precision, "precision_fallback": p.precision_fallback, "class_names": p.class_names}
             if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
-                dist.on_main(save, last, p, ema, specs, history, epoch + 1, seed)
+                dist.on_main(state.save, last, meta)
             if checkpoint_dir is not None and epoch + 1 in cfg.snapshot_epochs:
-                dist.on_main(save, checkpoint_dir / f"epoch-{epoch + 1:04d}", p, ema, specs, history, epoch + 1, seed)
+                dist.on_main(state.save, checkpoint_dir / f"epoch-{epoch + 1:04d}", meta)
     # Back to the default layout, so that sampling from the result equals sampling from its checkpoint.
     G_out = (ema.model if ema else G).to(memory_format=torch.contiguous_format).eval()
     return GANResult(G_out, D.to(memory_format=torch.contiguous_format).eval(), specs, history, p.precision_fallback)
@@ -191,21 +202,6 @@ def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.T
     return {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),
             "d_real": means[2] / max(d_count, 1), "d_fake": means[3] / max(d_count, 1),
             "d_updates": d_count, "g_updates": g_count}
-
-
-def gan_state(p: Parts, ema: EMA | None) -> dict[str, Any]:
-    """Everything an epoch changes: weights, optimisers, EMA, random states (the fallback's in-memory copy)."""
-    G, D = dist.unwrap(p.G), dist.unwrap(p.D)
-    return {"G": G.state_dict(), "D": D.state_dict(), "opt_g": p.opt_g.state_dict(), "opt_d": p.opt_d.state_dict(),
-            "ema": ema.model.state_dict() if ema else None, "rng": p.rng.get_state(), "torch_rng": torch.get_rng_state()}
-
-
-def set_gan_state(p: Parts, ema: EMA | None, state: dict[str, Any]) -> None:
-    dist.unwrap(p.G).load_state_dict(state["G"]), dist.unwrap(p.D).load_state_dict(state["D"])
-    p.opt_g.load_state_dict(state["opt_g"]), p.opt_d.load_state_dict(state["opt_d"])
-    if ema is not None:
-        ema.model.load_state_dict(state["ema"])
-    p.rng.set_state(state["rng"]), torch.set_rng_state(state["torch_rng"])
 
 
 def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -278,32 +274,3 @@ def check_divergence(row: dict[str, float], epoch: int, last: Path | None, proba
             f"epoch {epoch + 1}: the discriminator separates real and fake perfectly (D(real)={row['d_real']:.4f}, "
             f"D(fake)={row['d_fake']:.4f}); the generator gets no gradient{kept}."
         )
-
-
-def save(path: Path, p: Parts, ema: EMA | None, specs: dict, history: list, epoch: int, seed: int) -> None:
-    G, D = dist.unwrap(p.G), dist.unwrap(p.D)
-    models = {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])}
-    if ema is not None:
-        models["generator_ema"] = (ema.model, specs["generator"])
-    scalers = scaler_states(p.scalers)
-    save_checkpoint(
-        path, models, {"generator": p.opt_g, "discriminator": p.opt_d},
-        {"rng_state": p.rng.get_state(), "torch_rng_state": torch.get_rng_state()},
-        {"epoch": epoch, "history": history, "seed": seed, "config": p.cfg.model_dump(mode="json"),
-         "precision": p.precision, "precision_fallback": p.precision_fallback,
-         "class_names": p.class_names, **({"grad_scalers": scalers} if scalers else {})},
-    )
-
-
-def resume(ckpt: Checkpoint, p: Parts, ema: EMA | None) -> tuple[list[dict], int]:
-    G, D = dist.unwrap(p.G), dist.unwrap(p.D)
-    ckpt.load_into("generator", G), ckpt.load_into("discriminator", D)
-    ckpt.load_optimizer("generator", p.opt_g), ckpt.load_optimizer("discriminator", p.opt_d)
-    load_scaler_states(p.scalers, ckpt.meta.get("grad_scalers", {}))
-    if ema is not None:
-        ckpt.load_into("generator_ema", ema.model)
-    p.rng.set_state(ckpt.extra("rng_state"))
-    torch.set_rng_state(ckpt.extra("torch_rng_state"))
-    p.precision = ckpt.meta.get("precision", p.precision)  # a run that fell back to fp32 stays there
-    p.precision_fallback = ckpt.meta.get("precision_fallback")
-    return ckpt.meta["history"], ckpt.meta["epoch"]

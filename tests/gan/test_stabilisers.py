@@ -62,21 +62,36 @@ def test_ema_is_a_moving_average():
 def test_diffaugment_ops():
     torch.manual_seed(0)
     x = torch.rand(16, 3, 8, 8) * 2 - 1
-    cut = DiffAugment(["cutout"])(x)
+    g = torch.Generator().manual_seed(0)
+    cut = DiffAugment(["cutout"], g)(x)
     assert ((cut == 0) & (x != 0)).flatten(1).sum(1).eq(3 * 4 * 4).all()  # a 4x4 square zeroed in every image
-    moved = DiffAugment(["translation"])(x)
+    moved = DiffAugment(["translation"], g)(x)
     assert moved.shape == x.shape and not torch.equal(moved, x)
     # A translation moves pixels without changing them: every nonzero output value exists in its input.
     for a, b in zip(moved, x):
         assert set(a[a != 0].tolist()) <= set(b.flatten().tolist())
-    colour = DiffAugment(["color"])(x)
+    colour = DiffAugment(["color"], g)(x)
     assert not torch.allclose(colour, x)
     # Differentiable: gradients reach the generator's images.
     fake = x.clone().requires_grad_(True)
-    DiffAugment(["color", "translation", "cutout"])(fake).sum().backward()
+    DiffAugment(["color", "translation", "cutout"], g)(fake).sum().backward()
     assert fake.grad is not None and fake.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="valid"):
-        DiffAugment(["rotate"])
+        DiffAugment(["rotate"], g)
+
+
+def test_diffaugment_draws_only_from_its_own_generator():
+    """Its generator's seed and state alone decide the augmentations: the global generator is neither read nor moved."""
+    x = torch.rand(16, 3, 8, 8) * 2 - 1
+    policy = ["color", "translation", "cutout"]
+    torch.manual_seed(1)
+    a = DiffAugment(policy, torch.Generator().manual_seed(5))(x)
+    after = torch.get_rng_state()
+    torch.manual_seed(2)
+    b = DiffAugment(policy, torch.Generator().manual_seed(5))(x)
+    assert torch.equal(a, b)
+    torch.manual_seed(1)
+    assert torch.equal(torch.get_rng_state(), after)
 
 
 @pytest.fixture(scope="module")
