@@ -106,6 +106,7 @@ class ClassifierConfig(Strict):
     lr: float = Field(1e-3, gt=0)  # Adam
     weight_decay: float = Field(0.0, ge=0)
     repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
+    checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
     precision: Precision = "bf16"  # autocast of the forward passes (fp16: GPU only, with loss scaling); bf16 with
     # channels_last: 2.6x fp32 at 28x28, 3.7x at 32x32x3, 1.1x at 8x8 on an Intel AMX CPU (docs/benchmarks.md)
     channels_last: bool = True  # NHWC memory layout of the network and its input batches (pairs with bf16)

@@ -17,13 +17,13 @@ from torch import nn
 
 from ganaug import distributed as dist
 from ganaug import threads
-from ganaug.checkpoint import Checkpoint, save_checkpoint
+from ganaug.checkpoint import TrainingState
 from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import (
-    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, grad_scaler, load_scaler_states,
-    num_epochs, scaler_states, update,
+    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, grad_scaler, num_epochs,
+    update,
 )
 
 if TYPE_CHECKING:
@@ -96,21 +96,16 @@ def train_classifier(
     history: list[dict[str, float]] = []
     start_epoch = 0
     precision, precision_fallback = cfg.precision, None
+    state = TrainingState({"classifier": (model, spec)}, {"classifier": opt}, device, {"classifier": scaler},
+                          generators={"rng": rng}, attributes={"sampler_weights": (sampler, "weights")} if sampler else {})
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
     dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
     if last is not None and last.with_suffix(".json").exists():
-        ckpt = Checkpoint(last)
-        ckpt.load_into("classifier", model)
-        ckpt.load_optimizer("classifier", opt)
-        load_scaler_states({"classifier": scaler}, ckpt.meta.get("grad_scalers", {}))
-        rng.set_state(ckpt.extra("rng_state"))
-        torch.set_rng_state(ckpt.extra("torch_rng_state"))
-        if sampler is not None:
-            sampler.weights = ckpt.extra("sampler_weights")
-        history, start_epoch = ckpt.meta["history"], ckpt.meta["epoch"]
-        precision = ckpt.meta.get("precision", precision)  # a run that fell back to fp32 stays there
-        precision_fallback = ckpt.meta.get("precision_fallback")
+        meta = state.load(last).meta
+        history, start_epoch = meta["history"], meta["epoch"]
+        precision = meta.get("precision", precision)  # a run that fell back to fp32 stays there
+        precision_fallback = meta.get("precision_fallback")
 
     images, labels = to_float(train.images), train.labels
     weight = class_weights.to(device) if class_weights is not None else None
@@ -139,17 +134,7 @@ def train_classifier(
         loss_sum, correct, seen = dist.all_reduce_sum(sums).tolist()
         return {"loss": loss_sum / seen, "train_acc": correct / seen, "seen": seen, "updates": updates}
 
-    def get_state() -> dict[str, Any]:
-        return {"model": model.state_dict(), "opt": opt.state_dict(), "rng": rng.get_state(),
-                "torch_rng": torch.get_rng_state(), "sampler": sampler.weights if sampler is not None else None}
-
-    def set_state(state: dict[str, Any]) -> None:
-        model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"])
-        rng.set_state(state["rng"]), torch.set_rng_state(state["torch_rng"])
-        if sampler is not None:
-            sampler.weights = state["sampler"]
-
-    fallback = PrecisionFallback(precision, title, get_state, set_state)
+    fallback = PrecisionFallback(precision, title, state.snapshot, state.restore)
     per_epoch = max(1, len(train) // cfg.batch_size)  # updates per epoch, whichever sampler draws them
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: updates, or epochs
     with EpochProgress(title, epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
@@ -178,15 +163,10 @@ def train_classifier(
             history.append(row)
             if log is not None:
                 log.scalars(row, epoch + 1)
-            if last is not None and ((epoch + 1) % 10 == 0 or epoch + 1 == epochs):
-                dist.on_main(
-                    save_checkpoint, last, {"classifier": (model, spec)}, {"classifier": opt},
-                    {"rng_state": rng.get_state(), "torch_rng_state": torch.get_rng_state(),
-                     **({"sampler_weights": sampler.weights} if sampler is not None else {})},
-                    {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
-                     "precision": fallback.precision, "precision_fallback": precision_fallback,
-                     **({"grad_scalers": scaler_states({"classifier": scaler})} if scaler.is_enabled() else {})},
-                )
+            if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
+                dist.on_main(state.save, last, {
+                    "epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
+                    "precision": fallback.precision, "precision_fallback": precision_fallback})
     return ClassifierResult(model.to(memory_format=torch.contiguous_format).eval(), spec, history, precision_fallback)
 
 

@@ -3,6 +3,9 @@
 import pytest
 import torch
 
+from torch import nn
+
+from ganaug.checkpoint import Checkpoint
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ClassifierConfig
 from ganaug.data import load_dataset
@@ -23,12 +26,44 @@ def test_learns_far_above_chance(digits):
 
 
 def test_deterministic_and_resumable(digits, tmp_path):
+    """In the default bf16 too, a run resumed from its checkpoint ends with the very same weights."""
     cfg = ClassifierConfig(epochs=3, width=8)
     a = train_classifier(cfg, digits.train, 7, CPU, progress=False)
     b = train_classifier(ClassifierConfig(epochs=1, width=8), digits.train, 7, CPU, checkpoint_dir=tmp_path, progress=False)
     b = train_classifier(cfg, digits.train, 7, CPU, checkpoint_dir=tmp_path, progress=False)
-    for va, vb in zip(a.model.state_dict().values(), b.model.state_dict().values()):
-        assert torch.allclose(va.float(), vb.float(), atol=1e-6)
+    for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(va, vb), k
+
+
+class StopAt(nn.Module):
+    """A batch transform that leaves the images alone and interrupts training at its ``at``-th call, as a kill would."""
+
+    def __init__(self, at: int | None = None) -> None:
+        super().__init__()
+        self.at, self.calls = at, 0
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return x
+
+
+def test_resume_after_a_crash_matches_uninterrupted_run(digits, tmp_path):
+    """Killed in epoch 3 with checkpoints every 2 epochs, then resumed in a fresh trainer: the same weights and
+    history, bit for bit, as a run that never stopped."""
+    cfg = ClassifierConfig(epochs=4, width=8, precision="fp32", checkpoint_every=2)
+    straight = train_classifier(cfg, digits.train, 3, CPU, val=digits.test, progress=False, transform=StopAt())
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(cfg, digits.train, 3, CPU, val=digits.test, checkpoint_dir=tmp_path, progress=False,
+                         transform=StopAt(at=60))  # about 22 updates an epoch: in epoch 3
+    assert Checkpoint(tmp_path / "last").meta["epoch"] == 2
+    resumed = train_classifier(cfg, digits.train, 3, CPU, val=digits.test, checkpoint_dir=tmp_path, progress=False,
+                               transform=StopAt())
+    for (k, va), vb in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(va, vb), k
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows]  # noqa: E731
+    assert drop(resumed.history) == drop(straight.history)
 
 
 def test_bf16_failure_restores_the_epoch_and_continues_in_fp32(digits, inject_nan):

@@ -73,5 +73,6 @@ def test_resume_with_sampler_and_class_weights_is_exact(tmp_path):
                      sampler=DifficultyWeightedSampler(train.labels, 10))
     resumed = train_classifier(CFG, train, 4, CPU, val=val, checkpoint_dir=tmp_path, progress=False,
                                class_weights=weights, sampler=DifficultyWeightedSampler(train.labels, 10))
-    for va, vb in zip(full.model.state_dict().values(), resumed.model.state_dict().values()):
-        assert torch.allclose(va.float(), vb.float(), atol=1e-6)
+    for (k, va), vb in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(va, vb), k
+    assert [r["val_acc"] for r in resumed.history] == [r["val_acc"] for r in full.history]
