@@ -1,7 +1,7 @@
 """The one semi-supervised training loop, shared by every algorithm. Deterministic for a seed on CPU.
 
 Each iteration draws a labelled batch and an unlabelled batch (each from its own seeded sequence of
-shuffled epochs), calls ``algorithm.train_step``, and every ``eval_every`` iterations records the
+shuffled epochs, a pure function of the iteration), calls ``algorithm.train_step``, and every ``eval_every`` iterations records the
 logged scalars and the validation accuracy (for curves only: nothing is selected on it). The final
 networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
 
@@ -20,11 +20,11 @@ import torch
 
 from ganaug import distributed as dist
 from ganaug import threads
-from ganaug.checkpoint import Checkpoint, save_checkpoint
+from ganaug.checkpoint import TrainingState
 from ganaug.classifier.trainer import TrainingDivergedError, predict
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset, to_float
-from ganaug.runtime import EpochProgress, PrecisionFallback, all_finite, check_precision, load_scaler_states, scaler_states
+from ganaug.runtime import EpochProgress, PrecisionFallback, all_finite, check_precision
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
 
 if TYPE_CHECKING:
@@ -82,45 +82,27 @@ def train_ssl(
     dist.check_batch_size("unlabeled_batch_size", cfg.unlabeled_batch_size)
     torch.manual_seed(seed)
     algo = cls(cfg, cfg.options.get(algorithm, {}), Shape(labeled.image_size, labeled.channels, labeled.num_classes), device)
+    state = TrainingState(algo.networks, algo.optimizers, device, algo.scalers)  # batches need no state: IndexStream
     history: list[dict[str, float]] = []
+    logs: list[dict[str, float]] = []  # the scalars of each iteration since the last evaluation
     start = 0
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
     dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
     if last is not None and last.with_suffix(".json").exists():
-        ckpt = Checkpoint(last)
-        for role, (net, _) in algo.networks.items():
-            ckpt.load_into(role, net)
-        for role, opt in algo.optimizers.items():
-            ckpt.load_optimizer(role, opt)
-        load_scaler_states(algo.scalers, ckpt.meta.get("grad_scalers", {}))
-        torch.set_rng_state(ckpt.extra("torch_rng_state"))
-        if device.type == "cuda" and "extra.cuda_rng_state" in ckpt.tensors:
-            torch.cuda.set_rng_state(ckpt.extra("cuda_rng_state"), device)
-        history, start = ckpt.meta["history"], ckpt.meta["step"]
-        algo.precision = ckpt.meta.get("precision", algo.precision)  # a run that fell back to fp32 stays there
-        algo.precision_fallback = ckpt.meta.get("precision_fallback")
+        meta = state.load(last).meta
+        history, logs, start = meta["history"], meta.get("logs", []), meta["step"]
+        algo.precision = meta.get("precision", algo.precision)  # a run that fell back to fp32 stays there
+        algo.precision_fallback = meta.get("precision_fallback")
 
     x_all, y_all = to_float(labeled.images), labeled.labels
     u_all = to_float(unlabeled.images) if cls.uses_unlabeled else None
     idx_x = IndexStream(len(labeled), cfg.batch_size, seed)
     idx_u = IndexStream(max(1, len(unlabeled)), cfg.unlabeled_batch_size, seed + 7919)
-    logs: list[dict[str, float]] = []
     nets = [net for net, _ in algo.networks.values()]
 
-    def get_state() -> dict:
-        return {"nets": {r: net.state_dict() for r, (net, _) in algo.networks.items()},
-                "opts": {r: opt.state_dict() for r, opt in algo.optimizers.items()}, "torch_rng": torch.get_rng_state()}
-
-    def set_state(state: dict) -> None:
-        for role, (net, _) in algo.networks.items():
-            net.load_state_dict(state["nets"][role])
-        for role, opt in algo.optimizers.items():
-            opt.load_state_dict(state["opts"][role])
-        torch.set_rng_state(state["torch_rng"])
-
-    fallback = PrecisionFallback(algo.precision, algorithm, get_state, set_state)
-    good = start  # the iteration the last good state was taken at
+    fallback = PrecisionFallback(algo.precision, algorithm, state.snapshot, state.restore)
+    good, good_logs = start, list(logs)  # the iteration the last good state was taken at, and its pending logs
     fallback.mark_good(f"iteration {start}")
     with EpochProgress(algorithm, cfg.steps, start, enabled=progress,
                        resumed_from=str(last) if start else None, silent=not dist.is_main()) as bar:
@@ -139,7 +121,7 @@ def train_ssl(
                     raise TrainingDivergedError(f"{algorithm}: non-finite loss by iteration {it + 1} in "
                                                 f"{algo.precision}; lower its learning rate (options.{algorithm}.lr)")
                 algo.precision, algo.precision_fallback = fallback.precision, fallback.event
-                it, logs = good, []  # redo from the last good state, in fp32
+                it, logs = good, list(good_logs)  # redo from the last good state, in fp32
                 continue
             if evaluate or save:
                 dist.average_buffers(*nets)  # BatchNorm statistics: the same on every rank
@@ -158,16 +140,11 @@ def train_ssl(
                         log.samples(algo.generator(), algo.opt.z_dim, it + 1)
                 logs = []
             if save:
-                rng = {"torch_rng_state": torch.get_rng_state()}
-                if device.type == "cuda":
-                    rng["cuda_rng_state"] = torch.cuda.get_rng_state(device)
-                scalers = scaler_states(algo.scalers)
-                dist.on_main(save_checkpoint, last, dict(algo.networks), algo.optimizers, rng,
-                             {"step": it + 1, "history": history, "seed": seed, "algorithm": algorithm,
-                              "precision": algo.precision, "precision_fallback": algo.precision_fallback,
-                              **({"grad_scalers": scalers} if scalers else {})})
+                dist.on_main(state.save, last, {"step": it + 1, "history": history, "logs": logs, "seed": seed,
+                                                "algorithm": algorithm, "precision": algo.precision,
+                                                "precision_fallback": algo.precision_fallback})
             if evaluate or save:
-                good = it + 1
+                good, good_logs = it + 1, list(logs)
                 fallback.mark_good(f"iteration {good}")
             it += 1
     for net in nets:

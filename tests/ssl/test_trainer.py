@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from ganaug.checkpoint import Checkpoint
 from ganaug.config import SSLConfig
 from ganaug.data import load_dataset
 from ganaug.data import splits as S
@@ -61,10 +62,12 @@ def test_unlabelled_images_change_semi_supervised_results_and_not_supervised_one
 
 
 def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypatch):
-    _, labeled, unlabeled = digits
-    cfg = config(steps=24, checkpoint_every=10)
-    device = torch.device("cpu")
-    whole = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, progress=False)
+    """Killed at iteration 15 with checkpoints every 6 (so between two evaluations), then resumed in a fresh trainer:
+    the same networks and history, bit for bit, as a run that never stopped."""
+    train, labeled, unlabeled = digits
+    cfg = config(steps=24, checkpoint_every=6)
+    device, val = torch.device("cpu"), train.subset(torch.arange(100))
+    whole = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, progress=False)
 
     cls = ALGORITHMS.get("triple-gan-attn")
     original = cls.train_step
@@ -76,10 +79,14 @@ def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypa
 
     monkeypatch.setattr(cls, "train_step", crash)
     with pytest.raises(KeyboardInterrupt):
-        train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, checkpoint_dir=tmp_path, progress=False)
+        train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path, progress=False)
+    assert Checkpoint(tmp_path / "last").meta["step"] == 12
     monkeypatch.setattr(cls, "train_step", original)
-    resumed = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, checkpoint_dir=tmp_path, progress=False)
+    resumed = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path,
+                        progress=False)
     assert torch.equal(params(whole.algorithm), params(resumed.algorithm))
+    drop = lambda rows: [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows]  # noqa: E731
+    assert drop(resumed.history) == drop(whole.history)
     assert [r["step"] for r in resumed.history] == [10, 20, 24]
 
 
