@@ -1,10 +1,14 @@
+import copy
 import json
+import random
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from ganaug.checkpoint import CheckpointError, Checkpoint, atomic_write, save_checkpoint
+from ganaug.checkpoint import CheckpointError, Checkpoint, TrainingState, atomic_write, save_checkpoint
 from ganaug.models import CLASSIFIERS
 
 
@@ -84,3 +88,36 @@ def test_optimizer_state_returns_in_its_parameters_memory_layout(tmp_path):
         return conv.weight.detach().clone()
 
     assert torch.equal(run(resume=True), run(resume=False))
+
+
+def draws(gen: torch.Generator) -> list:
+    """The next number of every random source a trainer may use."""
+    return [random.random(), float(np.random.rand()), float(np.random.randn()), float(torch.rand(1)),
+            float(torch.rand(1, generator=gen))]
+
+
+@pytest.mark.parametrize("through", ["disk", "memory"])
+def test_training_state_restores_every_random_source_and_the_attributes(tmp_path, through):
+    """After save/load (or snapshot/restore), Python, numpy, torch and the trainer's own generator draw what they
+    would have drawn, and attribute tensors (a sampler's weights) come back; the file stays a plain Checkpoint."""
+    net = nn.Linear(2, 2)
+    gen, sampler = torch.Generator().manual_seed(3), SimpleNamespace(weights=torch.arange(4.0))
+    state = TrainingState({"net": (net, {})}, {}, torch.device("cpu"), generators={"batches": gen},
+                          attributes={"sampler_weights": (sampler, "weights")})
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    np.random.randn()  # numpy caches the second of each pair of Gaussians: that state must travel too
+    if through == "memory":
+        kept = copy.deepcopy(state.snapshot())  # as PrecisionFallback keeps it
+    else:
+        state.save(tmp_path / "last", {"step": 7})
+    expected = draws(gen)
+    sampler.weights = torch.zeros(4)
+    with torch.no_grad():
+        net.weight.fill_(9.0)
+    if through == "memory":
+        state.restore(kept)
+    else:
+        assert state.load(tmp_path / "last").meta["step"] == 7
+        assert set(Checkpoint(tmp_path / "last").state_dict("net")) == {"weight", "bias"}
+    assert draws(gen) == expected
+    assert torch.equal(sampler.weights, torch.arange(4.0)) and not (net.weight == 9.0).any()
