@@ -121,3 +121,15 @@ def test_training_state_restores_every_random_source_and_the_attributes(tmp_path
         assert set(Checkpoint(tmp_path / "last").state_dict("net")) == {"weight", "bias"}
     assert draws(gen) == expected
     assert torch.equal(sampler.weights, torch.arange(4.0)) and not (net.weight == 9.0).any()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_training_state_restores_the_cuda_generator(tmp_path):
+    device = torch.device("cuda")
+    state = TrainingState({"net": (nn.Linear(2, 2).to(device), {})}, {}, device)
+    torch.cuda.manual_seed(4)
+    state.save(tmp_path / "last", {})
+    expected = torch.rand(8, device=device)
+    torch.cuda.manual_seed(5)
+    state.load(tmp_path / "last")
+    assert torch.equal(torch.rand(8, device=device), expected)
