@@ -187,12 +187,14 @@ class TrainingState:
     ``save``/``load`` use a checkpoint on disk; ``snapshot``/``restore`` an in-memory copy (PrecisionFallback's).
     """
 
-    def __init__(self, models: Mapping[str, tuple[nn.Module, dict[str, Any]]], optimizers: Mapping[str, torch.optim.Optimizer],
-                 device: torch.device, scalers: Mapping[str, torch.amp.GradScaler] | None = None,
+    def __init__(self, models: Mapping[str, tuple[nn.Module, dict[str, Any]]],
+                 optimizers: Mapping[str, torch.optim.Optimizer], device: torch.device,
+                 scalers: Mapping[str, torch.amp.GradScaler] | None = None,
                  generators: Mapping[str, torch.Generator] | None = None,
                  attributes: Mapping[str, tuple[object, str]] | None = None) -> None:
         self.models, self.optimizers, self.device = dict(models), dict(optimizers), device
-        self.scalers, self.generators, self.attributes = dict(scalers or {}), dict(generators or {}), dict(attributes or {})
+        self.scalers, self.generators = dict(scalers or {}), dict(generators or {})
+        self.attributes = dict(attributes or {})
 
     def save(self, path: Path, meta: dict[str, Any]) -> None:
         """Write the checkpoint ``path`` (atomically); ``meta`` holds the trainer's counters, history and settings."""

@@ -97,7 +97,8 @@ def train_classifier(
     start_epoch = 0
     precision, precision_fallback = cfg.precision, None
     state = TrainingState({"classifier": (model, spec)}, {"classifier": opt}, device, {"classifier": scaler},
-                          generators={"rng": rng}, attributes={"sampler_weights": (sampler, "weights")} if sampler else {})
+                          generators={"rng": rng},
+                          attributes={"sampler_weights": (sampler, "weights")} if sampler is not None else {})
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
     dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)

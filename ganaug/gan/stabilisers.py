@@ -26,8 +26,9 @@ def rand(n: int, device: torch.device, generator: torch.Generator | None = None)
     return dist.sharded(lambda m: torch.rand(m, 1, 1, 1, device=where, generator=generator), n).to(device)
 
 
-def randint(low: int, high: int, n: int, device: torch.device, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Integers in [low, high) of shape (n, 1, 1) for this rank's ``n`` images, on ``device`` (``generator`` as in rand)."""
+def randint(low: int, high: int, n: int, device: torch.device,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """Integers in [low, high) of shape (n, 1, 1) for this rank's ``n`` images, on ``device`` (``generator``: as rand)."""
     where = generator.device if generator is not None else device
     return dist.sharded(lambda m: torch.randint(low, high, (m, 1, 1), device=where, generator=generator), n).to(device)
 

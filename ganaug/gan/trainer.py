@@ -31,8 +31,8 @@ from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
-    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches, grad_scaler,
-    num_epochs, update,
+    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches,
+    grad_scaler, num_epochs, update,
 )
 
 if TYPE_CHECKING:

@@ -1,9 +1,9 @@
 """The one semi-supervised training loop, shared by every algorithm. Deterministic for a seed on CPU.
 
 Each iteration draws a labelled batch and an unlabelled batch (each from its own seeded sequence of
-shuffled epochs, a pure function of the iteration), calls ``algorithm.train_step``, and every ``eval_every`` iterations records the
-logged scalars and the validation accuracy (for curves only: nothing is selected on it). The final
-networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
+shuffled epochs, a pure function of the iteration), calls ``algorithm.train_step``, and every ``eval_every``
+iterations records the logged scalars and the validation accuracy (for curves only: nothing is selected on
+it). The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
 
 Under torchrun every rank draws the same global batches and trains on its share (``ganaug.distributed``);
 the logged scalars are averaged over the ranks, and only rank 0 writes checkpoints.
