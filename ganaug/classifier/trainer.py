@@ -107,6 +107,8 @@ def train_classifier(
         history, start_epoch = meta["history"], meta["epoch"]
         precision = meta.get("precision", precision)  # a run that fell back to fp32 stays there
         precision_fallback = meta.get("precision_fallback")
+        if sampler is not None and hasattr(sampler, "history"):  # the difficulty sampler's per-class errors
+            sampler.history = meta.get("sampler_history", [])
 
     images, labels = to_float(train.images), train.labels
     weight = class_weights.to(device) if class_weights is not None else None
@@ -167,7 +169,8 @@ def train_classifier(
             if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
                 dist.on_main(state.save, last, {
                     "epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
-                    "precision": fallback.precision, "precision_fallback": precision_fallback})
+                    "precision": fallback.precision, "precision_fallback": precision_fallback,
+                    **({"sampler_history": sampler.history} if hasattr(sampler, "history") else {})})
     return ClassifierResult(model.to(memory_format=torch.contiguous_format).eval(), spec, history, precision_fallback)
 
 

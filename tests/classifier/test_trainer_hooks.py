@@ -76,3 +76,17 @@ def test_resume_with_sampler_and_class_weights_is_exact(tmp_path):
     for (k, va), vb in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(va, vb), k
     assert [r["val_acc"] for r in resumed.history] == [r["val_acc"] for r in full.history]
+
+
+def test_a_resumed_sampler_keeps_its_weights_and_its_per_class_history(tmp_path):
+    train, val = data()
+    cfg = CFG.model_copy(update={"precision": "fp32", "channels_last": False, "checkpoint_every": 1})
+    whole = DifficultyWeightedSampler(train.labels, train.num_classes, boost=2.0)
+    train_classifier(cfg, train, 0, CPU, val=val, progress=False, sampler=whole)
+    first = DifficultyWeightedSampler(train.labels, train.num_classes, boost=2.0)
+    train_classifier(cfg.model_copy(update={"epochs": 1}), train, 0, CPU, val=val, progress=False, sampler=first,
+                     checkpoint_dir=tmp_path)
+    resumed = DifficultyWeightedSampler(train.labels, train.num_classes, boost=2.0)  # a fresh process's sampler
+    train_classifier(cfg, train, 0, CPU, val=val, progress=False, sampler=resumed, checkpoint_dir=tmp_path)
+    assert resumed.history == whole.history and len(whole.history) == 3
+    assert torch.equal(resumed.weights, whole.weights)
