@@ -1,4 +1,4 @@
-"""Synthetic and classic data augmentation against class imbalance (002, 003): mixing, post-processing,
+"""Synthetic and classic data augmentation against class imbalance (Gao, the DCGAN study): mixing, post-processing,
 classic augmentation, weighted sampling, and the strategies that combine them, by name."""
 
 from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, TrainingPlan, plan

@@ -1,4 +1,5 @@
-"""Classic augmentation on tensors (kornia): 002's Exp2 as a batch transform, and 003's "strengthened" image set.
+"""Classic augmentation on tensors (kornia): Gao's Exp2 as a batch transform, and the DCGAN study's
+"strengthened" image set.
 
 Both work on float images in [-1, 1] (the trainer's range), converting to kornia's [0, 1] and back.
 Randomness comes from torch's global generator, which the classifier trainer seeds and checkpoints.
@@ -17,7 +18,7 @@ from ganaug.data.dataset import ImageDataset, to_float, to_uint8
 class ClassicAugment(nn.Module):
     """Random horizontal flip, crop after padding, rotation and colour jitter, each drawn per image of a batch.
 
-    ``geometric=False`` keeps rotation and colour only (003's "random rotation and color enhancement").
+    ``geometric=False`` keeps rotation and colour only (the DCGAN study's "random rotation and color enhancement").
     """
 
     def __init__(self, cfg: ClassicAugConfig, image_size: int, channels: int, geometric: bool = True) -> None:
@@ -46,7 +47,8 @@ class ClassicAugment(nn.Module):
 def strengthened(
     real: ImageDataset, counts: list[int], cfg: ClassicAugConfig, seed: int, chunk: int = 512
 ) -> ImageDataset:
-    """003's "strengthened" images: for each class c, ``counts[c]`` randomly rotated and colour-enhanced copies of
+    """The DCGAN study's "strengthened" images: for each class c, ``counts[c]`` randomly rotated and
+    colour-enhanced copies of
     real images of c (each real image used in turn, in a seeded order, before any is used again).
 
     The result has the same classes as ``real`` and ``indices`` of -1 (not images of the source split).

@@ -1,6 +1,6 @@
-"""How many real and synthetic images each class gets: 002's GAN ratio, "balance", "add N per class". Exact integers.
+"""How many real and synthetic images each class gets: Gao's GAN ratio, "balance", "add N per class". Exact integers.
 
-002's GAN ratio r is the share of a target class's training images that are generated (0.2, 0.5, 1.0; 1.0 means
+Gao's GAN ratio r is the share of a target class's training images that are generated (0.2, 0.5, 1.0; 1.0 means
 the class is all synthetic). A target class with n real images and the largest class having L images gets
 
 - all n real images and s = round(r * n / (1 - r)) synthetic ones, when that makes the class no larger than
@@ -64,7 +64,7 @@ def ratio_counts(n: int, largest: int, r: float | str | Fraction) -> tuple[int, 
 
 
 def plan_ratio(counts: Sequence[int], targets: Sequence[int], r: float | str | Fraction) -> MixPlan:
-    """002's GAN ratio ``r`` for the ``targets`` classes (see the module docstring)."""
+    """Gao's GAN ratio ``r`` for the ``targets`` classes (see the module docstring)."""
     largest = max(counts)
     pairs = [ratio_counts(n, largest, r) if c in targets else (n, 0) for c, n in enumerate(counts)]
     return MixPlan(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
@@ -77,7 +77,7 @@ def plan_balance(counts: Sequence[int], targets: Sequence[int]) -> MixPlan:
 
 
 def plan_add(counts: Sequence[int], targets: Sequence[int], per_class: int) -> MixPlan:
-    """Add ``per_class`` synthetic images to every target class (003 adds 50,000 images to CIFAR-10)."""
+    """Add ``per_class`` synthetic images to every target class (the DCGAN study adds 50,000 images to CIFAR-10)."""
     if per_class < 0:
         raise ValueError(f"images to add per class must be >= 0, got {per_class}")
     return MixPlan(tuple(counts), tuple(per_class if c in targets else 0 for c in range(len(counts))))

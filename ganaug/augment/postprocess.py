@@ -1,5 +1,5 @@
-"""Post-processing of generated images (002, section 3.4.1): colour matching, quality scores and filtering,
-near-duplicate removal, and labels from a teacher classifier for an unconditional generator (003's DCGAN).
+"""Post-processing of generated images (Gao, section 3.4.1): colour matching, quality scores and filtering,
+near-duplicate removal, and labels from a teacher classifier for an unconditional generator (the DCGAN study's DCGAN).
 
 Images are uint8 (N, C, H, W) as everywhere in ganaug; distances are rms per pixel in [0, 1] units, as in
 the leak audit.

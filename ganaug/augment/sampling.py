@@ -1,4 +1,4 @@
-"""002's Exp3, dynamic weighted sampling, and plain class re-weighting of the loss (its baseline).
+"""Gao's Exp3, dynamic weighted sampling, and plain class re-weighting of the loss (its baseline).
 
 The sampler is a weights tensor and ``torch.multinomial`` with the trainer's seeded generator, so a
 distributed sampler can wrap it: draw the same indices on every rank from the same generator state and
@@ -28,7 +28,7 @@ def validation_errors(labels: torch.Tensor, predictions: torch.Tensor, num_class
 class DifficultyWeightedSampler:
     """Class-balanced weights at the start; after each epoch, a sample of class c weighs
     ``balanced * (1 + boost * error_c)`` where ``error_c`` is the model's error rate on class c of the
-    validation split (misclassified validation images identify the hard classes, as in 002).
+    validation split (misclassified validation images identify the hard classes, as in Gao's study).
 
     ``weights`` is the state (saved in classifier checkpoints); ``batches`` draws one epoch.
     """

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 class EpochSampler(Protocol):
-    """Draws each epoch's index batches and hears the validation predictions after each epoch (e.g. 002's Exp3)."""
+    """Draws each epoch's index batches and hears the validation predictions after each epoch (e.g. Gao's Exp3)."""
 
     weights: torch.Tensor  # the sampler's state, saved in checkpoints
 

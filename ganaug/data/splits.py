@@ -61,7 +61,7 @@ def labeled_subset(
 
 
 def reduce_classes(ds: ImageDataset, classes: Sequence[int], fraction: float, seed: int) -> ImageDataset:
-    """Keep ``fraction`` of the images of ``classes`` (at least one each) and all others, as 002 does with {0, 1, 2}."""
+    """Keep ``fraction`` of the images of ``classes`` (at least one each) and all others, as Gao does with {0, 1, 2}."""
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"imbalance fraction must lie in (0, 1], got {fraction}")
     bad = [c for c in classes if not 0 <= c < ds.num_classes]

@@ -8,7 +8,7 @@ import torch
 def class_consistency(predicted: torch.Tensor, intended: torch.Tensor, num_classes: int) -> dict:
     """Share of generated images that a real-data classifier assigns to the class the generator was asked for.
 
-    This is the "classification judgement accuracy" of 000: ``predicted`` are a classifier's labels
+    This is the "classification judgement accuracy" of Hu et al.: ``predicted`` are a classifier's labels
     for generated images (the classifier trained on the full real training split only), ``intended``
     the labels the images were generated for. Returns the overall share and the share per class
     (None for a class with no samples).

@@ -4,7 +4,7 @@ The class of each generated image is what a classifier trained on the real train
 for it. From those predictions and the real labels: the generated and real class histograms; the
 modes found (classes receiving at least ``min_share`` of the generated images); coverage (modes found
 over the classes present in the real data); the classes missed; and the Kullback-Leibler and
-Jensen-Shannon divergences between the real and generated class distributions (001 uses both).
+Jensen-Shannon divergences between the real and generated class distributions (the GAN overview uses both).
 A collapsed generator shows few modes, low coverage and a large divergence.
 """
 

@@ -1,4 +1,4 @@
-"""LeNet-5 (LeCun et al. 1998) as 003 and the common PyTorch ports use it: ReLU and max-pooling.
+"""LeNet-5 (LeCun et al. 1998) as the DCGAN study and the common PyTorch ports use it: ReLU and max-pooling.
 
 conv5(6) - pool - conv5(16) - pool - FC 120 - FC 84 - FC K, no padding. The network is defined on
 32 px, so smaller inputs are zero-padded to 32 px (LeCun et al. padded the 28 px MNIST digits the same

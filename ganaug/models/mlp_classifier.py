@@ -1,8 +1,8 @@
-"""The 4-layer MLP of 001 (its MNIST experiment): flattened pixels -> 300 -> 100 -> 100 -> 200 -> K.
+"""The 4-layer MLP of the GAN overview (its MNIST experiment): flattened pixels -> 300 -> 100 -> 100 -> 200 -> K.
 
-ReLU after every hidden layer and dropout 0.3, which 001 adds against over-fitting without saying
+ReLU after every hidden layer and dropout 0.3, which the GAN overview adds against over-fitting without saying
 where; here after each hidden layer (the last one's in ``head``, so ``features`` is the clean 200-d
-activation). At 28x28x1, K=10 it has 297,910 parameters, the 2,97,910 that 001 reports. Works at any
+activation). At 28x28x1, K=10 it has 297,910 parameters, the 2,97,910 that the GAN overview reports. Works at any
 size (the first layer takes C x H x W inputs). ``width`` is the first hidden layer's units (300); the
 others keep their ratio to it.
 """
@@ -14,7 +14,7 @@ from torch import nn
 from ganaug.models.classifier_base import Classifier, check_args, scaled
 from ganaug.models.registry import CLASSIFIERS
 
-HIDDEN = (300, 100, 100, 200)  # 001's Model 1
+HIDDEN = (300, 100, 100, 200)  # the GAN overview's Model 1
 
 
 class MLP(Classifier):
@@ -34,5 +34,5 @@ class MLP(Classifier):
 
 @CLASSIFIERS.register("mlp")
 def mlp(**kwargs) -> MLP:
-    """001's MLP: hidden layers 300-100-100-200 (ReLU, dropout 0.3) on the flattened image."""
+    """The GAN overview's MLP: hidden layers 300-100-100-200 (ReLU, dropout 0.3) on the flattened image."""
     return MLP(**kwargs)

@@ -1,8 +1,8 @@
-"""The "simple CNN" of 002 (GAN augmentation against class imbalance on CIFAR-10).
+"""The "simple CNN" of Gao (GAN augmentation against class imbalance on CIFAR-10).
 
-002 specifies 3x3 convolutions, 2x2 max-pooling and one fully-connected output layer, without counts;
+Gao specifies 3x3 convolutions, 2x2 max-pooling and one fully-connected output layer, without counts;
 we read it as the usual three stages of 3x3 conv (padding 1) - ReLU - 2x2 max-pool at 32-64-128
-channels, then flatten and a single linear layer. No BatchNorm or dropout (002 names none). At 32 px
+channels, then flatten and a single linear layer. No BatchNorm or dropout (Gao names none). At 32 px
 the last map is 4x4, so ``features`` is the flattened 128 * 4 * 4 = 2048-d map. For other sizes a
 pool is skipped once the map is 1 px and larger maps are average-pooled to 4x4, so the features and
 the linear layer stay the 32 px ones from 32 to 96 px. ``width`` is the first conv's channels (32).
@@ -34,5 +34,5 @@ class SimpleCNN(Classifier):
 
 @CLASSIFIERS.register("simple-cnn")
 def simple_cnn(**kwargs) -> SimpleCNN:
-    """002's simple CNN: three 3x3 conv - ReLU - max-pool stages (32-64-128), one linear layer."""
+    """Gao's simple CNN: three 3x3 conv - ReLU - max-pool stages (32-64-128), one linear layer."""
     return SimpleCNN(**kwargs)

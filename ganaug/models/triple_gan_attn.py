@@ -1,4 +1,4 @@
-"""The three networks of 000's semi-supervised GAN (Table 2): an attention encoder-decoder generator, a
+"""The three networks of Hu et al.'s semi-supervised GAN (Table 2): an attention encoder-decoder generator, a
 discriminator with a classification head, and a classifier with conditional batch normalisation.
 
 Generator: noise and label embedding are projected to a small full-size map; an encoder of four 5x5
@@ -57,7 +57,7 @@ def scaled(channels: tuple[int, ...], widest: int) -> list[int]:
 class CrossAttention2d(nn.Module):
     """Multi-head attention with queries from ``x`` and keys/values from ``context``, added back to ``x``.
 
-    softmax(QK^T / sqrt(d_k)) V over the spatial positions (000, Eq. 1); the heads are concatenated and
+    softmax(QK^T / sqrt(d_k)) V over the spatial positions (Hu et al., Eq. 1); the heads are concatenated and
     linearly projected to ``x``'s channels (``nn.MultiheadAttention``). The residual scale ``gamma``
     starts at 0 so the block starts as the identity (as SAGAN's self-attention).
     """
@@ -83,7 +83,7 @@ class CrossAttention2d(nn.Module):
 
 
 class AttentionEncoderDecoderGenerator(nn.Module):
-    """000's generator; ``forward(z, y)`` -> images in [-1, 1]. ``num_classes=0``: unconditional."""
+    """Hu et al.'s generator; ``forward(z, y)`` -> images in [-1, 1]. ``num_classes=0``: unconditional."""
 
     def __init__(self, image_size: int, channels: int, num_classes: int, z_dim: int = 100, width: int = 256,
                  heads: int = 4, map_channels: int = 4) -> None:
@@ -129,7 +129,8 @@ class AttentionEncoderDecoderGenerator(nn.Module):
 
 
 class ClassHeadDiscriminator(nn.Module):
-    """000's discriminator: five strided 5x5 convs, then real/fake (2 FC) and class (2 FC) heads on shared features.
+    """Hu et al.'s discriminator: five strided 5x5 convs, then real/fake (2 FC) and class (2 FC) heads on
+    shared features.
 
     Returns ``{"adv": (B,), "cls": (B, K), "features": (B, F)}`` (no ``cls`` when ``num_classes=0``).
     ``spectral_norm`` normalises every layer and drops the BatchNorm layers, as for the other ganaug GANs.
@@ -166,7 +167,7 @@ class ClassHeadDiscriminator(nn.Module):
 
 
 class ConditionalBatchNorm2d(nn.Module):
-    """BatchNorm whose scale and shift depend on the class: gamma(y), beta(y) (000, Eq. 2).
+    """BatchNorm whose scale and shift depend on the class: gamma(y), beta(y) (Hu et al., Eq. 2).
 
     The label goes through an embedding and two linear layers to give (gamma, beta). The condition is a
     distribution over classes ``p`` (B, K): a one-hot row is a label, the uniform row the class average
@@ -192,7 +193,7 @@ class ConditionalBatchNorm2d(nn.Module):
 
 
 class CBNClassifier(nn.Module):
-    """000's classifier: 4 x (5x5 conv, stride 1 -> CBN -> ReLU -> 2x2 max-pool), FC, FC.
+    """Hu et al.'s classifier: 4 x (5x5 conv, stride 1 -> CBN -> ReLU -> 2x2 max-pool), FC, FC.
 
     At test time the label is unknown, so ``condition`` decides what conditions the CBN layers, the same
     way in training and at test (training on true labels would let the network read the label from

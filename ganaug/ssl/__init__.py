@@ -2,7 +2,7 @@
 
 ``ALGORITHMS.create(name, cfg=..., options=..., shape=..., device=...)``; the built-in ones are
 ``supervised`` (the floor), ``semi-cnn`` (pseudo-labels), ``semi-gan`` (Salimans et al. 2016) and
-``triple-gan-attn`` (000). See ``base.py`` for the interface and ``trainer.py`` for the loop.
+``triple-gan-attn`` (Hu et al.). See ``base.py`` for the interface and ``trainer.py`` for the loop.
 """
 
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm

@@ -1,4 +1,4 @@
-"""``supervised``: the floor. 000's classifier CNN (plain BatchNorm) trained on the labelled images only."""
+"""``supervised``: the floor. Hu et al.'s classifier CNN (plain BatchNorm) trained on the labelled images only."""
 
 from __future__ import annotations
 

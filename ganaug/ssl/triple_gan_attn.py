@@ -1,23 +1,23 @@
-"""``triple-gan-attn``: 000's generator / discriminator / classifier system, trained jointly.
+"""``triple-gan-attn``: Hu et al.'s generator / discriminator / classifier system, trained jointly.
 
 Networks (``models/triple_gan_attn.py``, Table 2): a class-conditional encoder-decoder generator with
 cross-attention from the decoder to the encoder in every decoder layer; a discriminator with a real/fake
 head and a class head on shared features; a classifier with conditional batch normalisation.
 
-Loss L = L_adv + lambda * L_cls (000, Eq. 5), phase by phase:
+Loss L = L_adv + lambda * L_cls (Hu et al., Eq. 5), phase by phase:
 
-- discriminator (once every ``g_steps_per_d`` iterations; 000: one per two generator steps): real/fake
+- discriminator (once every ``g_steps_per_d`` iterations; Hu et al.: one per two generator steps): real/fake
   cross-entropy on labelled + unlabelled real images vs generated ones, plus lambda x class
   cross-entropy on the labelled images and on generated images with the labels they were drawn for;
 - generator (every iteration): fool the real/fake head (non-saturating), plus lambda x the
   discriminator's class cross-entropy on its samples, plus ``guidance`` x the classifier's ("the
   classifier guides the generator");
-- classifier (every ``classifier_every`` iterations; 000: every 200): cross-entropy on the labelled
+- classifier (every ``classifier_every`` iterations; Hu et al.: every 200): cross-entropy on the labelled
   images, plus generated images with their labels ("the generator provides richer training data") and
   confident pseudo-labels on unlabelled images, both ramped in once the networks have learned something.
 
-000 leaves the schedule of the last two terms and the CBN condition at test time unsaid; the options
-below make each choice explicit. Adam at 1e-3 (000) with beta1 0.5 for the two GAN networks.
+Hu et al. leave the schedule of the last two terms and the CBN condition at test time unsaid; the options
+below make each choice explicit. Adam at 1e-3 (Hu et al.) with beta1 0.5 for the two GAN networks.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ class TripleGANAttn(SSLAlgorithm):
 
     class Options(Strict):
         lambda_cls: float = Field(1.0, ge=0)  # lambda of Eq. 5: weight of the class terms for D and G
-        g_steps_per_d: int = Field(2, ge=1)  # generator steps per discriminator step (000: 2)
-        classifier_every: int = Field(1, ge=1)  # iterations between classifier steps (000: 200 at 100k iterations)
+        g_steps_per_d: int = Field(2, ge=1)  # generator steps per discriminator step (Hu et al.: 2)
+        classifier_every: int = Field(1, ge=1)  # iterations between classifier steps (Hu et al.: 200 at 100k iterations)
         condition: CBNCondition = "two-pass"  # what conditions the classifier's CBN (see CBNClassifier)
         guidance: float = Field(0.1, ge=0)  # weight of the classifier's cross-entropy in the generator's loss
         synthetic_weight: float = Field(0.5, ge=0)  # weight of generated images in the classifier's loss
@@ -55,7 +55,7 @@ class TripleGANAttn(SSLAlgorithm):
         heads: int = Field(4, ge=1)  # attention heads in the generator
         z_dim: int = Field(100, ge=1)
         beta1: float = Field(0.5, ge=0, lt=1)  # Adam beta1 of generator and discriminator
-        gan_lr: float | None = Field(None, gt=0)  # Adam lr of generator and discriminator; None: the shared lr (000: 1e-3)
+        gan_lr: float | None = Field(None, gt=0)  # Adam lr of generator and discriminator; None: the shared lr (Hu et al.: 1e-3)
 
     def build(self) -> None:
         s, o = self.shape, self.opt
