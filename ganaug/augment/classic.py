@@ -48,8 +48,7 @@ def strengthened(
     real: ImageDataset, counts: list[int], cfg: ClassicAugConfig, seed: int, chunk: int = 512
 ) -> ImageDataset:
     """The DCGAN study's "strengthened" images: for each class c, ``counts[c]`` randomly rotated and
-    colour-enhanced copies of
-    real images of c (each real image used in turn, in a seeded order, before any is used again).
+    colour-enhanced copies of real images of c (each real image used in turn, in a seeded order, before any is used again).
 
     The result has the same classes as ``real`` and ``indices`` of -1 (not images of the source split).
     """
