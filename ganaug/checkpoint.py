@@ -8,6 +8,7 @@ trainer saves and resumes through: one place that knows everything a run must re
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import random
@@ -182,8 +183,9 @@ class TrainingState:
 
     That is: the ``models`` ({role: (module, rebuild spec)}), their ``optimizers`` and grad ``scalers``; the
     ``generators`` the trainer owns (batches, DiffAugment, ...); every global random state (Python ``random``,
-    numpy, torch's CPU generator, and CUDA's on a CUDA ``device``); and ``attributes``, tensors that live on other
-    objects ({key: (object, attribute name)}, e.g. a sampler's weights). Counters and history go in ``meta``.
+    numpy, torch's CPU generator, and CUDA's on a CUDA ``device``); and ``attributes``, state that lives on other
+    objects ({key: (object, attribute name)}: tensors, e.g. a sampler's weights, or JSON values such as its
+    per-class history, saved under ``key`` in ``meta``). Counters and history go in ``meta``.
     ``save``/``load`` use a checkpoint on disk; ``snapshot``/``restore`` an in-memory copy (PrecisionFallback's).
     """
 
@@ -199,10 +201,12 @@ class TrainingState:
     def save(self, path: Path, meta: dict[str, Any]) -> None:
         """Write the checkpoint ``path`` (atomically); ``meta`` holds the trainer's counters, history and settings."""
         tensors, random_meta = self._random_states()
-        tensors.update({key: getattr(obj, name) for key, (obj, name) in self.attributes.items()})
+        values = {key: getattr(obj, name) for key, (obj, name) in self.attributes.items()}
+        tensors.update({key: value for key, value in values.items() if torch.is_tensor(value)})
         scalers = scaler_states(self.scalers)
         save_checkpoint(path, self.models, self.optimizers, tensors,
-                        {**meta, "random_state": random_meta, **({"grad_scalers": scalers} if scalers else {})})
+                        {**meta, **{key: value for key, value in values.items() if not torch.is_tensor(value)},
+                         "random_state": random_meta, **({"grad_scalers": scalers} if scalers else {})})
 
     def load(self, path: Path) -> Checkpoint:
         """Restore everything from the checkpoint ``path``; returns it, for the trainer's counters in ``meta``."""
@@ -215,7 +219,8 @@ class TrainingState:
         extras = {k[len("extra.") :]: v for k, v in ckpt.tensors.items() if k.startswith("extra.")}
         self._set_random_states(extras, ckpt.meta.get("random_state", {}))
         for key, (obj, name) in self.attributes.items():
-            setattr(obj, name, extras[key])
+            if key in extras or key in ckpt.meta:  # an older checkpoint may lack it: the object keeps its own
+                setattr(obj, name, extras[key] if key in extras else ckpt.meta[key])
         return ckpt
 
     def snapshot(self) -> dict[str, Any]:
@@ -234,7 +239,7 @@ class TrainingState:
         load_scaler_states(self.scalers, snapshot["scalers"])
         self._set_random_states(*snapshot["random"])
         for key, (obj, name) in self.attributes.items():
-            setattr(obj, name, snapshot["attributes"][key].clone())
+            setattr(obj, name, copy.deepcopy(snapshot["attributes"][key]))  # the snapshot stays reusable
 
     def _random_states(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """Every random state: the long ones as tensors, the few scalars beside them as JSON."""

@@ -99,11 +99,12 @@ def draws(gen: torch.Generator) -> list:
 @pytest.mark.parametrize("through", ["disk", "memory"])
 def test_training_state_restores_every_random_source_and_the_attributes(tmp_path, through):
     """After save/load (or snapshot/restore), Python, numpy, torch and the trainer's own generator draw what they
-    would have drawn, and attribute tensors (a sampler's weights) come back; the file stays a plain Checkpoint."""
+    would have drawn, and attributes (a sampler's weights, a tensor; its history, a list) come back; the file stays
+    a plain Checkpoint."""
     net = nn.Linear(2, 2)
-    gen, sampler = torch.Generator().manual_seed(3), SimpleNamespace(weights=torch.arange(4.0))
+    gen, sampler = torch.Generator().manual_seed(3), SimpleNamespace(weights=torch.arange(4.0), history=[[0.5]])
     state = TrainingState({"net": (net, {})}, {}, torch.device("cpu"), generators={"batches": gen},
-                          attributes={"sampler_weights": (sampler, "weights")})
+                          attributes={"sampler_weights": (sampler, "weights"), "sampler_history": (sampler, "history")})
     random.seed(1), np.random.seed(1), torch.manual_seed(1)
     np.random.randn()  # numpy caches the second of each pair of Gaussians: that state must travel too
     if through == "memory":
@@ -111,7 +112,7 @@ def test_training_state_restores_every_random_source_and_the_attributes(tmp_path
     else:
         state.save(tmp_path / "last", {"step": 7})
     expected = draws(gen)
-    sampler.weights = torch.zeros(4)
+    sampler.weights, sampler.history = torch.zeros(4), [[0.5], [0.25]]
     with torch.no_grad():
         net.weight.fill_(9.0)
     if through == "memory":
@@ -121,6 +122,7 @@ def test_training_state_restores_every_random_source_and_the_attributes(tmp_path
         assert set(Checkpoint(tmp_path / "last").state_dict("net")) == {"weight", "bias"}
     assert draws(gen) == expected
     assert torch.equal(sampler.weights, torch.arange(4.0)) and not (net.weight == 9.0).any()
+    assert sampler.history == [[0.5]]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

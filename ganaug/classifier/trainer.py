@@ -96,9 +96,11 @@ def train_classifier(
     history: list[dict[str, float]] = []
     start_epoch = 0
     precision, precision_fallback = cfg.precision, None
+    sampler_state = {"sampler_weights": (sampler, "weights")} if sampler is not None else {}
+    if hasattr(sampler, "history"):  # the difficulty sampler's per-class validation errors
+        sampler_state["sampler_history"] = (sampler, "history")
     state = TrainingState({"classifier": (model, spec)}, {"classifier": opt}, device, {"classifier": scaler},
-                          generators={"rng": rng},
-                          attributes={"sampler_weights": (sampler, "weights")} if sampler is not None else {})
+                          generators={"rng": rng}, attributes=sampler_state)
 
     last = checkpoint_dir / "last" if checkpoint_dir else None
     dist.barrier()  # every rank sees the same checkpoint (only rank 0 writes them)
@@ -107,8 +109,6 @@ def train_classifier(
         history, start_epoch = meta["history"], meta["epoch"]
         precision = meta.get("precision", precision)  # a run that fell back to fp32 stays there
         precision_fallback = meta.get("precision_fallback")
-        if sampler is not None and hasattr(sampler, "history"):  # the difficulty sampler's per-class errors
-            sampler.history = meta.get("sampler_history", [])
 
     images, labels = to_float(train.images), train.labels
     weight = class_weights.to(device) if class_weights is not None else None
@@ -169,8 +169,7 @@ def train_classifier(
             if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
                 dist.on_main(state.save, last, {
                     "epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
-                    "precision": fallback.precision, "precision_fallback": precision_fallback,
-                    **({"sampler_history": sampler.history} if hasattr(sampler, "history") else {})})
+                    "precision": fallback.precision, "precision_fallback": precision_fallback})
     return ClassifierResult(model.to(memory_format=torch.contiguous_format).eval(), spec, history, precision_fallback)
 
 
