@@ -66,12 +66,27 @@ def assert_same_run(a, b):
     assert drop(a.history) == drop(b.history)
 
 
-def test_resume_matches_uninterrupted_run(digits, tmp_path):
-    """Train 3 epochs; or train 1, stop, and resume in a fresh trainer: the same networks and history, bit for bit."""
-    straight = train_gan(tiny(epochs=3), digits, seed=1, device=CPU, progress=False)
-    train_gan(tiny(epochs=1), digits, seed=1, device=CPU, checkpoint_dir=tmp_path, progress=False)
-    assert Checkpoint(tmp_path / "last").meta["epoch"] == 1
-    resumed = train_gan(tiny(epochs=3), digits, seed=1, device=CPU, checkpoint_dir=tmp_path, progress=False)
+def test_resume_after_a_crash_matches_uninterrupted_run(digits, tmp_path, monkeypatch):
+    """Killed in epoch 3 with checkpoints every 2 epochs, then resumed in a fresh trainer: the same networks (EMA
+    included) and history, bit for bit, as a run that never stopped."""
+    from ganaug.gan import trainer
+
+    cfg = tiny(epochs=3, checkpoint_every=2)
+    straight = train_gan(cfg, digits, seed=1, device=CPU, progress=False)
+    step, calls = trainer.generator_step, []
+
+    def crash(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 100:  # 44 generator updates an epoch: in epoch 3
+            raise KeyboardInterrupt
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(trainer, "generator_step", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(cfg, digits, seed=1, device=CPU, checkpoint_dir=tmp_path, progress=False)
+    assert Checkpoint(tmp_path / "last").meta["epoch"] == 2
+    monkeypatch.setattr(trainer, "generator_step", step)
+    resumed = train_gan(cfg, digits, seed=1, device=CPU, checkpoint_dir=tmp_path, progress=False)
     assert_same_run(straight, resumed)
 
 
