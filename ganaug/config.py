@@ -11,9 +11,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-
-class ConfigError(ValueError):
-    """A configuration problem the user can fix; the message names the key, the value and what was expected."""
+from ganaug.errors import ConfigError
 
 
 class Strict(BaseModel):

@@ -30,7 +30,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from ganaug.config import ConfigError
+from ganaug.errors import ConfigError
 
 T = TypeVar("T")
 

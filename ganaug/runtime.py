@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ganaug import distributed as dist
-from ganaug.config import ConfigError
+from ganaug.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
