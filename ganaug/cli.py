@@ -12,7 +12,7 @@ import typer
 
 from ganaug import distributed
 from ganaug.cli_errors import OneLineErrors
-from ganaug.config import ConfigError, DemoConfig, build_config, parse_overrides
+from ganaug.config import ConfigError, DemoConfig, build_config, nest, parse_overrides
 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False,
@@ -38,16 +38,14 @@ def flag_layer(values: dict[str, Any]) -> dict[str, Any]:
 
     None means "not given", so the YAML file or the default decides.
     """
-    layer: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        *parents, leaf = key.split(".")
-        node = layer
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = str(value) if isinstance(value, Path) else value
-    return layer
+    return nest({key: value for key, value in values.items() if value is not None})
+
+
+def check_names(cfg: Any) -> None:
+    """The config's registry names (loss, strategies, algorithms), checked before anything is written."""
+    from ganaug.names import check_names as check  # loads the registries (and torch) only when a command runs
+
+    check(cfg)
 
 
 def quick_overrides() -> dict:
@@ -77,6 +75,7 @@ def demo(
                         "seed": seed, "device": device, "progress": False if no_progress else None,
                         "tensorboard": tensorboard or None})
     cfg = build_config(DemoConfig, config, flags, parse_overrides(set_), under=quick_overrides() if quick else None)
+    check_names(cfg)
     report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
     typer.echo(f"report: {report}")
 
@@ -130,6 +129,7 @@ def augment(
     })
     quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200, "quick": True}
     cfg = build_augment_config(config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
+    check_names(cfg)
     if cfg.scale:
         typer.echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
     if dry_run:
@@ -160,6 +160,7 @@ def train_gan_command(
                         "gan.steps": steps, "out": out, "seed": seed, "device": device,
                         "progress": False if no_progress else None, "tensorboard": tensorboard or None})
     cfg = build_config(TrainGANConfig, config, flags, parse_overrides(set_))
+    check_names(cfg)
     typer.echo(f"checkpoint: {run_train_gan(cfg)}")
 
 
@@ -194,6 +195,7 @@ def ssl(
     quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300},
                    "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}, "quick": True}
     cfg = build_config(SSLConfig, config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
+    check_names(cfg)
     typer.echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
 
 
@@ -334,6 +336,7 @@ def evaluate_gan_command(
                         "truncation_psi": truncation, "device": device, "use_ema": False if raw else None,
                         "progress": False if no_progress else None})
     cfg = build_config(EvaluateGANConfig, config, flags, parse_overrides(set_))
+    check_names(cfg)
     typer.echo(f"report: {evaluate_gan(cfg)}")
 
 

@@ -28,7 +28,7 @@ from pydantic import Field, model_validator
 
 import ganaug
 from ganaug.checkpoint import write_json
-from ganaug.config import ConfigError, Strict, build_config, merge
+from ganaug.config import ConfigError, Strict, build_config, lookup, merge, nest
 from ganaug.data.errors import DataError
 from ganaug.experiments.common import claim_run_folder
 from ganaug.runner.store import ResultsStore
@@ -95,18 +95,6 @@ def slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9.=+-]+", "_", text).strip("_")[:60]
 
 
-def nested(dotted: str, value: Any) -> dict[str, Any]:
-    for part in reversed(dotted.split(".")):
-        value = {part: value}
-    return value
-
-
-def lookup(values: dict[str, Any], dotted: str) -> Any:
-    for part in dotted.split("."):
-        values = values.get(part) if isinstance(values, dict) else None
-    return values
-
-
 def expand(grid: GridConfig, out: Path) -> list[dict]:
     """Every cell: its id, axes, repeat, seed and validated experiment config (ConfigError names cell and key)."""
     task = TASKS.create(grid.task)
@@ -128,7 +116,7 @@ def expand(grid: GridConfig, out: Path) -> list[dict]:
             layer: dict[str, Any] = {}
             for key, value in values.items():
                 wrap = isinstance(lookup(base, key), list) and not isinstance(value, list)
-                layer = merge(layer, nested(key, [value] if wrap else value))
+                layer = merge(layer, nest({key: [value] if wrap else value}))
             layer = merge(layer, task.one_repeat)
             layer = merge(layer, {"seed": grid.seed + repeat, "out": str(out / "cells" / cell_id), "progress": False})
             try:
