@@ -48,6 +48,19 @@ def check_names(cfg: Any) -> None:
     check(cfg)
 
 
+def join_processes(cfg: Any) -> None:
+    """Under torchrun, join the process group on this rank's device (explicitly, before the experiment runs)."""
+    from ganaug.runtime import resolve_device
+
+    distributed.setup(resolve_device(cfg.device))
+
+
+def echo(line: str) -> None:
+    """A result on stdout (``report: PATH``), from rank 0 only: under torchrun every rank runs the command."""
+    if distributed.is_main():
+        typer.echo(line)
+
+
 def quick_overrides() -> dict:
     """``--quick``: a short run that still goes through every step (for smoke tests and a first look)."""
     return {"gan": {"steps": 600}, "classifier": {"steps": 150, "repeats": 2}, "judge_samples_per_class": 20,
@@ -76,8 +89,9 @@ def demo(
                         "tensorboard": tensorboard or None})
     cfg = build_config(DemoConfig, config, flags, parse_overrides(set_), under=quick_overrides() if quick else None)
     check_names(cfg)
+    join_processes(cfg)
     report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
-    typer.echo(f"report: {report}")
+    echo(f"report: {report}")
 
 
 def _strategy_help() -> str:
@@ -131,11 +145,12 @@ def augment(
     cfg = build_augment_config(config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
     check_names(cfg)
     if cfg.scale:
-        typer.echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
+        echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
     if dry_run:
-        typer.echo(plan_only(cfg))
+        echo(plan_only(cfg))
         return
-    typer.echo(f"report: {run_augment(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
+    join_processes(cfg)
+    echo(f"report: {run_augment(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
 
 
 @app.command("train-gan")
@@ -161,7 +176,8 @@ def train_gan_command(
                         "progress": False if no_progress else None, "tensorboard": tensorboard or None})
     cfg = build_config(TrainGANConfig, config, flags, parse_overrides(set_))
     check_names(cfg)
-    typer.echo(f"checkpoint: {run_train_gan(cfg)}")
+    join_processes(cfg)
+    echo(f"checkpoint: {run_train_gan(cfg)}")
 
 
 @app.command()
@@ -196,7 +212,8 @@ def ssl(
                    "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}, "quick": True}
     cfg = build_config(SSLConfig, config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
     check_names(cfg)
-    typer.echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
+    join_processes(cfg)
+    echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
 
 
 @app.command()
@@ -220,10 +237,10 @@ def run(
     if dry_run:
         cells = expand(grid, Path(grid.out))
         check_cells(grid, cells)
-        typer.echo("\n".join(f"{c['id']}  seed {c['seed']}" for c in cells) + f"\n{len(cells)} cells, all valid")
+        echo("\n".join(f"{c['id']}  seed {c['seed']}" for c in cells) + f"\n{len(cells)} cells, all valid")
         return
     folder = run_grid(grid, shlex.join(["ganaug", *sys.argv[1:]]), log=typer.echo)
-    typer.echo(f"results: ganaug results {folder}")
+    echo(f"results: ganaug results {folder}")
 
 
 @app.command()
@@ -248,7 +265,7 @@ def results(
         raise ConfigError(f"--baseline expects axis=value (or arm=NAME), got {baseline}")
     data = load_results(run_dir, {k: yaml.safe_load(v) for k, v in pairs} or None, metric or None)
     if json_:
-        typer.echo(json.dumps(data, indent=1))
+        echo(json.dumps(data, indent=1))
     else:
         results_table(data, wide=wide)
 
@@ -263,7 +280,7 @@ def models() -> None:
     for title, registry in (("generators", GENERATORS), ("discriminators", DISCRIMINATORS),
                             ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES),
                             ("semi-supervised algorithms", ALGORITHMS)):
-        typer.echo(f"{title}: {', '.join(registry.names())}")
+        echo(f"{title}: {', '.join(registry.names())}")
 
 
 @app.command()
@@ -306,7 +323,7 @@ def generate(
         write_npz(ds, out)
     else:
         write_image_folder(ds, out)
-    typer.echo(f"wrote {len(ds)} images to {out}")
+    echo(f"wrote {len(ds)} images to {out}")
 
 
 @app.command("evaluate-gan")
@@ -337,7 +354,7 @@ def evaluate_gan_command(
                         "progress": False if no_progress else None})
     cfg = build_config(EvaluateGANConfig, config, flags, parse_overrides(set_))
     check_names(cfg)
-    typer.echo(f"report: {evaluate_gan(cfg)}")
+    echo(f"report: {evaluate_gan(cfg)}")
 
 
 def class_counts(names: list[str], per_class: int | None, class_: str | None, n: int | None) -> list[int]:
@@ -369,8 +386,6 @@ def single_process(command: str) -> None:
 
 
 def main() -> None:
-    if not distributed.is_main():  # under torchrun, rank 0 prints the results; the others only their errors
-        sys.stdout = open(os.devnull, "w")
     try:
         app()
     finally:
