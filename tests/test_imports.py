@@ -105,3 +105,19 @@ def test_no_module_over_400_lines() -> None:
     long = {module_name(p): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: " + ", ".join(f"{m} ({n})" for m, n in sorted(long.items()))
+
+
+def test_importing_has_no_side_effects():
+    """Importing the CLI and the report modules sets no matplotlib backend, loads no pyplot, keeps sys.stdout."""
+    import subprocess
+    import sys
+
+    code = ("import sys, matplotlib; out = sys.stdout; "
+            "import ganaug.cli, ganaug.report.figures, ganaug.report.grid; "
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'; "
+            "assert matplotlib.rcParams._get('backend') is matplotlib.rcsetup._auto_backend_sentinel "
+            "or 'MPLBACKEND' in __import__('os').environ, matplotlib.rcParams._get('backend'); "
+            "assert sys.stdout is out")
+    env = {"PYTHONPATH": str(PACKAGE.parent), "PATH": "/usr/bin:/bin", "RANK": "1", "WORLD_SIZE": "2"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
