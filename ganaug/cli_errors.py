@@ -34,7 +34,7 @@ class OneLineErrors(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, typer.Exit):  # --help, usage
             raise
         except KeyboardInterrupt:
             typer.secho("interrupted: re-run the same command to resume from the last checkpoint", err=True)
