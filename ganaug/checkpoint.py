@@ -23,14 +23,10 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ganaug.data.errors import DataError
+from ganaug.errors import CheckpointError  # defined with the other user errors; importable from here
 from ganaug.runtime import load_scaler_states, scaler_states
 
 FORMAT_VERSION = 1
-
-
-class CheckpointError(DataError):
-    """A checkpoint that is missing, unreadable, truncated or not ganaug's; the message names the file."""
 
 
 def atomic_write(path: Path, write) -> None:

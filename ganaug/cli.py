@@ -1,4 +1,8 @@
-"""The ``ganaug`` command line. Experiment-level options plus ``--set key=value`` for everything else."""
+"""The ``ganaug`` command line: experiment-level options plus ``--set key=value`` for everything else.
+
+A thin layer: each command turns its flags into a config layer, builds and checks the config (YAML < flags <
+``--set``), and calls one experiment function. The options every experiment shares are declared once below.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,47 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from ganaug import distributed
 from ganaug.cli_errors import OneLineErrors
-from ganaug.config import ConfigError, DemoConfig, build_config, parse_overrides
+from ganaug.config import ConfigError, build_config, nest, parse_overrides
 
+
+def _names(registry: str) -> str:
+    """A registry's names for a help text, read from the registry itself."""
+    if registry == "datasets":
+        from ganaug.data import DATASETS as reg, _register_file_loaders
+
+        _register_file_loaders()  # the file formats' loaders register when first needed
+        return ", ".join(n for n in reg.names() if n != "folder")
+    elif registry == "strategies":
+        from ganaug.augment import STRATEGIES as reg
+    elif registry == "algorithms":
+        from ganaug.ssl import ALGORITHMS as reg
+    elif registry == "classifiers":
+        from ganaug.models import CLASSIFIERS as reg
+    else:
+        from ganaug.models import GENERATORS as reg
+    return ", ".join(reg.names())
+
+
+# The options every experiment shares, defined once. None means "not given": the YAML file or the default decides.
+Dataset = Annotated[Optional[str], typer.Option(help=f"{_names('datasets')} or folder:PATH (default digits)")]
+DataDir = Annotated[Optional[Path], typer.Option(help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)")]
+Out = Annotated[Optional[Path], typer.Option(help="run folder (default runs/COMMAND)")]
+Seed = Annotated[Optional[int], typer.Option(help="seed of splits, networks and samples (default 0)")]
+Device = Annotated[Optional[str], typer.Option(help="auto, cpu, cuda or mps (default auto)")]
+Quick = Annotated[bool, typer.Option("--quick", help="a short run through every step (a smoke test, not a measurement)")]
+Scale = Annotated[Optional[str], typer.Option(help="a named scale of the config file's `scales:` (e.g. cpu, paper)")]
+ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file with any of this command's config keys")]
+Set = Annotated[list[str], typer.Option("--set", help="override any config key, e.g. --set classifier.repeats=5")]
+NoProgress = Annotated[bool, typer.Option("--no-progress", help="no progress bars")]
+TensorBoard = Annotated[bool, typer.Option("--tensorboard", help="also write TensorBoard event files to OUT/tensorboard")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="check everything and print what would run, then stop")]
+Raw = Annotated[bool, typer.Option("--raw", help="use the raw generator even when the checkpoint has an EMA copy")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False,
                   cls=OneLineErrors)
@@ -38,53 +75,52 @@ def flag_layer(values: dict[str, Any]) -> dict[str, Any]:
 
     None means "not given", so the YAML file or the default decides.
     """
-    layer: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        *parents, leaf = key.split(".")
-        node = layer
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = str(value) if isinstance(value, Path) else value
-    return layer
+    return nest({key: value for key, value in values.items() if value is not None})
+
+
+def shared_flags(dataset: str | None = None, data_dir: Path | None = None, out: Path | None = None,
+                 seed: int | None = None, device: str | None = None, no_progress: bool = False,
+                 tensorboard: bool = False, data_key: str = "data.") -> dict[str, Any]:
+    """The shared options as dotted config keys (``data_key``: where the dataset keys live, "" at the top level)."""
+    return {f"{data_key}dataset": dataset, f"{data_key}data_dir": data_dir, "out": out, "seed": seed,
+            "device": device, "progress": False if no_progress else None, "tensorboard": tensorboard or None}
+
+
+def configure(build: Any, config: Path | None, flags: dict[str, Any], set_: list[str], **kwargs: Any) -> Any:
+    """defaults < ``under`` (--quick) < YAML < flags < ``--set``, validated, registry names checked, before anything
+    is written. ``build``: a config class (for ``build_config``) or a builder such as ``build_augment_config``."""
+    from ganaug.names import check_names  # loads the registries (and torch) only when a command runs
+
+    layers = (flag_layer(flags), parse_overrides(set_))
+    if isinstance(build, type):  # a config class
+        cfg = build_config(build, config, *layers, **kwargs)
+    else:
+        cfg = build(config, *layers, **kwargs)
+    check_names(cfg)
+    return cfg
+
+
+def join_processes(cfg: Any) -> None:
+    """Under torchrun, join the process group on this rank's device (explicitly, before the experiment runs)."""
+    from ganaug.runtime import resolve_device
+
+    distributed.setup(resolve_device(cfg.device))
+
+
+def echo(line: str) -> None:
+    """A result on stdout (``report: PATH``), from rank 0 only: under torchrun every rank runs the command."""
+    if distributed.is_main():
+        typer.echo(line)
+
+
+def command_line() -> str:
+    return shlex.join(["ganaug", *sys.argv[1:]])
 
 
 def quick_overrides() -> dict:
     """``--quick``: a short run that still goes through every step (for smoke tests and a first look)."""
     return {"gan": {"steps": 600}, "classifier": {"steps": 150, "repeats": 2}, "judge_samples_per_class": 20,
             "quick": True}
-
-
-@app.command()
-def demo(
-    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, stl10, folder:PATH"),
-    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
-    out: Optional[Path] = typer.Option(None, help="run folder (default runs/demo)"),
-    seed: Optional[int] = typer.Option(None, help="seed of splits, GAN and classifiers (default 0)"),
-    epochs: Optional[int] = typer.Option(None, help="GAN training epochs (default: about 4,500 generator steps)"),
-    quick: bool = typer.Option(False, "--quick", help="a short run through every step"),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any DemoConfig keys"),
-    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set classifier.repeats=5"),
-    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
-) -> None:
-    """The main job: imbalance a dataset, rebalance it with a conditional GAN, and report whether it helped."""
-    from ganaug.experiments.demo import run_demo
-
-    flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.epochs": epochs, "out": out,
-                        "seed": seed, "device": device, "progress": False if no_progress else None,
-                        "tensorboard": tensorboard or None})
-    cfg = build_config(DemoConfig, config, flags, parse_overrides(set_), under=quick_overrides() if quick else None)
-    report = run_demo(cfg, command=shlex.join(["ganaug", *sys.argv[1:]]))
-    typer.echo(f"report: {report}")
-
-
-def _strategy_help() -> str:
-    from ganaug.augment import STRATEGIES
-
-    return ", ".join(STRATEGIES.names())
 
 
 def split_list(values: list[str], cast: type = str, flag: str = "") -> list | None:
@@ -96,132 +132,136 @@ def split_list(values: list[str], cast: type = str, flag: str = "") -> list | No
         raise ConfigError(f"{flag} {','.join(items)}: expected {cast.__name__} values, e.g. {flag} 0.2,0.5") from None
 
 
+def single_process(command: str) -> None:
+    """Commands whose every rank would write the same files refuse torchrun."""
+    if distributed.is_distributed():
+        raise ConfigError(f"ganaug {command} runs in one process; run it without torchrun (torchrun supports "
+                          "train-gan, ssl, augment and demo, see docs/distributed.md)")
+
+
+@app.command()
+def demo(dataset: Dataset = None, data_dir: DataDir = None, out: Out = None, seed: Seed = None,
+         epochs: Annotated[Optional[int], typer.Option(help="GAN training epochs (default: about 4,500 generator "
+                                                            "steps)")] = None,
+         quick: Quick = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
+         tensorboard: TensorBoard = False, no_progress: NoProgress = False) -> None:
+    """The main job: imbalance a dataset, rebalance it with a conditional GAN, and report whether it helped."""
+    from ganaug.config import DemoConfig
+    from ganaug.experiments.demo import run_demo
+
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard), "gan.epochs": epochs}
+    cfg = configure(DemoConfig, config, flags, set_, under=quick_overrides() if quick else None)
+    join_processes(cfg)
+    echo(f"report: {run_demo(cfg, command=command_line())}")
+
+
 @app.command()
 def augment(
-    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, stl10, folder:PATH"),
-    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
-    strategy: list[str] = typer.Option([], help="repeatable or comma list; default exp1. One of: " + _strategy_help()),
-    ratio: list[str] = typer.Option([], help="002's GAN ratio(s) in [0, 1]: share of a target class's training images "
-                                             "that are synthetic; repeatable or comma list (default 0.5)"),
-    classifier: list[str] = typer.Option([], help="classifier(s) by name (`ganaug models`); repeatable or comma list"),
-    repeats: Optional[int] = typer.Option(None, help="seeds per arm, paired across arms (default 3)"),
-    generator: Optional[Path] = typer.Option(None, help="reuse this GAN checkpoint (checked against the data) "
-                                                        "instead of training one"),
-    seed: Optional[int] = typer.Option(None, help="seed of splits, GAN and classifiers (default 0)"),
-    out: Optional[Path] = typer.Option(None, help="run folder (default runs/augment)"),
-    quick: bool = typer.Option(False, "--quick", help="a short run through every step"),
-    scale: Optional[str] = typer.Option(None, help="a named scale of the config file's `scales:` (cpu, paper)"),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any AugmentConfig keys, e.g. configs/augment-002.yaml"),
-    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set mixing=balance"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="check everything and print what would train, then stop"),
-    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+    dataset: Dataset = None, data_dir: DataDir = None,
+    strategy: Annotated[list[str], typer.Option(help="repeatable or comma list; default exp1. One of: "
+                                                     + _names("strategies"))] = [],
+    ratio: Annotated[list[str], typer.Option(help="GAN ratio(s) in [0, 1]: the share of a target class's training "
+                                                  "images that are synthetic; repeatable or comma list (default 0.5)"
+                                             )] = [],
+    classifier: Annotated[list[str], typer.Option(help="classifier(s), repeatable or comma list; one of: "
+                                                       + _names("classifiers"))] = [],
+    repeats: Annotated[Optional[int], typer.Option(help="seeds per arm, paired across arms (default 3)")] = None,
+    generator: Annotated[Optional[Path], typer.Option(help="reuse this GAN checkpoint (checked against the data) "
+                                                           "instead of training one")] = None,
+    seed: Seed = None, out: Out = None, quick: Quick = False, scale: Scale = None, device: Device = None,
+    config: ConfigFile = None, set_: Set = [], dry_run: DryRun = False, tensorboard: TensorBoard = False,
+    no_progress: NoProgress = False,
 ) -> None:
-    """Augmentation studies (002, 003): GAN images, classic augmentation, weighted sampling, against the baselines."""
+    """Augmentation studies (Gao's GAN-based augmentation study and its follow-up): GAN images, classic
+    augmentation, weighted sampling, against the baselines."""
     from ganaug.config import build_augment_config
     from ganaug.experiments.augment import dry_run as plan_only, run_augment
 
-    flags = flag_layer({
-        "data.dataset": dataset, "data.data_dir": data_dir, "strategies": split_list(strategy),
-        "ratios": split_list(ratio, float, "--ratio"), "classifiers": split_list(classifier),
-        "classifier.repeats": repeats, "generator": generator, "seed": seed, "out": out, "device": device,
-        "progress": False if no_progress else None, "tensorboard": tensorboard or None,
-    })
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard),
+             "strategies": split_list(strategy), "ratios": split_list(ratio, float, "--ratio"),
+             "classifiers": split_list(classifier), "classifier.repeats": repeats, "generator": generator}
     quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200, "quick": True}
-    cfg = build_augment_config(config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
+    cfg = configure(build_augment_config, config, flags, set_, scale=scale, under=quick_layer if quick else None)
     if cfg.scale:
-        typer.echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
+        echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")
     if dry_run:
-        typer.echo(plan_only(cfg))
+        echo(plan_only(cfg))
         return
-    typer.echo(f"report: {run_augment(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
+    join_processes(cfg)
+    echo(f"report: {run_augment(cfg, command=command_line())}")
 
 
 @app.command("train-gan")
 def train_gan_command(
-    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, stl10, folder:PATH"),
-    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
-    out: Optional[Path] = typer.Option(None, help="run folder (default runs/gan)"),
-    architecture: Optional[str] = typer.Option(None, help="a registered GAN (see `ganaug models`; default cdcgan)"),
-    steps: Optional[int] = typer.Option(None, help="generator updates (default 4,500)"),
-    seed: Optional[int] = typer.Option(None, help="seed (default 0)"),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps"),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any TrainGANConfig keys"),
-    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set gan.loss=hinge"),
-    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+    dataset: Dataset = None, data_dir: DataDir = None, out: Out = None,
+    architecture: Annotated[Optional[str], typer.Option(help="the GAN (default cdcgan), one of: "
+                                                             + _names("gans"))] = None,
+    steps: Annotated[Optional[int], typer.Option(help="generator updates (default 4,500)")] = None,
+    seed: Seed = None, device: Device = None, config: ConfigFile = None, set_: Set = [],
+    tensorboard: TensorBoard = False, no_progress: NoProgress = False,
 ) -> None:
     """Train a GAN on a training split; resumes from its last checkpoint; prints the checkpoint's path."""
     from ganaug.config import TrainGANConfig
     from ganaug.experiments.train_gan import run_train_gan
 
-    flags = flag_layer({"data.dataset": dataset, "data.data_dir": data_dir, "gan.architecture": architecture,
-                        "gan.steps": steps, "out": out, "seed": seed, "device": device,
-                        "progress": False if no_progress else None, "tensorboard": tensorboard or None})
-    cfg = build_config(TrainGANConfig, config, flags, parse_overrides(set_))
-    typer.echo(f"checkpoint: {run_train_gan(cfg)}")
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard),
+             "gan.architecture": architecture, "gan.steps": steps}
+    cfg = configure(TrainGANConfig, config, flags, set_)
+    join_processes(cfg)
+    echo(f"checkpoint: {run_train_gan(cfg)}")
 
 
 @app.command()
 def ssl(
-    algorithm: list[str] = typer.Option([], help="supervised, semi-cnn, semi-gan, triple-gan-attn (repeatable; default "
-                                                  "triple-gan-attn)"),
-    dataset: Optional[str] = typer.Option(None, help="digits (default), mnist, fashion-mnist, cifar10, svhn, folder:PATH"),
-    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
-    labeled: list[float] = typer.Option([], help="a fraction of every class (<= 1, e.g. 0.1) or a total number of "
-                                                 "labels split equally over the classes (> 1, e.g. 100); repeatable"),
-    repeats: Optional[int] = typer.Option(None, help="seeds per setting (default 5)"),
-    steps: Optional[int] = typer.Option(None, help="training iterations (default 3,000)"),
-    seed: Optional[int] = typer.Option(None, help="first seed (default 0)"),
-    out: Optional[Path] = typer.Option(None, help="run folder (default runs/ssl)"),
-    quick: bool = typer.Option(False, "--quick", help="a short run through every step"),
-    scale: Optional[str] = typer.Option(None, help="a named scale of the config file's `scales:` (e.g. cpu, paper)"),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any SSLConfig keys"),
-    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set options.semi-gan.lr=0.001"),
-    tensorboard: bool = typer.Option(False, "--tensorboard", help="also write TensorBoard event files to OUT/tensorboard"),
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+    algorithm: Annotated[list[str], typer.Option(help="repeatable; default triple-gan-attn. One of: "
+                                                      + _names("algorithms"))] = [],
+    dataset: Dataset = None, data_dir: DataDir = None,
+    labeled: Annotated[list[float], typer.Option(help="a fraction of every class (<= 1, e.g. 0.1) or a total number "
+                                                      "of labels split equally over the classes (> 1, e.g. 100); "
+                                                      "repeatable")] = [],
+    repeats: Annotated[Optional[int], typer.Option(help="seeds per setting (default 5)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="training iterations (default 3,000)")] = None,
+    seed: Seed = None, out: Out = None, quick: Quick = False, scale: Scale = None, device: Device = None,
+    config: ConfigFile = None, set_: Set = [], tensorboard: TensorBoard = False, no_progress: NoProgress = False,
 ) -> None:
-    """Semi-supervised classification: 000's triple-gan-attn and its baselines on the same labelled splits."""
+    """Semi-supervised classification: the triple-GAN with attention and its baselines on the same labelled splits."""
     from ganaug.config import SSLConfig
     from ganaug.experiments.ssl import run_ssl
 
-    flags = flag_layer({"algorithms": algorithm or None, "data.dataset": dataset, "data.data_dir": data_dir,
-                        "labeled": labeled or None, "repeats": repeats, "steps": steps, "seed": seed, "out": out,
-                        "device": device, "progress": False if no_progress else None,
-                        "tensorboard": tensorboard or None})
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard),
+             "algorithms": algorithm or None, "labeled": labeled or None, "repeats": repeats, "steps": steps}
     quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300},
                    "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}, "quick": True}
-    cfg = build_config(SSLConfig, config, flags, parse_overrides(set_), scale=scale, under=quick_layer if quick else None)
-    typer.echo(f"report: {run_ssl(cfg, command=shlex.join(['ganaug', *sys.argv[1:]]))}")
+    cfg = configure(SSLConfig, config, flags, set_, scale=scale, under=quick_layer if quick else None)
+    join_processes(cfg)
+    echo(f"report: {run_ssl(cfg, command=command_line())}")
 
 
 @app.command()
 def run(
-    config: Path = typer.Argument(..., help="a grid file (see configs/smoke-grid.yaml)"),
-    out: Optional[Path] = typer.Option(None, help="run folder (default: the file's `out`)"),
-    executor: Optional[str] = typer.Option(None, help="local (default) or ray"),
-    workers: Optional[int] = typer.Option(None, help="local: cells at once, each in its own process"),
-    address: Optional[str] = typer.Option(None, help="ray: a cluster's address (default: start a local Ray)"),
-    device: Optional[str] = typer.Option(None, help="every cell's device: auto, cpu, cuda or mps (config.device)"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="validate and list the cells, train nothing"),
-    set_: list[str] = typer.Option([], "--set", help="override a grid key, e.g. --set config.steps=100 --set repeats=3"),
+    config: Annotated[Path, typer.Argument(help="a grid file (see configs/smoke-grid.yaml)")],
+    out: Annotated[Optional[Path], typer.Option(help="run folder (default: the file's `out`)")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="local (default) or ray")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="local: cells at once, each in its own process")] = None,
+    address: Annotated[Optional[str], typer.Option(help="ray: a cluster's address (default: start a local Ray)")] = None,
+    device: Device = None, dry_run: DryRun = False,
+    set_: Annotated[list[str], typer.Option("--set", help="override a grid key, e.g. --set config.steps=100 "
+                                                          "--set repeats=3")] = [],
 ) -> None:
     """Run a grid of experiments (axes x repeats) as resumable cells; re-running skips finished cells."""
     from ganaug.runner import expand, load_grid, run_grid
     from ganaug.runner.grid import check_cells
 
     flags = flag_layer({"out": out, "executor": executor, "workers": workers, "address": address,
-                        "config.device": device})
+                        "config.device": device})  # --device: every cell's device
     grid = load_grid(config, flags, parse_overrides(set_))
     if dry_run:
         cells = expand(grid, Path(grid.out))
         check_cells(grid, cells)
-        typer.echo("\n".join(f"{c['id']}  seed {c['seed']}" for c in cells) + f"\n{len(cells)} cells, all valid")
+        echo("\n".join(f"{c['id']}  seed {c['seed']}" for c in cells) + f"\n{len(cells)} cells, all valid")
         return
-    folder = run_grid(grid, shlex.join(["ganaug", *sys.argv[1:]]), log=typer.echo)
-    typer.echo(f"results: ganaug results {folder}")
+    folder = run_grid(grid, command_line(), log=echo)
+    echo(f"results: ganaug results {folder}")
 
 
 @app.command()
@@ -246,7 +286,7 @@ def results(
         raise ConfigError(f"--baseline expects axis=value (or arm=NAME), got {baseline}")
     data = load_results(run_dir, {k: yaml.safe_load(v) for k, v in pairs} or None, metric or None)
     if json_:
-        typer.echo(json.dumps(data, indent=1))
+        echo(json.dumps(data, indent=1))
     else:
         results_table(data, wide=wide)
 
@@ -261,67 +301,41 @@ def models() -> None:
     for title, registry in (("generators", GENERATORS), ("discriminators", DISCRIMINATORS),
                             ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES),
                             ("semi-supervised algorithms", ALGORITHMS)):
-        typer.echo(f"{title}: {', '.join(registry.names())}")
+        echo(f"{title}: {', '.join(registry.names())}")
 
 
 @app.command()
 def generate(
-    checkpoint: Path = typer.Option(..., help="a GAN checkpoint, e.g. runs/demo/checkpoints/gan/last"),
-    out: Path = typer.Option(..., help="a folder (ImageFolder layout of PNGs) or a file ending in .npz"),
-    per_class: Optional[int] = typer.Option(None, help="images of every class"),
-    class_: Optional[str] = typer.Option(None, "--class", help="one class, by index or name (with --n)"),
-    n: Optional[int] = typer.Option(None, help="number of images of --class (or in total, unconditional)"),
-    seed: int = typer.Option(0, help="the same seed gives the same images"),
-    truncation: float = typer.Option(1.0, help="truncation psi (< 1: less diverse, more typical; style-lite only)"),
-    raw: bool = typer.Option(False, "--raw", help="use the raw generator even when the checkpoint has an EMA copy"),
+    checkpoint: Annotated[Path, typer.Option(help="a GAN checkpoint, e.g. runs/demo/checkpoints/gan/last")],
+    out: Annotated[Path, typer.Option(help="a folder (ImageFolder layout of PNGs) or a file ending in .npz")],
+    per_class: Annotated[Optional[int], typer.Option(help="images of every class")] = None,
+    class_: Annotated[Optional[str], typer.Option("--class", help="one class, by index or name (with --n)")] = None,
+    n: Annotated[Optional[int], typer.Option(help="number of images of --class (or in total, unconditional)")] = None,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same images")] = 0,
+    truncation: Annotated[float, typer.Option(help="truncation psi (< 1: less diverse, more typical; style-lite "
+                                                   "only)")] = 1.0,
+    raw: Raw = False,
 ) -> None:
     """Generate images from a trained GAN, per class, as PNG folders or one .npz; deterministic for a seed."""
     single_process("generate")
-    import torch
+    from ganaug.experiments.generate import generate_images
 
-    from ganaug.experiments.common import check_out_folder
-
-    check_out_folder(out.parent if out.suffix == ".npz" else out, "--out")
-    from ganaug.data import ImageDataset, to_uint8
-    from ganaug.data.export import write_image_folder, write_npz
-    from ganaug.gan.sampling import generate as sample, load_generator
-
-    try:
-        G, meta = load_generator(checkpoint, use_ema=not raw)
-    except (FileNotFoundError, ValueError) as err:
-        raise ConfigError(str(err)) from None
-    num_classes = G.num_classes or 1
-    names = meta.get("class_names") or [str(c) for c in range(num_classes)]
-    if not G.num_classes:
-        names = ["generated"]
-    counts = class_counts(names, per_class, class_, n)
-    try:
-        x, y = sample(G, counts, meta["config"]["z_dim"], seed, torch.device("cpu"), truncation_psi=truncation)
-    except ValueError as err:
-        raise ConfigError(f"--truncation {truncation}: {err}") from None
-    ds = ImageDataset(to_uint8(x), y, names)
-    if out.suffix == ".npz":
-        write_npz(ds, out)
-    else:
-        write_image_folder(ds, out)
-    typer.echo(f"wrote {len(ds)} images to {out}")
+    count = generate_images(checkpoint, out, per_class, class_, n, seed, truncation, use_ema=not raw)
+    echo(f"wrote {count} images to {out}")
 
 
 @app.command("evaluate-gan")
 def evaluate_gan_command(
-    checkpoint: Path = typer.Option(..., help="a GAN checkpoint, e.g. runs/gan/checkpoints/gan/last"),
-    dataset: Optional[str] = typer.Option(None, help="the dataset the GAN was trained on (default digits)"),
-    data_dir: Optional[Path] = typer.Option(None, help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)"),
-    out: Optional[Path] = typer.Option(None, help="report folder (default runs/evaluate-gan)"),
-    per_class: Optional[int] = typer.Option(None, help="generated images per class (default 100)"),
-    seed: Optional[int] = typer.Option(None, help="seed of the feature classifier, samples and subsets (default 0)"),
-    inception_weights: Optional[Path] = typer.Option(None, help="FID Inception-v3 weights file; adds Inception metrics"),
-    truncation: Optional[float] = typer.Option(None, help="truncation psi (< 1: less diverse; style-lite only)"),
-    raw: bool = typer.Option(False, "--raw", help="use the raw generator even when the checkpoint has an EMA copy"),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda or mps (default auto)"),
-    config: Optional[Path] = typer.Option(None, help="YAML file with any EvaluateGANConfig keys"),
-    set_: list[str] = typer.Option([], "--set", help="override any config key, e.g. --set feature_classifier.steps=300"),
-    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bars"),
+    checkpoint: Annotated[Path, typer.Option(help="a GAN checkpoint, e.g. runs/gan/checkpoints/gan/last")],
+    dataset: Dataset = None, data_dir: DataDir = None, out: Out = None,
+    per_class: Annotated[Optional[int], typer.Option(help="generated images per class (default 100)")] = None,
+    seed: Seed = None,
+    inception_weights: Annotated[Optional[Path], typer.Option(help="FID Inception-v3 weights file; adds Inception "
+                                                                   "metrics")] = None,
+    truncation: Annotated[Optional[float], typer.Option(help="truncation psi (< 1: less diverse; style-lite "
+                                                             "only)")] = None,
+    raw: Raw = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
+    no_progress: NoProgress = False,
 ) -> None:
     """Evaluate a trained GAN: FID/KID/IS/PRDC on classifier (and optionally Inception) features, class consistency,
     CAS, mode collapse and a memorisation audit, in one report with per-class sample grids."""
@@ -329,45 +343,14 @@ def evaluate_gan_command(
     from ganaug.config import EvaluateGANConfig
     from ganaug.experiments.evaluate_gan import evaluate_gan
 
-    flags = flag_layer({"checkpoint": checkpoint, "dataset": dataset, "data_dir": data_dir, "out": out,
-                        "samples_per_class": per_class, "seed": seed, "inception_weights": inception_weights,
-                        "truncation_psi": truncation, "device": device, "use_ema": False if raw else None,
-                        "progress": False if no_progress else None})
-    cfg = build_config(EvaluateGANConfig, config, flags, parse_overrides(set_))
-    typer.echo(f"report: {evaluate_gan(cfg)}")
-
-
-def class_counts(names: list[str], per_class: int | None, class_: str | None, n: int | None) -> list[int]:
-    """Images per class from ``--per-class N`` or ``--class K --n N``; a class is an index or a name."""
-    if (per_class is None) == (class_ is None and n is None):
-        raise ConfigError("give either --per-class N, or --class K with --n N (or --n N alone for an unconditional GAN)")
-    for flag, value in (("--per-class", per_class), ("--n", n)):
-        if value is not None and value < 1:
-            raise ConfigError(f"{flag} {value}: expected a number of images >= 1")
-    if per_class is not None:
-        return [per_class] * len(names)
-    if n is None:
-        raise ConfigError("--class needs --n, the number of images")
-    if class_ is None:
-        if len(names) > 1:
-            raise ConfigError(f"this GAN is class-conditional ({len(names)} classes): give --class or --per-class")
-        return [n]
-    index = names.index(class_) if class_ in names else int(class_) if class_.isdigit() else -1
-    if not 0 <= index < len(names):
-        raise ConfigError(f"--class {class_!r}: expected an index in 0..{len(names) - 1} or one of {names}")
-    return [n if c == index else 0 for c in range(len(names))]
-
-
-def single_process(command: str) -> None:
-    """Commands whose every rank would write the same files refuse torchrun."""
-    if distributed.is_distributed():
-        raise ConfigError(f"ganaug {command} runs in one process; run it without torchrun (torchrun supports "
-                          "train-gan, ssl, augment and demo, see docs/distributed.md)")
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, data_key=""), "checkpoint": checkpoint,
+             "samples_per_class": per_class, "inception_weights": inception_weights, "truncation_psi": truncation,
+             "use_ema": False if raw else None}
+    cfg = configure(EvaluateGANConfig, config, flags, set_)
+    echo(f"report: {evaluate_gan(cfg)}")
 
 
 def main() -> None:
-    if not distributed.is_main():  # under torchrun, rank 0 prints the results; the others only their errors
-        sys.stdout = open(os.devnull, "w")
     try:
         app()
     finally:

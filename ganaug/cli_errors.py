@@ -8,13 +8,12 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from ganaug.config import ConfigError
-from ganaug.data.errors import DataError
+from ganaug.errors import USER_ERRORS
 
 
 def error_line(err: BaseException) -> tuple[int, str]:
     """An exception as (exit code, one line): 2 for what the user can fix (config, data, paths), 1 otherwise."""
-    if isinstance(err, (ConfigError, DataError)):
+    if isinstance(err, USER_ERRORS):
         return 2, f"error: {err}"
     if isinstance(err, PermissionError):
         return 2, f"error: permission denied: {err.filename}: choose a path you can write to (e.g. --out DIR)"
@@ -35,7 +34,7 @@ class OneLineErrors(TyperGroup):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, typer.Exit):  # --help, usage
             raise
         except KeyboardInterrupt:
             typer.secho("interrupted: re-run the same command to resume from the last checkpoint", err=True)

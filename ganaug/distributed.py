@@ -30,7 +30,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from ganaug.config import ConfigError
+from ganaug.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -66,7 +66,9 @@ def is_main() -> bool:
 
 
 def setup(device: torch.device) -> None:
-    """Join torchrun's process group (once): NCCL for a CUDA device, gloo otherwise. A no-op in one process."""
+    """Join torchrun's process group (once): NCCL for a CUDA device, gloo otherwise. A no-op in one process.
+
+    Called explicitly by the entry point (the CLI's commands, a test's worker) once the device is known."""
     if not is_distributed() or dist.is_initialized():
         return
     if device.type == "cuda":
@@ -85,8 +87,8 @@ def _group_ready() -> bool:
     if not is_distributed():
         return False
     if not dist.is_initialized():
-        raise RuntimeError(f"rank {rank()} of {world_size()}: call ganaug.distributed.setup(device) (or "
-                           "runtime.resolve_device) before training, so that this process joins torchrun's group")
+        raise RuntimeError(f"rank {rank()} of {world_size()}: call ganaug.distributed.setup(device) before "
+                           "training, so that this process joins torchrun's group")
     return True
 
 

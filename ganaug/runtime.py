@@ -14,14 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from ganaug import distributed as dist
-from ganaug.config import ConfigError
+from ganaug.errors import ConfigError
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA, then MPS, then CPU; an explicit device that is not there is an error.
 
-    Under torchrun, CUDA means this process's GPU (``cuda:LOCAL_RANK``), and the process joins the process
-    group here (NCCL for CUDA, gloo otherwise), since the backend follows the device.
+    Under torchrun, CUDA means this process's GPU (``cuda:LOCAL_RANK``). No side effect: the entry point joins
+    torchrun's process group with ``distributed.setup(device)`` (NCCL for CUDA, gloo otherwise).
     """
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
@@ -38,7 +38,6 @@ def resolve_device(name: str) -> torch.device:
             device = torch.device("cuda", dist.local_rank())
         elif device.type == "mps":
             raise ConfigError("torchrun with device 'mps' is not supported (no collective backend); use --device cpu")
-        dist.setup(device)
     return device
 
 

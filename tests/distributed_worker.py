@@ -75,7 +75,8 @@ if "dist-test-gan" not in ALGORITHMS:
 
 def main(out: Path) -> None:
     torch.set_num_threads(1)
-    device = resolve_device("cpu")  # under torchrun: joins the gloo group
+    device = resolve_device("cpu")
+    dist.setup(device)  # under torchrun: joins the gloo group
     tag = f"rank{dist.rank()}" if dist.is_distributed() else "single"
     data = load_dataset("digits")
     train, val = S.validation_split(data.train, 0.1, 0)

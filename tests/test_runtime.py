@@ -72,3 +72,11 @@ def test_device_names():
         with pytest.raises(ConfigError, match="--device cpu"):
             resolve_device("cuda")
 
+
+
+def test_resolve_device_has_no_side_effect(monkeypatch):
+    """Under torchrun, resolving the device does not join the process group: the entry point does that."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    assert resolve_device("cpu") == CPU
+    assert not torch.distributed.is_initialized()

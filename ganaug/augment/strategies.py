@@ -21,9 +21,17 @@ from ganaug.augment.classic import ClassicAugment
 from ganaug.augment.sampling import DifficultyWeightedSampler, inverse_frequency_weights
 from ganaug.config import ClassicAugConfig, WeightedSamplingConfig
 from ganaug.data.dataset import ImageDataset, concat
+from ganaug.errors import ConfigError
 from ganaug.registry import Registry
 
 STRATEGIES = Registry("augmentation strategy")
+
+
+def check_strategies(names: list[str], key: str = "strategies") -> None:
+    """A ConfigError naming ``key``, the first unknown name and the valid names, unless every name is a strategy."""
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise ConfigError(f"{key}: unknown strategy {unknown[0]!r}; valid names: {', '.join(STRATEGIES.names())}")
 
 
 @dataclass(frozen=True)

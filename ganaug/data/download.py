@@ -121,8 +121,13 @@ def md5_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def fetch(url: str, dest: Path, md5: str, timeout: float = TIMEOUT_S) -> Path:
-    """Download ``url`` to ``dest`` only if its md5 matches; the file appears complete or not at all."""
+def fetch(url: str, dest: Path, md5: str | None = None, timeout: float = TIMEOUT_S, *, sha1: str | None = None,
+          sha256_prefix: str | None = None) -> Path:
+    """Download ``url`` to ``dest`` only if it is whole (Content-Length) and every given checksum matches (md5, sha1,
+    the start of its sha256); the file appears complete or not at all."""
+    expected = {name: value for name, value in (("md5", md5), ("sha1", sha1), ("sha256", sha256_prefix)) if value}
+    if not expected:
+        raise ValueError("fetch needs a checksum: md5, sha1 or sha256_prefix")
     if not url.startswith(("http://", "https://")):
         raise DataError(f"refusing to download {url!r}: only http(s) URLs are fetched")
     dest = Path(dest)
@@ -130,19 +135,24 @@ def fetch(url: str, dest: Path, md5: str, timeout: float = TIMEOUT_S) -> Path:
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
     try:
-        digest = hashlib.md5()
+        digests = {name: hashlib.new(name) for name in expected}
         print(f"downloading {url} -> {dest}", file=sys.stderr)
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            expected = response.headers.get("Content-Length")
+            length = response.headers.get("Content-Length")
             received = 0
             for block in iter(lambda: response.read(CHUNK), b""):
-                digest.update(block)
+                for digest in digests.values():
+                    digest.update(block)
                 out.write(block)
                 received += len(block)
-        if expected is not None and received != int(expected):  # read(n) does not raise on a cut-off transfer
-            raise DataError(f"could not download {url}: connection closed after {received} of {expected} bytes")
-        if digest.hexdigest() != md5:
-            raise DataError(f"checksum mismatch for {url}: expected md5 {md5}, got {digest.hexdigest()}; the file was discarded")
+        if length is not None and received != int(length):  # read(n) does not raise on a cut-off transfer
+            raise DataError(f"could not download {url}: connection closed after {received} of {length} bytes")
+        for name, want in expected.items():
+            got = digests[name].hexdigest()
+            if not got.startswith(want) if name == "sha256" else got != want:
+                start = " starting" if name == "sha256" else ""
+                raise DataError(f"checksum mismatch for {url}: expected {name}{start} {want}, got {got}; "
+                                "the file was discarded")
         os.replace(tmp, dest)
     except (urllib.error.URLError, http.client.HTTPException, OSError) as err:  # HTTP error, refused, timeout, disk full
         reason = err.reason if type(err) is urllib.error.URLError else err

@@ -1,5 +1,5 @@
-"""The one exception the data layer raises for bad or missing input."""
+"""The data layer's error, defined with the other user errors in ganaug.errors and importable from here."""
 
+from ganaug.errors import DataError
 
-class DataError(Exception):
-    """Bad or missing dataset input; the message names the file and the problem."""
+__all__ = ["DataError"]

@@ -17,7 +17,6 @@ on every rank alike (seeded), and rank 0 writes every file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from ganaug.experiments.run import Run
 from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.metrics import class_consistency, heldout_metrics, split_duplicates
+from ganaug.paths import slug
 from ganaug.runtime import check_precision, resolve_device
 
 
@@ -342,7 +342,3 @@ def describe_generator(gen: Generator, pool: Pool, judge, synthetic: dict, key: 
 
 def preset_summary(name: str | None, presets: dict) -> dict | None:
     return None if name is None else {"name": name, "note": presets[name].note, "set": presets[name].set}
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.+=-]+", "_", text).strip("_")

@@ -11,9 +11,16 @@ from abc import ABC, abstractmethod
 import torch
 import torch.nn.functional as F
 
+from ganaug.errors import ConfigError
 from ganaug.registry import Registry
 
 GAN_LOSSES = Registry("GAN loss")
+
+
+def check_loss(name: str, key: str = "gan.loss") -> None:
+    """A ConfigError naming ``key`` and the valid names, unless ``name`` is a registered loss."""
+    if name not in GAN_LOSSES:
+        raise ConfigError(f"{key}: unknown loss {name!r}; valid names: {', '.join(GAN_LOSSES.names())}")
 
 
 class GANLoss(ABC):

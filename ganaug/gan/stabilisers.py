@@ -11,6 +11,7 @@ each rank gets exactly the draws of its images in a one-process run.
 from __future__ import annotations
 
 import copy
+from typing import Literal
 
 import torch
 from torch import nn
@@ -48,9 +49,13 @@ def r1_penalty(D: nn.Module, real: torch.Tensor, y: torch.Tensor | None) -> torc
     return grad.pow(2).flatten(1).sum(1).mean()
 
 
-def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
-    """Salimans et al. 2016: squared distance between the batch means of D's last hidden features."""
-    return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor,
+                     reduction: Literal["sum", "mean"] = "sum") -> torch.Tensor:
+    """Salimans et al. 2016: the squared distance between the batch means of D's features on real (detached) and
+    generated images, in fp32; ``"sum"`` over the features (the GAN trainer's ``gan.feature_matching`` term) or
+    their ``"mean"`` (the semi-supervised GAN's generator loss, independent of D's width)."""
+    gap = (real_features.detach().float().mean(0) - fake_features.float().mean(0)).pow(2)
+    return gap.sum() if reduction == "sum" else gap.mean()
 
 
 class EMA:

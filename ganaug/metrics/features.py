@@ -18,14 +18,8 @@ gradients and with the network in eval mode, so results do not depend on the bat
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import hashlib
-import http.client
-import os
-import tempfile
-import urllib.error
-import urllib.request
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Literal, NamedTuple, Protocol, runtime_checkable
 
@@ -34,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.data.dataset import to_float
-from ganaug.data.errors import DataError
+from ganaug.data.download import fetch
 from ganaug.metrics.inception_net import FIDInceptionV3
 
 # pytorch-fid's port of TensorFlow's inception-2015-12-05 (torch-fidelity ships the same file under another name).
@@ -252,34 +246,13 @@ def inception_weights_to_safetensors(src: str | Path, dest: str | Path) -> Path:
 
 
 def download_inception_weights(dest: str | Path, url: str = INCEPTION_WEIGHTS_URL, timeout: float = 30.0) -> Path:
-    """Download the FID Inception weights to ``dest`` (a folder or a file path), checked by sha1 and sha256 prefix.
-
-    ``ganaug.data.download.fetch`` checks md5 only, and no official md5 is published for this file,
-    so this does the same atomic, checked download with the published SHA-1. An existing file with
-    the right hash is kept. Errors are :class:`ganaug.data.DataError`.
+    """Download the FID Inception weights to ``dest`` (a folder or a file path), checked by sha1 and sha256 prefix
+    (no official md5 is published for this file). An existing file with the right hash is kept. Errors are
+    :class:`ganaug.data.DataError`.
     """
     dest = Path(dest)
     if dest.is_dir() or not dest.suffix:
         dest = dest / INCEPTION_WEIGHTS_FILE
     if dest.is_file() and _sha256(dest).startswith(INCEPTION_WEIGHTS_SHA256_PREFIX):
         return dest
-    if not url.startswith(("http://", "https://")):
-        raise DataError(f"refusing to download {url!r}: only http(s) URLs are fetched")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    sha1, sha256 = hashlib.sha1(), hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
-                sha1.update(block)
-                sha256.update(block)
-                out.write(block)
-        if sha1.hexdigest() != INCEPTION_WEIGHTS_SHA1 or not sha256.hexdigest().startswith(INCEPTION_WEIGHTS_SHA256_PREFIX):
-            raise DataError(f"checksum mismatch for {url}: expected sha1 {INCEPTION_WEIGHTS_SHA1}, got {sha1.hexdigest()}; discarded")
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as err:
-        raise DataError(f"could not download {url}: {getattr(err, 'reason', err)}") from err
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
+    return fetch(url, dest, timeout=timeout, sha1=INCEPTION_WEIGHTS_SHA1, sha256_prefix=INCEPTION_WEIGHTS_SHA256_PREFIX)

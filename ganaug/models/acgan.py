@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import layers as L
-from ganaug.models.dcgan import DCGANGenerator, check_args, conv_plan, dcgan_trunk, init_dcgan_weights
+from ganaug.models.common import check_gan_args, conv_plan
+from ganaug.models.dcgan import DCGANGenerator, dcgan_trunk, init_dcgan_weights
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 
 
@@ -24,7 +25,7 @@ class ACGANDiscriminator(nn.Module):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 64, spectral_norm: bool = False,
                  minibatch_std: bool = False, mbstd_group_size: int = 4) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
+        check_gan_args(image_size, channels, num_classes, width)
         self.image_size, self.num_classes = image_size, num_classes
         self.work_size = conv_plan(image_size)[2]
         self.features, widths, base = dcgan_trunk(image_size, channels, width, spectral_norm)

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from torch import nn
 
-from ganaug.models.classifier_base import Classifier, check_args, scaled
+from ganaug.models.classifier_base import Classifier, check_classifier_args, rescaled
 from ganaug.models.registry import CLASSIFIERS
 
 
 class AlexNet(Classifier):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 64, dropout: float = 0.5) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
-        c1, c2, c3, c4, c5, fc = (scaled(c, width, 64) for c in (64, 192, 384, 256, 256, 4096))
+        check_classifier_args(image_size, channels, num_classes, width)
+        c1, c2, c3, c4, c5, fc = (rescaled(c, width, 64) for c in (64, 192, 384, 256, 256, 4096))
         size = (image_size + 1) // 2  # after the stride-2 first conv
 
         def pool() -> nn.Module:  # a 2x2 max-pool, or nothing once the map is 1 px

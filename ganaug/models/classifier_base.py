@@ -50,12 +50,13 @@ class InputResize(nn.Module):
         return f"size={self.size}"
 
 
-def scaled(channels: int, width: int, default_width: int) -> int:
+def rescaled(channels: int, width: int, default_width: int) -> int:
     """``channels`` of the paper's network, rescaled so its first layer has ``width`` instead of ``default_width``."""
     return max(1, round(channels * width / default_width))
 
 
-def check_args(image_size: int, channels: int, num_classes: int, width: int) -> None:
+def check_classifier_args(image_size: int, channels: int, num_classes: int, width: int) -> None:
+    """ValueError for arguments no classifier can use (a classifier needs two classes or more)."""
     if image_size < 1 or channels < 1 or num_classes < 2 or width < 1:
         raise ValueError(f"a classifier needs image_size, channels, width >= 1 and num_classes >= 2; got "
                          f"image_size={image_size}, channels={channels}, num_classes={num_classes}, width={width}")

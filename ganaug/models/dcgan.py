@@ -35,42 +35,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import layers as L
+from ganaug.models.common import check_gan_args, conv_plan, layer_widths
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 
 BlockFactory = Callable[[int], nn.Module]  # channels -> a shape-preserving block (e.g. self-attention)
-
-
-def conv_plan(image_size: int) -> tuple[int, int, int]:
-    """(base, n_up, work_size): the net runs at ``work_size = base * 2**n_up`` >= image_size, base in 3..7.
-
-    Sizes such as 8, 28, 32, 64, 96 factor exactly (4x2, 7x4, 4x8, 4x16, 3x32); any other size runs at
-    the next size that factors and is resized at the edge.
-    """
-    if not 8 <= image_size <= 128:
-        raise ValueError(f"image_size must lie in [8, 128], got {image_size}")
-    for size in range(image_size, 2 * image_size):
-        for n_up in range(5, 0, -1):
-            base, rest = divmod(size, 2**n_up)
-            if rest == 0 and 3 <= base <= 7:
-                return base, n_up, size
-    raise AssertionError("unreachable: every size in [8, 128] has a factorable neighbour")
-
-
-def layer_widths(widest: int, n: int, narrowest: int = 16) -> list[int]:
-    """``n`` channel counts starting at ``widest`` and halving per layer, never below ``narrowest``."""
-    return [max(widest // 2**i, min(widest, narrowest)) for i in range(n)]
-
-
-def check_args(image_size: int, channels: int, num_classes: int, width: int, **positive: int) -> None:
-    """ValueError for arguments no architecture can use (sizes are checked by ``conv_plan``)."""
-    conv_plan(image_size)
-    if channels < 1:
-        raise ValueError(f"channels must be >= 1 (1 = gray, 3 = RGB), got {channels}")
-    if num_classes < 0:
-        raise ValueError(f"num_classes must be >= 0 (0 = unconditional), got {num_classes}")
-    for name, value in {"width": width, **positive}.items():
-        if value < 1:
-            raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def _check_blocks(extra: Mapping[int, BlockFactory], available: list[int], role: str) -> None:
@@ -85,7 +53,7 @@ class DCGANGenerator(nn.Module):
                  extra_blocks: Mapping[int, BlockFactory] | None = None) -> None:
         """``extra_blocks`` maps a hidden-layer resolution to a block inserted after that layer (SAGAN's attention)."""
         super().__init__()
-        check_args(image_size, channels, num_classes, width, z_dim=z_dim, embed_dim=embed_dim)
+        check_gan_args(image_size, channels, num_classes, width, z_dim=z_dim, embed_dim=embed_dim)
         L.check_norm(norm)
         self.image_size, self.z_dim, self.num_classes, self.norm = image_size, z_dim, num_classes, norm
         base, n_up, self.work_size = conv_plan(image_size)
@@ -158,7 +126,7 @@ class DCGANDiscriminator(nn.Module):
                  spectral_norm: bool = False, minibatch_std: bool = False, mbstd_group_size: int = 4,
                  extra_blocks: Mapping[int, BlockFactory] | None = None) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
+        check_gan_args(image_size, channels, num_classes, width)
         self.image_size, self.num_classes = image_size, num_classes
         self.work_size = conv_plan(image_size)[2]
         self.features, widths, base = dcgan_trunk(image_size, channels, width, spectral_norm, extra_blocks)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ganaug.models.classifier_base import Classifier, check_args, scaled
+from ganaug.models.classifier_base import Classifier, check_classifier_args, rescaled
 from ganaug.models.registry import CLASSIFIERS
 
 # (1x1, 3x3 reduce, 3x3, "5x5" reduce, "5x5", pool proj) of blocks 3a-3b, 4a-4e, 5a-5b, as in the paper
@@ -47,13 +47,13 @@ class Inception(nn.Module):
 class GoogLeNet(Classifier):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 192) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
+        check_classifier_args(image_size, channels, num_classes, width)
         layers: list[nn.Module] = conv_bn_relu(channels, width, 3)
         c_in = width
         for name, plan in BLOCKS.items():
             if name in ("4a", "5a"):
                 layers.append(nn.MaxPool2d(3, stride=2, padding=1))
-            block = Inception(c_in, *(scaled(c, width, 192) for c in plan))
+            block = Inception(c_in, *(rescaled(c, width, 192) for c in plan))
             layers.append(block)
             c_in = block.out_channels
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())

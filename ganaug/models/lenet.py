@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ganaug.models.classifier_base import Classifier, check_args, scaled
+from ganaug.models.classifier_base import Classifier, check_classifier_args, rescaled
 from ganaug.models.registry import CLASSIFIERS
 
 NATIVE_SIZE = 32  # the input size of LeNet-5; smaller images are padded to it
@@ -21,8 +21,8 @@ NATIVE_SIZE = 32  # the input size of LeNet-5; smaller images are padded to it
 class LeNet5(Classifier):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 6) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
-        c1, c2, f1, f2 = (scaled(c, width, 6) for c in (6, 16, 120, 84))
+        check_classifier_args(image_size, channels, num_classes, width)
+        c1, c2, f1, f2 = (rescaled(c, width, 6) for c in (6, 16, 120, 84))
         pad = max(0, NATIVE_SIZE - image_size)
         self.features = nn.Sequential(
             nn.ZeroPad2d((pad // 2, pad - pad // 2, pad // 2, pad - pad // 2)),

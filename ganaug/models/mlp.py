@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import layers as L
-from ganaug.models.dcgan import check_args
+from ganaug.models.common import check_gan_args
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 
 
@@ -43,7 +43,7 @@ class MLPGenerator(nn.Module):
                  hidden: int | None = None, embed_dim: int = 50, spectral_norm: bool = False) -> None:
         super().__init__()
         h = _hidden(hidden, width)
-        check_args(image_size, channels, num_classes, width, z_dim=z_dim, hidden=h, embed_dim=embed_dim)
+        check_gan_args(image_size, channels, num_classes, width, z_dim=z_dim, hidden=h, embed_dim=embed_dim)
         self.image_size, self.channels, self.z_dim, self.num_classes = image_size, channels, z_dim, num_classes
         self.embed = L.embedding(num_classes, embed_dim, spectral_norm) if num_classes else None
         in_f = z_dim + (embed_dim if num_classes else 0)
@@ -66,7 +66,7 @@ class MLPDiscriminator(nn.Module):
                  spectral_norm: bool = False) -> None:
         super().__init__()
         h = _hidden(hidden, width)
-        check_args(image_size, channels, num_classes, width, hidden=h)
+        check_gan_args(image_size, channels, num_classes, width, hidden=h)
         _check_dropout(input_dropout=input_dropout, dropout=dropout)
         self.image_size, self.num_classes = image_size, num_classes
         self.input_dropout = nn.Dropout(input_dropout)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ganaug.models.classifier_base import Classifier, check_args, scaled
+from ganaug.models.classifier_base import Classifier, check_classifier_args, rescaled
 from ganaug.models.registry import CLASSIFIERS
 
 HIDDEN = (300, 100, 100, 200)  # the GAN overview's Model 1
@@ -21,8 +21,8 @@ class MLP(Classifier):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 300,
                  dropout: float = 0.3) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
-        hidden = [scaled(h, width, HIDDEN[0]) for h in HIDDEN]
+        check_classifier_args(image_size, channels, num_classes, width)
+        hidden = [rescaled(h, width, HIDDEN[0]) for h in HIDDEN]
         layers: list[nn.Module] = [nn.Flatten()]
         f_in = channels * image_size * image_size
         for i, f_out in enumerate(hidden):

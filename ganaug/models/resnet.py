@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import layers as L
-from ganaug.models.classifier_base import Classifier, check_args
+from ganaug.models.classifier_base import Classifier, check_classifier_args
 from ganaug.models.registry import CLASSIFIERS
 
 
@@ -38,7 +38,7 @@ class ResNet(Classifier):
     def __init__(self, image_size: int, channels: int, num_classes: int, blocks: tuple[int, ...] = (2, 2, 2, 2),
                  width: int = 64) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
+        check_classifier_args(image_size, channels, num_classes, width)
         layers: list[nn.Module] = [conv_bn(channels, width, 3), nn.ReLU(True)]
         c_in = width
         for stage, n in enumerate(blocks):

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from functools import partial
 
 from ganaug.models.attention import SelfAttention2d
-from ganaug.models.dcgan import DCGANDiscriminator, DCGANGenerator, conv_plan
+from ganaug.models.common import conv_plan
+from ganaug.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 
 

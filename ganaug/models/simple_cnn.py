@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from torch import nn
 
-from ganaug.models.classifier_base import Classifier, check_args
+from ganaug.models.classifier_base import Classifier, check_classifier_args
 from ganaug.models.registry import CLASSIFIERS
 
 
 class SimpleCNN(Classifier):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 32) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
+        check_classifier_args(image_size, channels, num_classes, width)
         layers: list[nn.Module] = []
         c_in, size = channels, image_size
         for stage in range(3):

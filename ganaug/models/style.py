@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import layers as L
-from ganaug.models.dcgan import check_args, conv_plan, layer_widths
+from ganaug.models.common import check_gan_args, conv_plan, layer_widths
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 
 NOISE_MODES = ("random", "const", "none")
@@ -115,7 +115,7 @@ class StyleLiteGenerator(nn.Module):
                  w_dim: int = 128, mapping_layers: int = 2, mapping_lr_mul: float = 0.01,
                  w_avg_beta: float = 0.995) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width, z_dim=z_dim, w_dim=w_dim, mapping_layers=mapping_layers)
+        check_gan_args(image_size, channels, num_classes, width, z_dim=z_dim, w_dim=w_dim, mapping_layers=mapping_layers)
         if not mapping_lr_mul > 0 or not 0.0 <= w_avg_beta < 1.0:
             raise ValueError(f"need mapping_lr_mul > 0 and w_avg_beta in [0, 1), got {mapping_lr_mul}, {w_avg_beta}")
         self.image_size, self.z_dim, self.num_classes, self.w_dim = image_size, z_dim, num_classes, w_dim
@@ -199,7 +199,7 @@ class StyleLiteDiscriminator(nn.Module):
     def __init__(self, image_size: int, channels: int, num_classes: int = 0, width: int = 128,
                  spectral_norm: bool = False, minibatch_std: bool = True, mbstd_group_size: int = 4) -> None:
         super().__init__()
-        check_args(image_size, channels, num_classes, width)
+        check_gan_args(image_size, channels, num_classes, width)
         self.image_size, self.num_classes = image_size, num_classes
         base, n_down, self.work_size = conv_plan(image_size)
         widths = layer_widths(width, n_down + 1)[::-1]  # narrowest at the image, widest at base x base

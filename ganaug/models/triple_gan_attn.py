@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import layers as L
-from ganaug.models.dcgan import conv_plan
+from ganaug.models.common import conv_plan
 from ganaug.models.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
 ENCODER = (32, 64, 128, 256)
@@ -49,7 +49,7 @@ def down_sizes(size: int, n: int) -> list[int]:
     return sizes
 
 
-def scaled(channels: tuple[int, ...], widest: int) -> list[int]:
+def scaled_to_widest(channels: tuple[int, ...], widest: int) -> list[int]:
     """Table 2's channels scaled so the widest layer has ``widest`` channels (the paper: its last entry)."""
     return [max(4, c * widest // max(channels)) for c in channels]
 
@@ -90,7 +90,7 @@ class AttentionEncoderDecoderGenerator(nn.Module):
         super().__init__()
         conv_plan(image_size)  # the size range every ganaug GAN accepts
         self.num_classes, self.z_dim, self.image_size = num_classes, z_dim, image_size
-        enc = scaled(ENCODER, width)
+        enc = scaled_to_widest(ENCODER, width)
         self.sizes = down_sizes(image_size, len(enc))
         self.embed = nn.Embedding(num_classes, z_dim) if num_classes else None
         self.map_channels = map_channels
@@ -144,7 +144,7 @@ class ClassHeadDiscriminator(nn.Module):
         sn = spectral_norm
         layers: list[nn.Module] = []
         c_in = channels
-        for i, c in enumerate(scaled(DISCRIMINATOR, width)):
+        for i, c in enumerate(scaled_to_widest(DISCRIMINATOR, width)):
             norm = [nn.BatchNorm2d(c)] if i and not sn else []
             layers += [L.conv2d(c_in, c, 5, 2, 2, spectral_norm=sn), *norm, nn.LeakyReLU(0.2, True)]
             c_in = c
@@ -217,7 +217,7 @@ class CBNClassifier(nn.Module):
         self.convs, self.norms = nn.ModuleList(), nn.ModuleList()
         self.pools: list[bool] = []
         c_in, size = channels, image_size
-        for c in scaled(CLASSIFIER, width * 8):  # width: the first layer's channels, as other classifiers
+        for c in scaled_to_widest(CLASSIFIER, width * 8):  # width: the first layer's channels, as other classifiers
             self.convs.append(nn.Conv2d(c_in, c, 5, 1, 2, bias=False))
             plain = condition == "none"
             self.norms.append(nn.BatchNorm2d(c) if plain else ConditionalBatchNorm2d(c, num_classes, embed_dim))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ganaug.config import AugmentConfig
 from ganaug.data.dataset import ImageDataset
-from ganaug.experiments.augment import slug
+from ganaug.paths import slug
 from ganaug.report import figures
 from ganaug.report.format import interval, pct, quick_banner, verdict
 from ganaug.report.html import precision_note, write_report

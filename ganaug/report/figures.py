@@ -1,4 +1,4 @@
-"""Report figures as PNG files (matplotlib, Agg backend: no display needed).
+"""Report figures as PNG files (matplotlib's object-oriented API: no pyplot state, no display, no backend set).
 
 Each function draws one figure from numbers the experiments already computed and returns its path; the
 report modules (demo, augment, ssl, gan_report) share them.
@@ -10,21 +10,26 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from ganaug.data.dataset import ImageDataset
 
-from ganaug.data.dataset import ImageDataset  # noqa: E402
+
+def subplots(*grid: int, figsize: tuple[float, float], **kwargs) -> tuple[Figure, Axes | np.ndarray]:
+    """``pyplot.subplots`` without pyplot: a standalone Figure (saved as PNG by matplotlib's Agg renderer), so that
+    drawing a report never touches the process's matplotlib backend or its list of open figures."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def sample_grid(real: ImageDataset, synthetic: dict[str, ImageDataset], path: Path, per_class: int = 8) -> Path:
     """One row per class: ``per_class`` real training images, then as many of each generated set (one column each)."""
     sets = {"real": real, **synthetic}
     rows = real.num_classes
-    fig, axes = plt.subplots(rows, len(sets), figsize=(len(sets) * 0.45 * per_class + 1.5, 0.55 * rows + 0.8),
+    fig, axes = subplots(rows, len(sets), figsize=(len(sets) * 0.45 * per_class + 1.5, 0.55 * rows + 0.8),
                              squeeze=False)
     for col, (title, ds) in enumerate(sets.items()):
         for c in range(rows):
@@ -46,7 +51,7 @@ def training_curves(histories: dict[str, list[dict]], path: Path, gan_history: l
     """Against ``x`` (epoch, or ``step`` for iteration-based trainers): the GAN's losses (when ``gan_history`` is
     given), each model's training loss, and its validation accuracy (its training accuracy when it has none)."""
     n = 2 + bool(gan_history)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.5))
+    fig, axes = subplots(1, n, figsize=(4.2 * n, 3.5))
     if gan_history:
         _curve(axes[0], gan_history, "epoch", "loss_d", "discriminator")
         _curve(axes[0], gan_history, "epoch", "loss_g", "generator")
@@ -76,7 +81,7 @@ def class_bars(series: dict[str, tuple[list[float], list[float] | None]], class_
     grey band behind them."""
     x = np.arange(len(class_names))
     width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(class_names) + 2), 3.6))
+    fig, ax = subplots(figsize=(max(6, 0.7 * len(class_names) + 2), 3.6))
     for i, (name, (values, std)) in enumerate(series.items()):
         ax.bar(x + (i - (len(series) - 1) / 2) * width, values, width, yerr=std, capsize=2 if std else 0, label=name)
     for c in shaded:
@@ -145,7 +150,7 @@ def pair_grid(left: torch.Tensor, right: torch.Tensor, pairs: list[dict], keys: 
         canvas[y : y + h, x : x + w] = left[pair[keys[0]]].numpy().transpose(1, 2, 0)
         canvas[y : y + h, x + w + gap : x + 2 * w + gap] = right[pair[keys[1]]].numpy().transpose(1, 2, 0)
     scale = 0.35 * max(1.0, 28 / h) * h / 28  # inches per image: small images drawn larger
-    fig, ax = plt.subplots(figsize=(max(4.0, canvas.shape[1] / h * scale * 2.2), canvas.shape[0] / h * scale * 2.2 + 0.6))
+    fig, ax = subplots(figsize=(max(4.0, canvas.shape[1] / h * scale * 2.2), canvas.shape[0] / h * scale * 2.2 + 0.6))
     _show(ax, canvas)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -161,7 +166,7 @@ def pair_grid(left: torch.Tensor, right: torch.Tensor, pairs: list[dict], keys: 
 
 def difference_intervals(rows: list[tuple[str, float, float | None, float | None]], path: Path, xlabel: str) -> Path:
     """A forest plot: one row per (label, mean, low, high) paired difference, with its interval and a line at 0."""
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(rows) + 1.2))
+    fig, ax = subplots(figsize=(7, 0.35 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     for yi, (_, mean, low, high) in zip(y, rows):
         color = "0.5" if low is None or low <= 0 <= high else ("tab:green" if low > 0 else "tab:red")
@@ -175,7 +180,7 @@ def difference_intervals(rows: list[tuple[str, float, float | None, float | None
     return _save(fig, path)
 
 
-def _curve(ax: plt.Axes, history: list[dict], x: str, y: str, label: str) -> None:
+def _curve(ax: Axes, history: list[dict], x: str, y: str, label: str) -> None:
     """``history``'s ``y`` against ``x`` (NaN where a row lacks it); dots too when there are few points."""
     ax.plot([r[x] for r in history], [r.get(y, np.nan) for r in history], marker="o" if len(history) < 20 else None,
             markersize=3, label=label)
@@ -190,24 +195,23 @@ def _montage(images: np.ndarray, pad: int = 1) -> np.ndarray:
     return strip
 
 
-def _show(ax: plt.Axes, image: np.ndarray) -> None:
+def _show(ax: Axes, image: np.ndarray) -> None:
     """An (H, W, C) uint8 image, grey or RGB, pixel for pixel, without ticks."""
     ax.imshow(image[:, :, 0] if image.shape[2] == 1 else image, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     ax.set_xticks([]), ax.set_yticks([])
 
 
-def _panels(n: int, cols: int = 4, size: float = 3.6) -> tuple[plt.Figure, list[plt.Axes]]:
+def _panels(n: int, cols: int = 4, size: float = 3.6) -> tuple[Figure, list[Axes]]:
     """A figure of ``n`` square panels, at most ``cols`` a row; the unused cells of the last row are hidden."""
     rows, cols = math.ceil(n / cols), min(n, cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
     flat = list(axes.flat)
     for ax in flat[n:]:
         ax.set_visible(False)
     return fig, flat[:n]
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

@@ -95,16 +95,11 @@ def results_markdown(data: dict[str, Any]) -> str:
 
 def group_bars(data: dict[str, Any], metric: str, path: Path) -> Path:
     """Mean ± std of ``metric`` per group (axes and arm), baseline groups hatched."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ganaug.report.figures import _save
+    from ganaug.report.figures import _save, subplots
 
     entries = [e for e in data["table"] if metric in e["metrics"]]
     labels = [", ".join([*map(str, e["axes"].values()), *([e["arm"]] if e["arm"] else [])]) for e in entries]
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * len(entries) + 2), 3.6))
+    fig, ax = subplots(figsize=(max(4.0, 0.7 * len(entries) + 2), 3.6))
     means = [e["metrics"][metric]["mean"] for e in entries]
     stds = [e["metrics"][metric]["std"] for e in entries]
     bars = ax.bar(range(len(entries)), means, yerr=stds, capsize=3, color="#4c72b0")

@@ -19,8 +19,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 import torch
 
 from ganaug import threads as torch_threads
+from ganaug.errors import ConfigError
 from ganaug.registry import Registry
-from ganaug.runner.grid import GridConfig, run_cell
+from ganaug.runner.cell import run_cell
+from ganaug.runner.spec import GridConfig
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -84,8 +86,6 @@ def run_ray(grid: GridConfig, cells: list[dict], command: str, finished: Finishe
     try:
         import ray
     except ImportError:
-        from ganaug.config import ConfigError
-
         raise ConfigError("executor: ray needs the optional extra: pip install 'ganaug[ray]'") from None
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage reports sent from the machines we run on
     started = not ray.is_initialized()

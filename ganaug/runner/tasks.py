@@ -34,12 +34,15 @@ class Task:
     builder: Callable[..., BaseModel] | None = None  # (yaml, *layers, scale=) -> config; None: build_config
 
     def build(self, yaml_path: str | None, *layers: dict[str, Any], scale: str | None = None) -> BaseModel:
-        """The experiment's config from its own YAML file (with its ``scales``), then ``layers``, validated."""
+        """The experiment's config from its own YAML file (with its ``scales``), then ``layers``, validated (registry
+        names included)."""
         from ganaug.config import build_config
+        from ganaug.names import check_names
 
-        if self.builder is not None:
-            return self.builder(yaml_path, *layers, scale=scale)
-        return build_config(self.config, yaml_path, *layers, scale=scale)
+        build = self.builder or (lambda *args, scale: build_config(self.config, *args, scale=scale))
+        cfg = build(yaml_path, *layers, scale=scale)
+        check_names(cfg)
+        return cfg
 
 
 def numbers(values: dict, keys: tuple[str, ...] | None = None) -> dict[str, float]:

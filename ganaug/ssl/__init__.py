@@ -5,7 +5,7 @@
 ``triple-gan-attn`` (Hu et al.). See ``base.py`` for the interface and ``trainer.py`` for the loop.
 """
 
-from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
+from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm, check_algorithms
 from ganaug.ssl import semi_cnn, semi_gan, supervised, triple_gan_attn  # noqa: F401,E402  (register the algorithms)
 
-__all__ = ["ALGORITHMS", "Batch", "SSLAlgorithm", "Shape"]
+__all__ = ["ALGORITHMS", "Batch", "SSLAlgorithm", "Shape", "check_algorithms"]

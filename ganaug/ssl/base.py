@@ -26,10 +26,30 @@ from torch import nn
 
 from ganaug import distributed as dist
 from ganaug import runtime
+from pydantic import ValidationError
+
 from ganaug.config import SSLConfig, Strict
+from ganaug.errors import ConfigError
 from ganaug.registry import Registry
 
 ALGORITHMS = Registry("semi-supervised algorithm")
+
+
+def check_algorithms(algorithms: list[str], options: dict[str, dict[str, Any]]) -> None:
+    """A ConfigError naming the key, unless every name is a registered algorithm and every ``options`` entry is
+    valid for its algorithm (``options.NAME`` holds that algorithm's ``Options``)."""
+    valid = ", ".join(ALGORITHMS.names())
+    for name in algorithms:
+        if name not in ALGORITHMS:
+            raise ConfigError(f"algorithms: unknown algorithm {name!r}; valid names: {valid}")
+    for name, values in options.items():
+        if name not in ALGORITHMS:
+            raise ConfigError(f"options.{name}: unknown algorithm {name!r}; valid names: {valid}")
+        try:
+            ALGORITHMS.get(name).Options.model_validate(values)
+        except ValidationError as err:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            raise ConfigError(f"options.{name}: {problems}") from None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pydantic import Field
 from torch import nn
 
 from ganaug.config import Strict
+from ganaug.gan.stabilisers import feature_matching
 from ganaug.models.improved_gan import ImprovedGANDiscriminator, ImprovedGANGenerator, Layout
 from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
 
@@ -24,11 +25,6 @@ def unlabeled_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torc
     """-log D(x_real) - log(1 - D(G(z))) with D = Z / (Z + 1): softplus(lse) - lse on real, softplus(lse) on fake."""
     lse_real, lse_fake = torch.logsumexp(logits_real.float(), 1), torch.logsumexp(logits_fake.float(), 1)
     return (F.softplus(lse_real) - lse_real).mean() + F.softplus(lse_fake).mean()
-
-
-def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
-    """Squared distance between the batch means of D's features on real (detached) and generated images."""
-    return (f_real.detach().float().mean(0) - f_fake.float().mean(0)).pow(2).mean()
 
 
 class Logits(nn.Module):
@@ -80,7 +76,7 @@ class SemiGAN(SSLAlgorithm):
         with self.phase("generator"), self.autocast():
             f_real = self.D(batch.u)["features"]
             f_fake = self.D(self.G(self.noise(n)))["features"]
-            loss_g = feature_matching(f_real, f_fake)
+            loss_g = feature_matching(f_real, f_fake, reduction="mean")
         self.update("generator", loss_g)
         return {"loss": loss_x.item(), "loss_unlabeled": loss_u.item(), "loss_g": loss_g.item(),
                 "train_acc": accuracy(out_x["cls"], batch.y)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import http.server
 import io
 import shutil
@@ -78,6 +79,17 @@ def test_fetch_checksum_mismatch_leaves_no_file(served, tmp_path):
     assert _leftovers(dest.parent) == []
     assert fetch(f"{url}/file.bin", dest, "5d41402abc4b2a76b9719d911017c592").read_bytes() == b"hello"
     assert _leftovers(dest.parent) == ["file.bin"]
+
+
+def test_fetch_checks_sha1_and_the_start_of_sha256(served, tmp_path):
+    folder, url = served
+    (folder / "file.bin").write_bytes(b"hello")
+    sha1, sha256 = hashlib.sha1(b"hello").hexdigest(), hashlib.sha256(b"hello").hexdigest()
+    dest = tmp_path / "out" / "file.bin"
+    with pytest.raises(DataError, match="expected sha256 starting 0000"):
+        fetch(f"{url}/file.bin", dest, sha1=sha1, sha256_prefix="0000")
+    assert _leftovers(dest.parent) == []
+    assert fetch(f"{url}/file.bin", dest, sha1=sha1, sha256_prefix=sha256[:8]).read_bytes() == b"hello"
 
 
 def test_fetch_http_error_and_non_http(served, tmp_path):

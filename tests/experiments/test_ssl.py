@@ -10,6 +10,7 @@ from ganaug.config import ConfigError, SSLConfig
 from ganaug.data import load_dataset
 from ganaug.data.export import write_image_folder
 from ganaug.experiments.ssl import label_tag, labeled_counts, run_ssl
+from ganaug.names import check_names
 
 TINY = ["--steps", "20", "--set", "eval_every=10", "--set", "generated_per_class=10", "--set", "judge.steps=20",
         "--set", "width=8", "--set", "options.triple-gan-attn.g_width=32", "--set", "options.triple-gan-attn.d_width=32"]
@@ -42,10 +43,10 @@ def test_labeled_counts_errors_name_the_problem(value, message):
 def test_config_refuses_bad_labeled_values_and_unknown_algorithms():
     with pytest.raises(ValueError, match="labeled: 2.5 is neither"):
         SSLConfig(labeled=[2.5])
-    with pytest.raises(ValueError, match="unknown algorithm 'fixmatch'"):
-        SSLConfig(algorithms=["fixmatch"])
-    with pytest.raises(ValueError, match="options.semi-gan: lr"):
-        SSLConfig(options={"semi-gan": {"lr": -1}})
+    with pytest.raises(ConfigError, match="unknown algorithm 'fixmatch'"):
+        check_names(SSLConfig(algorithms=["fixmatch"]))
+    with pytest.raises(ConfigError, match="options.semi-gan: lr"):
+        check_names(SSLConfig(options={"semi-gan": {"lr": -1}}))
 
 
 def test_all_labelled_with_a_semi_supervised_algorithm_fails_before_training(tmp_path):

@@ -45,6 +45,7 @@ def test_feature_matching_zero_for_equal_means_and_grad_only_to_fakes():
     assert feature_matching(real, fake).item() == pytest.approx(0.0, abs=1e-10)
     shifted = (real + 1.0).requires_grad_(True)
     assert feature_matching(real, shifted).item() == pytest.approx(4.0)
+    assert feature_matching(real, shifted, reduction="mean").item() == pytest.approx(4.0 / real.shape[1])
 
 
 def test_ema_is_a_moving_average():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganaug.models import DISCRIMINATORS, GENERATORS
-from ganaug.models.dcgan import conv_plan
+from ganaug.models.common import conv_plan
 
 SIZES = [8, 28, 32, 64, 96]
 

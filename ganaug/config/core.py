@@ -1,0 +1,106 @@
+"""The shared schemas: data, imbalance, GAN, classifier, and the strict base every config derives from.
+
+Every default lives here, next to its meaning. Unknown keys and wrong types are errors that name the key. Names
+that a registry owns (GAN losses, strategies, algorithms) are checked where a config is built, by
+``ganaug.names.check_names``, so that this ground floor imports no registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+Device = Literal["auto", "cpu", "cuda", "mps"]  # auto: CUDA, then MPS, then CPU
+Precision = Literal["fp32", "bf16", "fp16"]  # autocast dtype of forward passes; weights and optimisers stay fp32
+
+
+class DataConfig(Strict):
+    dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10 | svhn | stl10 | folder:PATH
+    data_dir: str | None = None  # None: $GANAUG_DATA_DIR, else ./data
+    download: bool = True  # fetch missing files from the official URLs (checksummed)
+    image_size: int | None = Field(None, ge=8, le=128)  # resize to this square size; None keeps the native size
+    channels: Literal[1, 3] | None = None  # convert to gray (1) or RGB (3); None keeps the native channels
+    val_fraction: float = Field(0.1, gt=0.0, lt=1.0)  # of each class of the training split, held out for validation
+
+
+class ImbalanceConfig(Strict):
+    """How the training split is made imbalanced (or kept as it is) before anything trains on it."""
+
+    profile: Literal["auto", "natural", "none", "reduce", "long-tail", "counts"] = "auto"
+    # auto: "natural" when the training split is already imbalanced (largest / smallest class >= 1.5), else
+    #   "reduce" (classes 0, 1, 2 to 10 %) when it is balanced with >= 4 classes; balanced with 2-3 classes: the
+    #   demo stops (nothing to rebalance; choose a cut) and augment keeps it whole ("none");
+    # natural: keep the split as it is and target the classes smaller than the largest;
+    # none: keep it as it is and target every class (augmentation of balanced data)
+    classes: list[int] = [0, 1, 2]  # "reduce": the classes cut down, as Gao's CIFAR-10 study does
+    fraction: float = Field(0.1, gt=0.0, le=1.0)  # "reduce": the share of those classes that is kept
+    rho: float = Field(100.0, ge=1.0)  # "long-tail": largest / smallest class size
+    counts: list[int] | None = None  # "counts": exact images per class
+
+    @model_validator(mode="after")
+    def _counts_given(self) -> "ImbalanceConfig":
+        if self.profile == "counts" and not self.counts:
+            raise ValueError("profile 'counts' needs imbalance.counts, one number per class")
+        return self
+
+
+class GANConfig(Strict):
+    architecture: str = "cdcgan"  # name in the GENERATORS and DISCRIMINATORS registries (`ganaug models`)
+    conditional: bool = True  # class-conditional generator and discriminator
+    generator_kwargs: dict[str, Any] = {}  # extra architecture options, passed to the generator's factory
+    discriminator_kwargs: dict[str, Any] = {}  # e.g. {spectral_norm: true}, passed to the discriminator's factory
+    z_dim: int = Field(100, ge=1)  # noise dimension
+    g_width: int = Field(128, ge=8)  # channels of the generator's first (widest) layer, halved per upsampling (min 16)
+    d_width: int = Field(128, ge=8)  # channels of the discriminator's last (widest) layer, halved towards the input
+    loss: str = "non-saturating"  # minimax | non-saturating | hinge | least-squares | wasserstein (GAN_LOSSES,
+    # checked by ganaug.names.check_names where the config is built)
+    label_smoothing: float = Field(0.0, ge=0.0, lt=0.5)  # one-sided: D's target for real images is 1 - this
+    gradient_penalty: float = Field(0.0, ge=0.0)  # WGAN-GP weight lambda (10 in Gulrajani et al.); 0 = off
+    r1_gamma: float = Field(0.0, ge=0.0)  # R1 penalty weight gamma on real images (Mescheder et al.); 0 = off
+    feature_matching: float = Field(0.0, ge=0.0)  # weight of the feature-matching term in G's loss; 0 = off
+    aux_class_weight: float = Field(1.0, ge=0.0)  # weight of the class loss when D has a "cls" head (acgan)
+    d_steps: int = Field(1, ge=1)  # discriminator steps per generator step (n_D:n_G, with g_steps)
+    g_steps: int = Field(1, ge=1)  # generator steps after every d_steps discriminator steps
+    ema_decay: float | None = Field(None, gt=0.0, lt=1.0)  # EMA of generator weights, e.g. 0.999; None = off
+    diffaugment: list[Literal["color", "translation", "cutout"]] = []  # DiffAugment ops on every D input
+    snapshot_epochs: list[int] = []  # also keep the generator of these epochs (003 compares 50 and 100)
+    steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
+    epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
+    batch_size: int = Field(64, ge=2)
+    sampling: Literal["class-balanced", "uniform"] = "class-balanced"  # how real batches are drawn (see runtime.py)
+    lr_g: float = Field(2e-4, gt=0)  # Adam learning rates, DCGAN's 2e-4
+    lr_d: float = Field(2e-4, gt=0)
+    betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
+    checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
+    precision: Precision = "bf16"  # bf16 autocast of G and D (2.2x on this CPU, see docs/benchmarks.md); fp16: GPU only
+    channels_last: bool = True  # NHWC memory layout for convolutions (pairs with bf16 on CPU)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "GANConfig":
+        if self.loss == "wasserstein" and self.gradient_penalty == 0:
+            raise ValueError("loss 'wasserstein' needs gan.gradient_penalty > 0 (10 in Gulrajani et al. 2017)")
+        if self.label_smoothing and self.loss not in ("minimax", "non-saturating", "least-squares"):
+            raise ValueError(f"gan.label_smoothing needs a loss with a real target, not {self.loss!r}")
+        return self
+
+
+class ClassifierConfig(Strict):
+    model: str = "small-cnn"  # name in the CLASSIFIERS registry
+    width: int | None = Field(None, ge=4)  # first layer's channels (mlp: units), rest scaled alike; None: model's own
+    input_size: int | None = Field(None, ge=8)  # resize inputs to this square size first (papers: 224); None: native
+    steps: int = Field(600, ge=1)  # training length in optimizer updates (digits: about 30 epochs)
+    epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
+    batch_size: int = Field(64, ge=2)
+    lr: float = Field(1e-3, gt=0)  # Adam
+    weight_decay: float = Field(0.0, ge=0)
+    repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
+    checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
+    precision: Precision = "bf16"  # autocast of the forward passes (fp16: GPU only, with loss scaling); bf16 with
+    # channels_last: 2.6x fp32 at 28x28, 3.7x at 32x32x3, 1.1x at 8x8 on an Intel AMX CPU (docs/benchmarks.md)
+    channels_last: bool = True  # NHWC memory layout of the network and its input batches (pairs with bf16)

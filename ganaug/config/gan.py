@@ -1,0 +1,61 @@
+"""The GAN jobs' schemas: train-gan, evaluate-gan, and the gan task of ``ganaug run`` (both in one folder)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Strict
+
+
+class TrainGANConfig(Strict):
+    """Train a GAN on a training split (``imbalance.profile: none`` keeps it whole) for generate / evaluate-gan."""
+
+    data: DataConfig = DataConfig()
+    imbalance: ImbalanceConfig = ImbalanceConfig(profile="none")
+    gan: GANConfig = GANConfig()
+    seed: int = Field(0, ge=0)
+    out: str = "runs/gan"
+    device: Device = "auto"
+    progress: bool = True
+    tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
+
+
+class EvaluateGANConfig(Strict):
+    """``ganaug evaluate-gan``: every generative metric of a trained GAN checkpoint against its dataset, in one report."""
+
+    checkpoint: str  # a GAN checkpoint (NAME of NAME.json + NAME.safetensors), e.g. runs/gan/checkpoints/gan/last
+    dataset: str = "digits"  # the dataset the GAN was trained on (names as in data.dataset)
+    data_dir: str | None = None  # None: $GANAUG_DATA_DIR, else ./data
+    download: bool = True  # fetch missing dataset files from the official URLs (checksummed)
+    image_size: int | None = Field(None, ge=8, le=128)  # resize the dataset as it was for training; None: native size
+    channels: Literal[1, 3] | None = None  # convert the dataset to gray / RGB as for training; None: native channels
+    samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class (unconditional: the same total)
+    reference_size: int | None = Field(None, ge=10)  # real training images in the FID/KID/PRDC reference, a seeded
+    # random subset; None: as many as there are generated images (FID is biased by N: compare at equal sizes)
+    seed: int = Field(0, ge=0)  # seed of the feature classifier, the generated samples and every random subset
+    out: str = "runs/evaluate-gan"
+    device: Device = "auto"
+    progress: bool = True  # progress bars on the terminal
+    feature_classifier: ClassifierConfig = ClassifierConfig()  # the dataset-specific feature extractor and judge,
+    # trained on the real training split only; the CAS classifiers are trained with the same settings
+    inception_weights: str | None = None  # FID Inception-v3 weights (pt_inception-2015-12-05-6726825d.pth or a
+    # .safetensors made from it); None: no Inception metrics, nothing is downloaded
+    truncation_psi: float = Field(1.0, gt=0.0, le=1.0)  # < 1: less diverse, more typical samples (style-lite only)
+    use_ema: bool = True  # the checkpoint's EMA generator when it has one; False: the raw generator
+
+
+class GANStudyConfig(Strict):
+    """Task ``gan`` of ``ganaug run``: train a GAN (as ``train-gan``) and evaluate it (as ``evaluate-gan``) in one
+    folder, so a grid compares architectures, losses and stabilisers on the same data and metrics."""
+
+    data: DataConfig = DataConfig()
+    imbalance: ImbalanceConfig = ImbalanceConfig(profile="none")  # of the GAN's training split
+    gan: GANConfig = GANConfig()
+    samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class for the metrics
+    feature_classifier: ClassifierConfig = ClassifierConfig()  # features and judge (see EvaluateGANConfig)
+    seed: int = Field(0, ge=0)
+    out: str = "runs/gan-study"
+    device: Device = "auto"
+    progress: bool = True
