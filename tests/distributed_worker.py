@@ -1,5 +1,9 @@
 """Short trainings of every kind on digits, for ``test_distributed.py``: ``python distributed_worker.py OUT``.
 
+``python distributed_worker.py cli ARGS [--next ARGS ...]`` instead runs ``ganaug ARGS`` through the entry point
+(``ganaug.cli.main``) once per ``--next``-separated command, in one process group, rank 0 printing ``=== ganaug
+COMMAND`` before each: one torchrun start for several commands.
+
 Run once in one process and once under ``torchrun --nproc_per_node=2`` (gloo, loopback); every rank writes
 ``OUT/<tag>.safetensors`` (final weights and buffers, test predictions) and ``OUT/<tag>.json`` (histories),
 tagged ``rank0``, ``rank1`` or ``single``, so that the test can compare ranks with each other and with one
@@ -140,8 +144,39 @@ def main(out: Path) -> None:
     (out / f"{tag}.json").write_text(json.dumps(histories))
 
 
+def cli(argv: list[str]) -> None:
+    """Each command as ``python -m ganaug.cli`` runs it; its ``main`` leaves the process group only after the last."""
+    import ganaug.cli
+
+    commands, current = [], []
+    for arg in argv:
+        if arg == "--next":
+            commands.append(current)
+            current = []
+        else:
+            current.append(arg)
+    commands.append(current)
+    leave, dist.shutdown = dist.shutdown, lambda: None
+    try:
+        for args in commands:
+            if dist.is_main():  # the other ranks print nothing (main() sends their stdout to os.devnull)
+                print(f"=== ganaug {args[0]}", flush=True)
+            sys.argv = ["ganaug", *args]
+            try:
+                ganaug.cli.main()
+            except SystemExit as exit:
+                if exit.code:
+                    raise
+            sys.stdout.flush()
+    finally:
+        dist.shutdown = leave
+
+
 if __name__ == "__main__":
     try:
-        main(Path(sys.argv[1]))
+        if sys.argv[1] == "cli":
+            cli(sys.argv[2:])
+        else:
+            main(Path(sys.argv[1]))
     finally:
         dist.shutdown()

@@ -110,17 +110,19 @@ def test_resumed_under_ddp_matches_the_uninterrupted_run(runs):
 
 
 def test_cli_under_torchrun_writes_once_from_rank_0(tmp_path):
-    """``ganaug train-gan`` and ``ganaug ssl`` (both at once): one set of files, printed once."""
+    """``ganaug train-gan`` then ``ganaug ssl`` through the entry point (``ganaug.cli.main``) in one torchrun
+    (``distributed_worker.py cli``): one set of files, printed once."""
     common = ["--device", "cpu", "--no-progress", "--set"]
-    gan = [*TORCHRUN, "-m", "ganaug.cli", "train-gan", "--steps", "40", "--out", str(tmp_path / "gan"), *common,
-           "gan.g_width=16", "--set", "gan.d_width=16", "--set", "gan.batch_size=32"]
-    ssl = [*TORCHRUN, "-m", "ganaug.cli", "ssl", "--algorithm", "supervised", "--labeled", "50", "--repeats", "1",
-           "--steps", "16", "--out", str(tmp_path / "ssl"), *common, "width=4", "--set", "eval_every=8", "--set",
-           "batch_size=16", "--set", "unlabeled_batch_size=16"]
+    gan = ["train-gan", "--steps", "40", "--out", str(tmp_path / "gan"), *common, "gan.g_width=16", "--set",
+           "gan.d_width=16", "--set", "gan.batch_size=32"]
+    ssl = ["ssl", "--algorithm", "supervised", "--labeled", "50", "--repeats", "1", "--steps", "16", "--out",
+           str(tmp_path / "ssl"), *common, "width=4", "--set", "eval_every=8", "--set", "batch_size=16", "--set",
+           "unlabeled_batch_size=16"]
     kw = dict(env=environment(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    procs = [subprocess.Popen(cmd, **kw) for cmd in (gan, ssl)]
-    printed = [finish(proc, f"ganaug {name} under torchrun") for proc, name in zip(procs, ("train-gan", "ssl"))]
-    assert printed[0].count("checkpoint:") == 1 and printed[1].count("report:") == 1  # the other rank is silent
+    out = finish(subprocess.Popen([*TORCHRUN, str(WORKER), "cli", *gan, "--next", *ssl], **kw), "ganaug under torchrun")
+    assert out.count("=== ganaug train-gan") == 1 and out.count("=== ganaug ssl") == 1, out
+    printed = out.split("=== ganaug ssl")
+    assert printed[0].count("checkpoint:") == 1 and printed[1].count("report:") == 1, out  # the other rank is silent
 
     out = tmp_path / "gan"
     assert {p.name for p in out.iterdir()} == {"config.yaml", "splits.json", "train.json", "checkpoints"}

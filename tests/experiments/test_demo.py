@@ -13,7 +13,7 @@ ARMS = ("baseline", "augmented", "reference")
 
 @pytest.fixture(scope="module")
 def quick_run(demo_run):
-    """``ganaug demo --quick --no-progress --seed 1 --tensorboard`` (tests/conftest.py)."""
+    """``ganaug demo --quick --no-progress --seed 1 --tensorboard``, shortened (tests/conftest.py)."""
     return demo_run
 
 
@@ -90,11 +90,11 @@ def test_html_report_is_self_contained(quick_run):
     assert "<table>" in page and "class consistency" in page.lower()
 
 
-def test_rerun_resumes_from_checkpoints_and_gives_the_same_numbers(quick_run):
+def test_rerun_resumes_from_checkpoints_and_gives_the_same_numbers(quick_run, demo_args):
     out, _ = quick_run
     before = json.loads((out / "metrics.json").read_text())
     # Without --tensorboard: how a run is watched is not part of its config, so this is a resume, not a new run.
-    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "1"])
+    result = CliRunner().invoke(app, [*demo_args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     after = json.loads((out / "metrics.json").read_text())
     for arm in ARMS:
@@ -102,9 +102,9 @@ def test_rerun_resumes_from_checkpoints_and_gives_the_same_numbers(quick_run):
     assert after["gan"]["class_consistency"] == before["gan"]["class_consistency"]
 
 
-def test_rerun_with_another_config_is_refused(quick_run):
+def test_rerun_with_another_config_is_refused(quick_run, demo_args):
     out, _ = quick_run
-    result = CliRunner().invoke(app, ["demo", "--quick", "--no-progress", "--out", str(out), "--seed", "2"])
+    result = CliRunner().invoke(app, [*demo_args, "--out", str(out), "--seed", "2"])
     assert result.exit_code != 0
     assert result.exit_code == 2 and "different config" in result.output
 

@@ -1,11 +1,12 @@
 """``ganaug ssl`` end to end on real digits (and a folder tree made from them); bad labelled amounts."""
 
 import json
-import subprocess
-import sys
+import os
 
 import pytest
+from typer.testing import CliRunner
 
+from ganaug.cli import app
 from ganaug.config import ConfigError, SSLConfig
 from ganaug.data import load_dataset
 from ganaug.data.export import write_image_folder
@@ -17,8 +18,15 @@ TINY = ["--steps", "20", "--set", "eval_every=10", "--set", "generated_per_class
 
 
 def ssl(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "ganaug.cli", "ssl", "--no-progress", *args],
-                          capture_output=True, text=True, cwd=cwd)
+    """``ganaug ssl --no-progress ARGS`` from ``cwd``, in-process (CliRunner: the exit code and stderr of the
+    command line, without a python+torch start per run; tests/test_cli.py keeps a subprocess test of the entry
+    point)."""
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(app, ["ssl", "--no-progress", *args])
+    finally:
+        os.chdir(here)
 
 
 def test_labeled_counts_fraction_and_total():
@@ -59,7 +67,7 @@ def test_all_labelled_with_a_semi_supervised_algorithm_fails_before_training(tmp
 def test_cli_digits_every_algorithm_writes_report_and_metrics(tmp_path):
     r = ssl("--dataset", "digits", "--labeled", "0.1", "--repeats", "2", "--out", "run", *TINY,
             *[x for a in ("supervised", "semi-cnn", "semi-gan", "triple-gan-attn") for x in ("--algorithm", a)], cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.output
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["labeled"]["10%"]["per_class"] == [round(0.1 * n) for n in m["counts"]["train"]]
     for algorithm, per in m["results"].items():
@@ -78,7 +86,7 @@ def test_cli_digits_every_algorithm_writes_report_and_metrics(tmp_path):
     again = ssl("--dataset", "digits", "--labeled", "0.1", "--repeats", "2", "--out", "run", *TINY,
                 *[x for a in ("supervised", "semi-cnn", "semi-gan", "triple-gan-attn") for x in ("--algorithm", a)],
                 cwd=tmp_path)
-    assert again.returncode == 0
+    assert again.exit_code == 0, again.output
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["results"] == m["results"]
 
 
@@ -88,7 +96,7 @@ def test_cli_folder_dataset_and_label_count(tmp_path):
     write_image_folder(data.test, tmp_path / "tree" / "test")
     r = ssl("--dataset", f"folder:{tmp_path / 'tree'}", "--labeled", "50", "--repeats", "1", "--algorithm", "semi-cnn",
             "--out", "run", *TINY, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.output
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["labeled"]["50 labels"]["per_class"] == [5] * 10
     assert m["results"]["semi-cnn"]["50 labels"]["accuracy"]["mean"] > 0.1
@@ -96,6 +104,6 @@ def test_cli_folder_dataset_and_label_count(tmp_path):
 
 def test_cli_rejects_a_class_without_labels(tmp_path):
     r = ssl("--dataset", "digits", "--labeled", "0.001", "--out", "run", cwd=tmp_path)
-    assert r.returncode == 2
+    assert r.exit_code == 2
     assert "would get no labelled image" in r.stderr
     assert not (tmp_path / "run").exists()

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from ganaug.cli import app
 from ganaug.config import ConfigError
 from ganaug.runner import expand, load_grid, load_results
 from ganaug.runner.grid import check_cells
@@ -105,10 +107,12 @@ SHORT = ["--set", "config.steps=60", "--set", "config.checkpoint_every=20", "--s
 
 
 def test_grid_killed_mid_cell_resumes_to_the_same_table(tmp_path):
+    """The unbroken run and the resume run in this process (``ganaug run`` through CliRunner; the unbroken one with
+    ``workers=1``, cell after cell, whose table every executor must give); only the run that is killed is a
+    ``ganaug`` process of its own, with its 2 spawned workers."""
     whole, broken = tmp_path / "whole", tmp_path / "broken"
-    proc = ganaug("run", str(SMOKE), "--out", str(whole), *SHORT)
-    out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out
+    result = CliRunner().invoke(app, ["run", str(SMOKE), "--out", str(whole), *SHORT, "--set", "workers=1"])
+    assert result.exit_code == 0, result.output
 
     proc = ganaug("run", str(SMOKE), "--out", str(broken), *SHORT, start_new_session=True)
     deadline, mid = time.time() + 300, []
@@ -127,9 +131,9 @@ def test_grid_killed_mid_cell_resumes_to_the_same_table(tmp_path):
     assert not [pid for pid in workers if alive(pid)], "processes of the killed run survived it"
     assert not (mid[0] / "result.json").exists()
 
-    proc = ganaug("run", str(SMOKE), "--out", str(broken), *SHORT)
-    out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out
+    result = CliRunner().invoke(app, ["run", str(SMOKE), "--out", str(broken), *SHORT])
+    out = result.output
+    assert result.exit_code == 0, out
     assert "finished" in out and " 0 finished" not in out  # the finished cells were skipped
     for path in broken.rglob("*.json"):  # atomic writes: no torn file anywhere
         json.loads(path.read_text())

@@ -27,7 +27,8 @@ def test_two_cell_grid_on_local_ray_matches_local_executor(tmp_path):
         run_grid(load_grid(None, *layers, {"out": str(tmp_path / "local")}), "test", log=lambda _: None)
     finally:
         torch.set_num_threads(threads)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # One CPU: one Ray worker runs both cells in turn (a second worker only adds its python+torch start).
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         lines = []
         run_grid(load_grid(None, *layers, {"out": str(tmp_path / "ray"), "executor": "ray"}), "test", log=lines.append)
