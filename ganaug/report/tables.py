@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ganaug.report.format import interval, mean_std, number, verdict
+from ganaug.report.format import direction, interval, mean_std, number, verdict
 
 MARKER = re.compile(r"<!-- table:(?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- /table -->", re.S)
 RENAMED = {"configs/augment-002.yaml": "configs/augment-gao-cifar10.yaml",  # configs renamed since the runs
@@ -39,7 +39,7 @@ def display_command(command: str) -> str:
     for old, new in RENAMED.items():
         command = command.replace(old, new)
     command = re.sub(r"--data-dir \S+", "--data-dir PATH", command)
-    return re.sub(r" --out \S+| --no-progress| --workers 1", "", command)
+    return re.sub(r" --out \S+| --no-progress", "", command)
 
 
 def provenance(reports: Path, artifact: str, data: dict | None = None) -> list[str]:
@@ -63,7 +63,9 @@ def table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def paired(d: dict | None, metric: str | None = None) -> str:
     """``+1.2 [-0.3, +2.7] cannot tell``: a paired difference and its verdict."""
-    return "—" if d is None else f"{interval(d, metric)} {verdict(d)}"
+    if d is None:
+        return "—"
+    return interval(d, metric) + ("" if direction(d) is None else f" {verdict(d)}")
 
 
 # --- augment studies -------------------------------------------------------------------------------------------
@@ -205,10 +207,10 @@ def demo(reports: Path, artifact: str) -> list[str]:
     rows.append(["augmented − baseline (points, 95 % CI)", *(paired(m["augmented_vs_baseline"][k]) for k in keys)])
     names = m["class_names"]
     recall = [f"{names[c]}: {number(m['baseline']['per_class_recall'][c])} -> "
-              f"{number(m['augmented']['per_class_recall'][c])} ({interval(m['augmented_vs_baseline']['per_class_recall'][c])})"
+              f"{number(m['augmented']['per_class_recall'][c])}, {interval(m['augmented_vs_baseline']['per_class_recall'][c])}"
               for c in m["target_classes"]]
     return provenance(reports, artifact, m) + table(["training set", *(METRIC_NAMES[k] + " (%)" for k in keys)], rows) + [
-        "", f"Recall of the cut classes, baseline -> augmented (points, 95 % CI): {'; '.join(recall)}. Class "
+        "", f"Recall of the cut classes, baseline -> augmented, difference (points, 95 % CI): {'; '.join(recall)}. Class "
         f"consistency of the generator: {number(m['gan']['class_consistency'])} % (per class: "
         f"{', '.join(number(c) for c in m['gan']['class_consistency_per_class'])})."]
 
