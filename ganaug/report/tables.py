@@ -205,14 +205,15 @@ def demo(reports: Path, artifact: str) -> list[str]:
     rows = [[label, *(mean_std({"mean": m[arm][k], "std": m[arm]["std"][k]}) for k in keys)]
             for arm, label in DEMO_ARMS.items() if arm in m]
     rows.append(["augmented − baseline (points, 95 % CI)", *(paired(m["augmented_vs_baseline"][k]) for k in keys)])
-    names = m["class_names"]
-    recall = [f"{names[c]}: {number(m['baseline']['per_class_recall'][c])} -> "
-              f"{number(m['augmented']['per_class_recall'][c])}, {interval(m['augmented_vs_baseline']['per_class_recall'][c])}"
-              for c in m["target_classes"]]
-    return provenance(reports, artifact, m) + table(["training set", *(METRIC_NAMES[k] + " (%)" for k in keys)], rows) + [
-        "", f"Recall of the cut classes, baseline -> augmented, difference (points, 95 % CI): {'; '.join(recall)}. Class "
-        f"consistency of the generator: {number(m['gan']['class_consistency'])} % (per class: "
-        f"{', '.join(number(c) for c in m['gan']['class_consistency_per_class'])})."]
+    names, diff = m["class_names"], m["augmented_vs_baseline"]["per_class_recall"]
+    recall = "; ".join(f"{names[c]}: {number(m['baseline']['per_class_recall'][c])} -> "
+                       f"{number(m['augmented']['per_class_recall'][c])}, {interval(diff[c])}"
+                       for c in m["target_classes"])
+    consistency = ", ".join(number(c) for c in m["gan"]["class_consistency_per_class"])
+    header = ["training set", *(METRIC_NAMES[k] + " (%)" for k in keys)]
+    return provenance(reports, artifact, m) + table(header, rows) + [
+        "", f"Recall of the cut classes, baseline -> augmented, difference (points, 95 % CI): {recall}. Class "
+        f"consistency of the generator: {number(m['gan']['class_consistency'])} % (per class: {consistency})."]
 
 
 def gan_evaluation(reports: Path, artifact: str) -> list[str]:
