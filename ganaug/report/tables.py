@@ -270,7 +270,8 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 PENDING = {  # tables whose artifact is not committed yet: (artifact, command, scale)
     "gan-evaluation-mnist": ("gan-evaluation-mnist.metrics.json",
                              "ganaug train-gan --dataset mnist --data-dir PATH --out runs/mnist-gan && ganaug "
-                             "evaluate-gan --checkpoint runs/mnist-gan/checkpoints/gan/last --dataset mnist --data-dir PATH",
+                             "evaluate-gan --checkpoint runs/mnist-gan/checkpoints/gan/last --dataset mnist "
+                             "--data-dir PATH",
                              "cdcgan 4,500 generator steps (5 epochs of MNIST), 100 generated images per class"),
     "augment-digits": ("augment-digits.metrics.json",
                        "ganaug augment --dataset digits --strategy exp1,exp1+exp2,exp1+exp2+exp3,exp3,class-weighted "
