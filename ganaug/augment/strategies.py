@@ -1,12 +1,15 @@
 """Augmentation strategies by name: what each arm of ``ganaug augment`` changes about classifier training.
 
-A strategy is a declaration: which images join the real ones (none, GAN images, 003's strengthened copies),
-whether every batch is classically augmented, whether batches are drawn by difficulty-weighted sampling, and
+A strategy is a declaration: which images join the real ones (none, GAN images, the DCGAN study's strengthened
+copies), whether every batch is classically augmented, whether batches are drawn by difficulty-weighted sampling, and
 whether the loss is class-weighted. :func:`plan` turns it into a training set plus the trainer's hooks through
 one small function per part, so combinations need no code. A new strategy is one registration::
 
-    STRATEGIES.register("exp1+weighted-loss")(lambda: Strategy("exp1+weighted-loss", "...", synthetic="gan",
-                                                               class_weighted_loss=True))
+    _register(Strategy("gan-images+weighted-loss", "...", synthetic="gan", class_weighted_loss=True))
+
+Gao's three experiments are ``gan-images`` (Exp1), ``classic-augment`` (Exp2) and ``difficulty-sampling`` (Exp3);
+``exp1``, ``exp2``, ``exp3`` and their ``+`` combinations stay registered as aliases, so that old configs and
+artifacts keep working (an alias keeps its own name, so its arms are named as before).
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ class Strategy:
     name: str
     description: str
     synthetic: Literal["none", "gan", "strengthened"] = "none"  # images added to the target classes
-    classic: bool = False  # classic augmentation of every training batch (002's Exp2)
-    weighted_sampling: bool = False  # difficulty-weighted sampling (002's Exp3)
+    classic: bool = False  # classic augmentation of every training batch (Gao's Exp2)
+    weighted_sampling: bool = False  # difficulty-weighted sampling (Gao's Exp3)
     class_weighted_loss: bool = False  # cross-entropy weighted by inverse class frequency
 
     @property
@@ -60,7 +63,7 @@ class Ingredients:
     real: ImageDataset  # the imbalanced real training split (what the GAN saw)
     real_kept: ImageDataset | None = None  # the real images the mixing plan keeps (a ratio near 1 replaces some)
     synthetic: ImageDataset | None = None  # GAN images for this ratio and generator
-    strengthened: ImageDataset | None = None  # 003's strengthened images, as many per class as the GAN images
+    strengthened: ImageDataset | None = None  # the DCGAN study's strengthened images, as many per class as the GAN images
     classic: ClassicAugConfig = field(default_factory=ClassicAugConfig)
     sampling: WeightedSamplingConfig = field(default_factory=WeightedSamplingConfig)
 
@@ -101,20 +104,31 @@ def _register(strategy: Strategy) -> None:
     STRATEGIES.register(strategy.name)(lambda: strategy)
 
 
-EXP1 = "002 Exp1: GAN images added to the target classes"
-EXP2 = "002 Exp2: classic augmentation (flip, crop, rotation, colour jitter) of every batch, real and synthetic"
-EXP3 = "002 Exp3: difficulty-weighted sampling (class-balanced, raised each epoch for classes wrong on validation)"
-for _s in (
-    Strategy("baseline", "the imbalanced real training split as it is"),
-    Strategy("class-weighted", "real data, cross-entropy weighted by inverse class frequency", class_weighted_loss=True),
-    Strategy("exp1", EXP1, synthetic="gan"),
-    Strategy("exp2", EXP2, classic=True),
-    Strategy("exp3", EXP3, weighted_sampling=True),
-    Strategy("exp1+exp2", f"{EXP1}; {EXP2}", synthetic="gan", classic=True),
-    Strategy("exp1+exp3", f"{EXP1}; {EXP3}", synthetic="gan", weighted_sampling=True),
-    Strategy("exp2+exp3", f"{EXP2}; {EXP3}", classic=True, weighted_sampling=True),
-    Strategy("exp1+exp2+exp3", f"{EXP1}; {EXP2}; {EXP3}", synthetic="gan", classic=True, weighted_sampling=True),
-    Strategy("strengthened", "003: randomly rotated and colour-enhanced copies of real images, as many per class as "
-             "the GAN images (the classic-only set synthetic data must beat)", synthetic="strengthened"),
-):
-    _register(_s)
+PARTS = {  # descriptive name: (its alias, after Gao's experiment number; what it declares; description)
+    "gan-images": ("exp1", {"synthetic": "gan"}, "Gao's Exp1: GAN images added to the target classes"),
+    "classic-augment": ("exp2", {"classic": True}, "Gao's Exp2: classic augmentation (flip, crop, rotation, colour "
+                        "jitter) of every batch, real and synthetic"),
+    "difficulty-sampling": ("exp3", {"weighted_sampling": True}, "Gao's Exp3: difficulty-weighted sampling "
+                            "(class-balanced, raised each epoch for classes wrong on validation)"),
+}
+COMBINATIONS = [["gan-images"], ["classic-augment"], ["difficulty-sampling"], ["gan-images", "classic-augment"],
+                ["gan-images", "difficulty-sampling"], ["classic-augment", "difficulty-sampling"],
+                ["gan-images", "classic-augment", "difficulty-sampling"]]
+ALIASES = {"+".join(PARTS[p][0] for p in parts): "+".join(parts) for parts in COMBINATIONS}  # "exp1+exp2": ...
+
+
+def _combination(name: str, parts: list[str]) -> Strategy:
+    declared = {k: v for p in parts for k, v in PARTS[p][1].items()}
+    return Strategy(name, "; ".join(PARTS[p][2] for p in parts), **declared)
+
+
+_register(Strategy("baseline", "the imbalanced real training split as it is"))
+_register(Strategy("class-weighted", "real data, cross-entropy weighted by inverse class frequency",
+                   class_weighted_loss=True))
+_register(Strategy("strengthened", "the DCGAN study: randomly rotated and colour-enhanced copies of real images, as "
+                   "many per class as the GAN images (the classic-only set synthetic data must beat)",
+                   synthetic="strengthened"))
+for _parts in COMBINATIONS:
+    _register(_combination("+".join(_parts), _parts))
+for _alias, _name in ALIASES.items():
+    _register(_combination(_alias, _name.split("+")))

@@ -44,3 +44,14 @@ def test_the_studies_strategies_are_registered():
 def test_a_strategy_that_adds_images_needs_them():
     with pytest.raises(ValueError, match="exp1"):
         plan(STRATEGIES.create("exp1"), Ingredients(REAL))
+
+
+@pytest.mark.parametrize("alias, name", [("exp1", "gan-images"), ("exp2", "classic-augment"),
+                                         ("exp3", "difficulty-sampling"),
+                                         ("exp1+exp2+exp3", "gan-images+classic-augment+difficulty-sampling")])
+def test_gaos_experiment_numbers_are_aliases_of_descriptive_names(alias, name):
+    """An alias declares what its descriptive name declares and keeps its own name (old arms keep theirs)."""
+    a, s = STRATEGIES.create(alias), STRATEGIES.create(name)
+    assert (a.synthetic, a.classic, a.weighted_sampling, a.class_weighted_loss) == \
+        (s.synthetic, s.classic, s.weighted_sampling, s.class_weighted_loss)
+    assert (a.name, s.name) == (alias, name) and a.description == s.description

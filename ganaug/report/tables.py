@@ -1,0 +1,318 @@
+"""Every results table of docs/results.md, generated from the committed artifacts in docs/reports/.
+
+    python -m ganaug.report.tables docs/reports                          # print every table
+    python -m ganaug.report.tables docs/reports --write docs/results.md  # rewrite the tables between their markers
+
+In docs/results.md a table sits between ``<!-- table:NAME -->`` and ``<!-- /table -->``. Each starts with one line
+naming its artifact, the command that produced it, the device it trained on, its scale and its wall time: from the
+artifact where it records them, else from ``provenance.json`` beside it. The papers' numbers printed beside ours come
+from ``claims.json``, typed once from the papers. ``tests/report/test_tables.py`` checks that the document and this
+module agree, so a number edited by hand fails the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Callable
+
+from ganaug.report.format import direction, interval, mean_std, number, verdict
+
+MARKER = re.compile(r"<!-- table:(?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- /table -->", re.S)
+RENAMED = {"configs/augment-002.yaml": "configs/augment-gao-cifar10.yaml",  # configs renamed since the runs
+           "configs/augment-003.yaml": "configs/augment-dcgan-study-cifar10.yaml",
+           "configs/ssl-table3-": "configs/ssl-hu-table3-"}
+METRIC_NAMES = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1",
+                "roc_auc": "ROC-AUC", "auc": "ROC-AUC", "fid": "FID (small-cnn features)", "kid": "KID",
+                "class_consistency": "class consistency", "cas": "CAS", "precision": "precision", "recall": "recall"}
+
+
+def load(reports: Path, name: str) -> dict:
+    return json.loads((reports / name).read_text())
+
+
+def display_command(command: str) -> str:
+    """The recorded command as a reader types it: renamed configs, ``--data-dir PATH``, no output folder."""
+    for old, new in RENAMED.items():
+        command = command.replace(old, new)
+    command = re.sub(r"--data-dir \S+", "--data-dir PATH", command)
+    return re.sub(r" --out \S+| --no-progress", "", command)
+
+
+def provenance(reports: Path, artifact: str, data: dict | None = None) -> list[str]:
+    """The line above a table: artifact, command, device, scale, wall time (the artifact's own record first)."""
+    note = load(reports, "provenance.json")[artifact]
+    data = data or {}
+    command = display_command(data.get("command") or note["command"])
+    wall = note.get("wall") or _seconds(data.get("timings", {}).get("total_seconds") or note.get("wall_s"))
+    scale = note.get("scale") or (data.get("scale") or {}).get("name", "")
+    return [f"*Artifact* `docs/reports/{artifact}` · `{command}` · trained on {note['device']} ({note['date']}) · "
+            f"scale: {scale} · wall time: {wall}", ""]
+
+
+def _seconds(s: float | None) -> str:
+    return "not recorded" if s is None else f"{s:,.0f} s"
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def paired(d: dict | None, metric: str | None = None) -> str:
+    """``+1.2 [-0.3, +2.7] cannot tell``: a paired difference and its verdict."""
+    if d is None:
+        return "—"
+    return interval(d, metric) + ("" if direction(d) is None else f" {verdict(d)}")
+
+
+# --- augment studies -------------------------------------------------------------------------------------------
+
+
+def augment_paired(reports: Path, artifact: str, classifier: str | None = None) -> list[str]:
+    """Every arm of one classifier: the primary metric and its paired differences with each reference arm."""
+    data = load(reports, artifact)
+    res = data["results"][classifier or next(iter(data["results"]))]
+    metric, refs = data["primary_metric"], data["compare_to"]
+    rows = [[arm, mean_std({"mean": m[metric], "std": m["std"][metric]}),
+             *(paired(res["comparisons"].get(arm, {}).get(f"vs {ref}", {}).get(metric)) for ref in refs)]
+            for arm, m in res["arms"].items()]
+    header = ["arm", f"{METRIC_NAMES[metric]} (%)", *(f"vs {ref} (points, 95 % CI)" for ref in refs)]
+    return provenance(reports, artifact, data) + table(header, rows)
+
+
+def gao_beside_claims(reports: Path) -> list[str]:
+    """Gao's three experiments by GAN ratio, its claims beside our arms (test accuracy)."""
+    artifact = "augment-gao-cifar10.metrics.json"
+    data, claims = load(reports, artifact), load(reports, "claims.json")["gao-cifar10"]
+    arms = next(iter(data["results"].values()))["arms"]
+
+    def ours(arm: str) -> str:
+        return mean_std({"mean": arms[arm]["accuracy"], "std": arms[arm]["std"]["accuracy"]})
+
+    rows = [[r, *(f"{claims[e][r]:.2f}" for e in ("exp1", "exp2", "exp3")),
+             *(ours(f"{a} r={float(r):g}") for a in ("exp1", "exp1+exp2", "exp1+exp2+exp3"))]
+            for r in claims["exp1"]]
+    rows.append(["no GAN images", f"{claims['baseline']:.2f} (Gao's baseline, \"with traditional augmentation\")",
+                 "", "", f"baseline {ours('baseline')}", f"exp2 (classic) {ours('exp2')}",
+                 f"exp3 {ours('exp3')}; class-weighted {ours('class-weighted')}"])
+    header = ["GAN ratio", "Gao Exp1", "Gao Exp2", "Gao Exp3", "ours: exp1", "ours: exp1+exp2", "ours: exp1+exp2+exp3"]
+    return provenance(reports, artifact, data) + table(header, rows)
+
+
+DCGAN_ARMS = {  # our arm: (its row in the study's Table 1, our label, a short label)
+    "baseline": ("original", "original", "original"),
+    "exp1 +270/class epoch 30": ("gan-early", "+ GAN (study: epoch 50; ours: epoch 30)", "GAN epoch 30"),
+    "exp1 +270/class epoch 60": ("gan-late", "+ GAN (study: epoch 100; ours: epoch 60)", "GAN epoch 60"),
+    "strengthened +270/class": ("strengthened", "+ strengthened", "strengthened"),
+}
+
+
+def dcgan_beside_claims(reports: Path) -> list[str]:
+    """The DCGAN study's Table 1 beside our accuracies, four classifiers."""
+    artifact = "augment-dcgan-study-cifar10.metrics.json"
+    data, claims = load(reports, artifact), load(reports, "claims.json")["dcgan-study-cifar10"]
+    header, rows = ["training set"], []
+    for clf, name in claims["classifiers"].items():
+        header += [f"study: {name}", f"ours ({clf})"]
+    for arm, (key, label, _) in DCGAN_ARMS.items():
+        row = [label]
+        for clf in claims["classifiers"]:
+            m = data["results"][clf]["arms"][arm]
+            row += [f"{claims[key][clf]:.2f}", mean_std({"mean": m["accuracy"], "std": m["std"]["accuracy"]})]
+        rows.append(row)
+    return provenance(reports, artifact, data) + table(header, rows)
+
+
+def dcgan_paired(reports: Path) -> list[str]:
+    """Each added set against the original data and against the strengthened set, per classifier."""
+    artifact = "augment-dcgan-study-cifar10.metrics.json"
+    data = load(reports, artifact)
+    early, late, strong = "exp1 +270/class epoch 30", "exp1 +270/class epoch 60", "strengthened +270/class"
+    pairs = [(early, "baseline"), (late, "baseline"), (strong, "baseline"), (early, strong), (late, strong)]
+    rows = [[f"{DCGAN_ARMS[arm][2]} − {DCGAN_ARMS[ref][2]}",
+             *(paired(r["comparisons"][arm][f"vs {ref}"][data["primary_metric"]]) for r in data["results"].values())]
+            for arm, ref in pairs]
+    return provenance(reports, artifact, data) + table(["arm", *data["results"]], rows)
+
+
+def dcgan_added(reports: Path) -> list[str]:
+    """How many images each generator gave per class (the judge labels them) and the training sets' sizes."""
+    artifact = "augment-dcgan-study-cifar10.metrics.json"
+    data = load(reports, artifact)
+    real = sum(data["counts"]["train"])
+    rows = [[f"DCGAN {gen}", ", ".join(map(str, counts)), f"{sum(counts):,}", f"{real + sum(counts):,}"]
+            for gen, g in data["generators"].items() for counts in g["synthetic_counts"].values()]
+    rows += [["strengthened", ", ".join(map(str, c)), f"{sum(c):,}", f"{real + sum(c):,}"]
+             for c in data["strengthened_counts"].values()]
+    return table(["added set", "images per class (" + ", ".join(data["class_names"]) + ")", "added",
+                  "training set"], rows)
+
+
+# --- semi-supervised ------------------------------------------------------------------------------------------
+
+
+def ssl_beside_claims(reports: Path) -> list[str]:
+    """Hu, Zeng & Tian's Table 3 beside ours: accuracy, macro-F1, ROC-AUC, generation quality vs class consistency."""
+    artifact = "ssl-hu-table3-mnist.metrics.json"
+    data, claims = load(reports, artifact), load(reports, "claims.json")["hu-table3"]
+    rows = []
+    for amount in data["labeled"]:
+        for method, by_amount in data["results"].items():
+            r, claim = by_amount[amount], claims["accuracy"][amount].get(method)
+            quality = claims["generation_quality"][amount].get(method)
+            consistency = mean_std(r["class_consistency"]) if r["class_consistency"] else (
+                "n/a (unconditional)" if method == "semi-gan" else "—")
+            rows.append([amount, method + (" (floor)" if method == "supervised" else ""),
+                         "—" if claim is None else f"{claim:.1f}", mean_std(r["accuracy"]), mean_std(r["macro_f1"]),
+                         mean_std(r["roc_auc"]), "—" if quality is None else f"{quality:.1f}", consistency])
+    header = ["labelled", "method", "**Hu et al. claim** accuracy", "**ours** accuracy (mean ± std)", "macro-F1",
+              "ROC-AUC (OvR)", "**Hu et al. claim** \"generation quality\"", "**ours** class consistency"]
+    return provenance(reports, artifact) + table(header, rows)
+
+
+def ssl_vs_supervised(reports: Path, artifact: str) -> list[str]:
+    """Every method minus the supervised floor, accuracy points, paired over the repeats."""
+    data = load(reports, artifact)
+    methods = [m for m in data["vs_supervised"]]
+    rows = [[amount, *(paired(data["vs_supervised"][m][amount]["accuracy"]) for m in methods)]
+            for amount in data["labeled"]]
+    return table(["labelled", *methods], rows)
+
+
+def ssl_methods(reports: Path, artifact: str) -> list[str]:
+    """One labelled amount: each method's test accuracy, macro-F1 and training time."""
+    data = load(reports, artifact)
+    rows = [[f"{m} ({amount})", mean_std(r[amount]["accuracy"]), mean_std(r[amount]["macro_f1"]),
+             f"{r[amount]['train_seconds']['mean']:,.0f}"]
+            for amount in data["labeled"] for m, r in data["results"].items()]
+    return provenance(reports, artifact) + table(["method", "test accuracy (%)", "macro-F1 (%)", "train s per run"],
+                                                 rows)
+
+
+# --- demo, GAN evaluation, grids --------------------------------------------------------------------------------
+
+DEMO_ARMS = {"baseline": "baseline: imbalanced real", "augmented": "augmented: imbalanced real + synthetic",
+             "reference": "reference: full real training split"}
+
+
+def demo(reports: Path, artifact: str) -> list[str]:
+    """The demo's three training sets and the paired difference, accuracy / balanced accuracy / macro-F1."""
+    m = load(reports, artifact)
+    keys = ["accuracy", "balanced_accuracy", "macro_f1"]
+    rows = [[label, *(mean_std({"mean": m[arm][k], "std": m[arm]["std"][k]}) for k in keys)]
+            for arm, label in DEMO_ARMS.items() if arm in m]
+    rows.append(["augmented − baseline (points, 95 % CI)", *(paired(m["augmented_vs_baseline"][k]) for k in keys)])
+    names, diff = m["class_names"], m["augmented_vs_baseline"]["per_class_recall"]
+    recall = "; ".join(f"{names[c]}: {number(m['baseline']['per_class_recall'][c])} -> "
+                       f"{number(m['augmented']['per_class_recall'][c])}, {interval(diff[c])}"
+                       for c in m["target_classes"])
+    consistency = ", ".join(number(c) for c in m["gan"]["class_consistency_per_class"])
+    header = ["training set", *(METRIC_NAMES[k] + " (%)" for k in keys)]
+    return provenance(reports, artifact, m) + table(header, rows) + [
+        "", f"Recall of the cut classes, baseline -> augmented, difference (points, 95 % CI): {recall}. Class "
+        f"consistency of the generator: {number(m['gan']['class_consistency'])} % (per class: {consistency})."]
+
+
+def gan_evaluation(reports: Path, artifact: str) -> list[str]:
+    """evaluate-gan's table: every metric of the generated images beside the real test split (the floor)."""
+    m = load(reports, artifact)
+
+    def value(v: float | None, std: float | None, key: str) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, int) or key in ("exact_copies", "modes_found"):
+            return str(v)
+        text = number(v, key) + (" %" if key != "class_coverage" and number(v, key) != f"{v:.3g}" else "")
+        return text + ("" if std is None else f" ± {number(std, key)}")
+
+    rows = [[r["label"], value(r["value"], r["std"], r["key"]), value(r["real"], r["real_std"], r["key"]), r["better"]]
+            for r in m["table"]]
+    return provenance(reports, artifact, m) + table(["metric", "generated", "real (floor / reference)", "better"], rows)
+
+
+def grid(reports: Path, artifact: str) -> list[str]:
+    """``ganaug results --json`` of a grid: mean ± std per group and the paired difference to the baseline."""
+    data = load(reports, artifact)
+    metrics = list(data["table"][0]["metrics"])
+    first = metrics[0]
+    rows = []
+    for g in data["table"]:
+        cells = [number(g["metrics"][k]["mean"], k) + " ± " + number(g["metrics"][k]["std"], k) for k in metrics]
+        delta = paired(g["vs_baseline"][first], first) if "vs_baseline" in g else "baseline"
+        rows.append([*(str(v) for v in g["axes"].values()), str(len(g["repeats"])), *cells, delta])
+    header = [*data["axes"], "n", *(METRIC_NAMES.get(k, k) for k in metrics), f"Δ {METRIC_NAMES.get(first, first)}"
+              " vs baseline"]
+    return provenance(reports, artifact) + table(header, rows)
+
+
+TABLES: dict[str, Callable[[Path], list[str]]] = {
+    "demo-digits": lambda r: demo(r, "demo-digits.metrics.json"),
+    "gan-evaluation-mnist": lambda r: gan_evaluation(r, "gan-evaluation-mnist.metrics.json"),
+    "ssl-hu-table3-mnist": ssl_beside_claims,
+    "ssl-hu-table3-mnist-vs-supervised": lambda r: ssl_vs_supervised(r, "ssl-hu-table3-mnist.metrics.json"),
+    "ssl-mnist-100-labels": lambda r: ssl_methods(r, "ssl-mnist-100-labels.metrics.json"),
+    "augment-gao-cifar10": gao_beside_claims,
+    "augment-gao-cifar10-paired": lambda r: augment_paired(r, "augment-gao-cifar10.metrics.json"),
+    "augment-dcgan-study-cifar10": dcgan_beside_claims,
+    "augment-dcgan-study-cifar10-paired": dcgan_paired,
+    "augment-dcgan-study-cifar10-added": dcgan_added,
+    "augment-longtail-rho100-cifar10": lambda r: augment_paired(r, "augment-longtail-rho100-cifar10.metrics.json"),
+    "augment-longtail-rho10-cifar10": lambda r: augment_paired(r, "augment-longtail-rho10-cifar10.metrics.json"),
+    "augment-digits": lambda r: augment_paired(r, "augment-digits.metrics.json"),
+    "smoke-grid": lambda r: grid(r, "smoke-grid.results.json"),
+    "gan-losses-grid": lambda r: grid(r, "gan-losses-grid.results.json"),
+}
+
+
+PENDING = {  # tables whose artifact is not committed yet: (artifact, command, scale)
+    "gan-evaluation-mnist": ("gan-evaluation-mnist.metrics.json",
+                             "ganaug train-gan --dataset mnist --data-dir PATH --out runs/mnist-gan && ganaug "
+                             "evaluate-gan --checkpoint runs/mnist-gan/checkpoints/gan/last --dataset mnist "
+                             "--data-dir PATH",
+                             "cdcgan 4,500 generator steps (5 epochs of MNIST), 100 generated images per class"),
+    "augment-digits": ("augment-digits.metrics.json",
+                       "ganaug augment --dataset digits --strategy exp1,exp1+exp2,exp1+exp2+exp3,exp3,class-weighted "
+                       "--ratio 0.2,0.5,1",
+                       "classes 0, 1, 2 cut to 10 %, cdcgan 4,500 generator steps, small-cnn 600 steps, 3 seeds"),
+    "gan-losses-grid": ("gan-losses-grid.results.json",
+                        "ganaug run configs/gan-losses-grid.yaml && ganaug results runs/gan-losses-grid --json",
+                        "3 losses x 2 architectures x 2 repeats = 12 cells on digits, 1,500 generator steps each"),
+}
+
+
+def pending(name: str) -> list[str]:
+    """What stands in a table's place until its artifact is committed: the command and the scale, no numbers."""
+    artifact, command, scale = PENDING[name]
+    return [f"*No artifact committed yet* (`docs/reports/{artifact}`) · `{command}` · scale: {scale}", "",
+            "The table returns when its artifact is committed; its earlier numbers had none and are withdrawn."]
+
+
+def render(reports: Path, name: str) -> str:
+    """One table as it stands between its markers (the lines, each ending in a newline)."""
+    missing = name in PENDING and not (reports / PENDING[name][0]).exists()
+    return "".join(line + "\n" for line in (pending(name) if missing else TABLES[name](reports)))
+
+
+def fill(document: str, reports: Path) -> str:
+    """``document`` with every marked table regenerated from ``reports``."""
+    return MARKER.sub(lambda m: f"<!-- table:{m['name']} -->\n{render(reports, m['name'])}<!-- /table -->", document)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("reports", type=Path, help="the folder of committed artifacts, e.g. docs/reports")
+    parser.add_argument("--write", type=Path, help="rewrite the marked tables of this markdown file in place")
+    parser.add_argument("--table", action="append", help="only these tables (default: all)")
+    args = parser.parse_args(argv)
+    if args.write:
+        args.write.write_text(fill(args.write.read_text(), args.reports))
+        return
+    for name in args.table or TABLES:
+        sys.stdout.write(f"<!-- table:{name} -->\n{render(args.reports, name)}<!-- /table -->\n\n")
+
+
+if __name__ == "__main__":
+    main()

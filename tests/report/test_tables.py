@@ -1,0 +1,53 @@
+"""docs/results.md holds exactly the tables that ganaug.report.tables generates from the committed artifacts."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ganaug.report.tables import MARKER, TABLES, display_command, fill, render
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "docs" / "reports"
+RESULTS = (ROOT / "docs" / "results.md").read_text()
+MARKED = {m["name"]: m["body"] for m in MARKER.finditer(RESULTS)}
+
+
+@pytest.mark.parametrize("name", sorted(MARKED))
+def test_each_table_equals_what_its_artifact_gives(name):
+    assert MARKED[name] == render(REPORTS, name), (
+        f"table {name!r} differs from its artifact: run `python -m ganaug.report.tables docs/reports --write "
+        "docs/results.md` (and never edit a number by hand)")
+
+
+def test_every_table_of_results_md_is_generated_and_every_generator_is_used():
+    outside = MARKER.sub("", RESULTS)
+    assert not [line for line in outside.splitlines() if line.startswith("|")], "a table outside the markers"
+    assert set(MARKED) == set(TABLES)
+
+
+def test_a_number_edited_by_hand_is_put_back():
+    name = "augment-dcgan-study-cifar10-paired"
+    edited = RESULTS.replace(MARKED[name], MARKED[name].replace("+1.4 [-3.8, +6.6]", "+2.4 [-3.8, +6.6]"))
+    assert edited != RESULTS and fill(edited, REPORTS) == RESULTS
+
+
+def test_every_table_names_where_it_trained():
+    provenance = json.loads((REPORTS / "provenance.json").read_text())
+    for name, body in MARKED.items():
+        artifact = re.search(r"\*Artifact\* `docs/reports/([^`]+)`", body)
+        if artifact:  # tables that continue the one above share its artifact line
+            assert (REPORTS / artifact[1]).exists() and artifact[1] in provenance, name
+            assert " · trained on " in body and " · wall time: " in body
+
+
+def test_the_gpu_runs_say_so():
+    body = MARKED["ssl-hu-table3-mnist"]
+    assert "NVIDIA H100 GPU" in body and json.loads((REPORTS / "ssl-hu-table3-mnist.metrics.json").read_text())[
+        "device"] == "cpu"
+
+
+def test_recorded_commands_are_shown_as_a_reader_types_them():
+    assert display_command("ganaug augment --config configs/augment-002.yaml --data-dir /x/datasets --out /tmp/a "
+                           "--no-progress") == "ganaug augment --config configs/augment-gao-cifar10.yaml --data-dir PATH"
