@@ -45,7 +45,8 @@ Seed = Annotated[Optional[int], typer.Option(help="seed of splits, networks and 
 Device = Annotated[Optional[str], typer.Option(help="auto, cpu, cuda or mps (default auto)")]
 Quick = Annotated[bool, typer.Option("--quick", help="a short run through every step (a smoke test, not a measurement)")]
 Scale = Annotated[Optional[str], typer.Option(help="a named scale of the config file's `scales:` (e.g. cpu, paper)")]
-ConfigFile = Annotated[Optional[Path], typer.Option("--config", help="YAML file with any of this command's config keys")]
+ConfigFile = Annotated[Optional[Path], typer.Option(
+    "--config", help="YAML file with any of this command's config keys, or a shipped study config's name")]
 Set = Annotated[list[str], typer.Option("--set", help="override any config key, e.g. --set classifier.repeats=5")]
 NoProgress = Annotated[bool, typer.Option("--no-progress", help="no progress bars")]
 TensorBoard = Annotated[bool, typer.Option("--tensorboard", help="also write TensorBoard event files to OUT/tensorboard")]

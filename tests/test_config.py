@@ -40,3 +40,18 @@ def test_yaml_not_a_mapping(tmp_path):
     path.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="mapping"):
         build_config(DemoConfig, path)
+
+
+def test_shipped_study_config_found_by_name(tmp_path, monkeypatch):
+    """Outside a clone (an installed package), a study config is found by its name or its configs/ path."""
+    from ganaug.config import AugmentConfig
+    from ganaug.config.layers import SHIPPED
+
+    monkeypatch.chdir(tmp_path)  # no configs/ folder here
+    by_name = build_config(AugmentConfig, "augment-gao-cifar10")
+    by_path = build_config(AugmentConfig, "configs/augment-gao-cifar10.yaml")
+    assert by_name == by_path
+    assert by_name.data.dataset == "cifar10"
+    assert (SHIPPED / "augment-gao-cifar10.yaml").is_file()
+    with pytest.raises(ConfigError, match="no-such-study"):
+        build_config(AugmentConfig, "no-such-study")

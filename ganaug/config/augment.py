@@ -26,9 +26,9 @@ class DemoConfig(Strict):
 
 
 class ClassicAugConfig(Strict):
-    """Classic augmentation (002's Exp2), drawn afresh for every training batch, real and synthetic images alike.
+    """Classic augmentation (Gao's Exp2), drawn afresh for every training batch, real and synthetic images alike.
 
-    003's "strengthened" images use the rotation and colour settings only.
+    the DCGAN study's "strengthened" images use the rotation and colour settings only.
     """
 
     flip: float = Field(0.5, ge=0.0, le=1.0)  # probability of a horizontal flip (0 where a flip changes the class)
@@ -37,11 +37,11 @@ class ClassicAugConfig(Strict):
     brightness: float = Field(0.2, ge=0.0, le=1.0)  # colour jitter strengths (kornia ColorJitter); 0 = off
     contrast: float = Field(0.2, ge=0.0, le=1.0)
     saturation: float = Field(0.2, ge=0.0, le=1.0)  # RGB images only
-    hue: float = Field(0.0, ge=0.0, le=0.5)  # RGB images only; 002 jitters brightness, contrast and saturation
+    hue: float = Field(0.0, ge=0.0, le=0.5)  # RGB images only; Gao jitters brightness, contrast and saturation
 
 
 class PostprocessConfig(Strict):
-    """What happens to generated images before they join a training set (002, section 3.4.1)."""
+    """What happens to generated images before they join a training set (Gao, section 3.4.1)."""
 
     colour_match: bool = False  # per class and channel, shift/scale the synthetic mean and std to the real class's
     filter_by: Literal["none", "classifier", "discriminator"] = "none"  # who scores candidates for the quality filter:
@@ -63,7 +63,7 @@ class PostprocessConfig(Strict):
 
 
 class WeightedSamplingConfig(Strict):
-    """002's Exp3: class-balanced sampling weights, raised each epoch for the classes the model gets wrong."""
+    """Gao's Exp3: class-balanced sampling weights, raised each epoch for the classes the model gets wrong."""
 
     difficulty_boost: float = Field(2.0, ge=0.0)  # a class entirely misclassified on the validation split is drawn
     # (1 + this) times as often as under class balance; 0 = plain class-balanced sampling
@@ -101,12 +101,12 @@ class AugmentConfig(Strict):
     target_classes: list[int | str] | None = None  # classes that get synthetic images (index or name); None: those
     # the imbalance made smaller (all classes when it made none smaller)
     mixing: Literal["ratio", "balance", "add"] = "ratio"  # synthetic images per target class (ganaug/augment/mixing.py):
-    # ratio: 002's GAN ratio; balance: up to the largest class; add: add_per_class each (003)
+    # ratio: Gao's GAN ratio; balance: up to the largest class; add: add_per_class each (the DCGAN study)
     ratios: list[float] = [0.5]  # "ratio": the share of a target class's training images that are synthetic, in [0, 1]
     # (1.0: all of them, as many as the largest class); one arm per value
-    add_per_class: int = Field(0, ge=0)  # "add": synthetic images per target class (003: 5,000, 50,000 in all)
+    add_per_class: int = Field(0, ge=0)  # "add": synthetic images per target class (DCGAN study: 5,000; 50,000 in all)
     generator: str | None = None  # a GAN checkpoint to use instead of training one (checked against the data first)
-    gan_epochs: list[int] = []  # compare the generators of these epochs (003: [50, 100]); []: the last one
+    gan_epochs: list[int] = []  # compare the generators of these epochs (the DCGAN study: [50, 100]); []: the last one
     classic: ClassicAugConfig = ClassicAugConfig()
     postprocess: PostprocessConfig = PostprocessConfig()
     sampling: WeightedSamplingConfig = WeightedSamplingConfig()
@@ -132,11 +132,11 @@ class AugmentConfig(Strict):
         for r in self.ratios:
             if not 0.0 <= r <= 1.0:
                 raise ValueError(f"ratios: {r} is outside [0, 1]; the GAN ratio is the share of a target class's "
-                                 "training images that are synthetic (0.2, 0.5, 1.0 in 002)")
+                                 "training images that are synthetic (0.2, 0.5, 1.0 in Gao)")
         if self.mixing == "ratio" and not self.ratios:
             raise ValueError("ratios: mixing 'ratio' needs at least one ratio, e.g. [0.5]")
         if self.mixing == "add" and self.add_per_class == 0:
-            raise ValueError("add_per_class: mixing 'add' needs add_per_class > 0 (003: 5000)")
+            raise ValueError("add_per_class: mixing 'add' needs add_per_class > 0 (the DCGAN study: 5000)")
         if self.generator is not None and self.gan_epochs:
             raise ValueError("gan_epochs compares generators trained in this run; with `generator` give one checkpoint")
         if any(e < 1 for e in self.gan_epochs):

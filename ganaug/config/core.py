@@ -69,7 +69,7 @@ class GANConfig(Strict):
     g_steps: int = Field(1, ge=1)  # generator steps after every d_steps discriminator steps
     ema_decay: float | None = Field(None, gt=0.0, lt=1.0)  # EMA of generator weights, e.g. 0.999; None = off
     diffaugment: list[Literal["color", "translation", "cutout"]] = []  # DiffAugment ops on every D input
-    snapshot_epochs: list[int] = []  # also keep the generator of these epochs (003 compares 50 and 100)
+    snapshot_epochs: list[int] = []  # also keep the generator of these epochs (the DCGAN study compares 50 and 100)
     steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
     batch_size: int = Field(64, ge=2)

@@ -14,6 +14,17 @@ from ganaug.config.keys import merge, nest
 from ganaug.errors import ConfigError
 
 C = TypeVar("C", bound=BaseModel)
+SHIPPED = Path(__file__).resolve().parents[1] / "configs"  # the study configs installed with the package
+
+
+def find_config(path: str | Path) -> Path:
+    """``path`` if it exists, else the shipped study config of that name (``augment-gao-cifar10`` or
+    ``configs/augment-gao-cifar10.yaml`` work from any folder once ganaug is installed)."""
+    path = Path(path)
+    if path.exists():
+        return path
+    shipped = SHIPPED / (path.name if path.suffix in (".yaml", ".yml") else path.name + ".yaml")
+    return shipped if shipped.exists() else path
 
 
 def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dict[str, Any], scale: str | None = None,
@@ -28,6 +39,7 @@ def build_config(cls: type[C], yaml_path: str | Path | None = None, *layers: dic
     values: dict[str, Any] = {}
     source = "command line"
     if yaml_path is not None:
+        yaml_path = find_config(yaml_path)
         source = str(yaml_path)
         try:
             loaded = yaml.safe_load(Path(yaml_path).read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from ganaug.config.core import ClassifierConfig, DataConfig, Device, Precision, 
 
 
 class SSLConfig(Strict):
-    """``ganaug ssl``: semi-supervised classifiers (000's triple-gan-attn, semi-gan, semi-cnn, supervised floor).
+    """``ganaug ssl``: semi-supervised classifiers (Hu et al.'s triple-gan-attn, semi-gan, semi-cnn, supervised floor).
 
     Every algorithm in ``algorithms`` is trained at every ``labeled`` setting, ``repeats`` seeds each, on the
     same splits, the same number of steps and the same batch sizes, and evaluated on the untouched test split.
@@ -21,15 +21,15 @@ class SSLConfig(Strict):
     labeled: list[float] = [0.1]  # each <= 1: that fraction of every class is labelled; > 1: that many labelled
     # images in total, split equally over the classes (100 on MNIST = 10 per class, the classic setting)
     options: dict[str, dict[str, Any]] = {}  # per algorithm, its own hyperparameters, e.g. {semi-gan: {lr: 3e-3}}
-    steps: int = Field(3000, ge=1)  # training iterations (one labelled + one unlabelled batch each); 000: 100,000
-    batch_size: int = Field(64, ge=2)  # labelled images per iteration (000: 64)
+    steps: int = Field(3000, ge=1)  # training iterations (one labelled + one unlabelled batch each); Hu et al.: 100,000
+    batch_size: int = Field(64, ge=2)  # labelled images per iteration (Hu et al.: 64)
     unlabeled_batch_size: int = Field(64, ge=2)  # unlabelled images per iteration
-    lr: float = Field(1e-3, gt=0)  # Adam learning rate of every network (000: 1e-3) unless an algorithm's options say
-    width: int = Field(32, ge=4)  # the classifier's first layer (000, Table 2: 32)
+    lr: float = Field(1e-3, gt=0)  # Adam learning rate of every network (Hu et al.: 1e-3) unless the options say
+    width: int = Field(32, ge=4)  # the classifier's first layer (Hu et al., Table 2: 32)
     eval_every: int = Field(250, ge=1)  # iterations between validation-accuracy points (curves only, no selection)
     checkpoint_every: int = Field(1000, ge=1)  # iterations between checkpoints (an interrupted run resumes there)
     keep_checkpoints: bool = False  # keep each run's final networks; False: delete them once its metrics are saved
-    repeats: int = Field(5, ge=1)  # seeds per (algorithm, labelled amount), for mean +- std (000: 5)
+    repeats: int = Field(5, ge=1)  # seeds per (algorithm, labelled amount), for mean +- std (Hu et al.: 5)
     precision: Precision = "fp32"  # autocast of the forward passes (fp16: GPU only, with loss scaling)
     generation_metrics: bool = True  # class consistency, FID/KID/IS (judge-classifier features) for GAN methods
     generated_per_class: int = Field(100, ge=10)  # generated images per class for those metrics

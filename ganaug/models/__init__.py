@@ -3,8 +3,8 @@
 GAN architectures (one generator and one discriminator per name): ``mlp-gan``, ``dcgan``, ``cdcgan``,
 ``acgan``, ``sagan``, ``style-lite``. Classifiers (``head(features(x))``, any size from 8 px; ``width``
 scales a network from its first layer, ``input_size`` resizes inputs first): ``small-cnn`` (ganaug's
-own), ``lenet5``, ``alexnet`` (CIFAR-sized), ``resnet18`` and ``googlenet`` (CIFAR variants) as in 003,
-``simple-cnn`` (002) and ``mlp`` (001's 300-100-100-200).
+own), ``lenet5``, ``alexnet`` (CIFAR-sized), ``resnet18`` and ``googlenet`` (CIFAR variants) as in the DCGAN study,
+``simple-cnn`` (Gao) and ``mlp`` (the GAN overview's 300-100-100-200).
 """
 
 from ganaug.models import acgan, cnn, dcgan, mlp, sagan, style  # noqa: F401  (register the built-in models)

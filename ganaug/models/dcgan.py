@@ -1,4 +1,4 @@
-"""Conditional DCGAN (Radford et al. 2015, as specified in 003) that adapts to 8-96 px, gray or RGB.
+"""Conditional DCGAN (Radford et al. 2015, as specified in the DCGAN study) that adapts to 8-96 px, gray or RGB.
 
 Generator: 4x4-style transposed convs, the first stride 1 / pad 0 from a 1x1 input, then stride 2 /
 pad 1, BatchNorm + ReLU on all but the last layer, Tanh at the end. The class label enters as a
@@ -168,7 +168,8 @@ def init_dcgan_weights(module: nn.Module) -> None:
 
 def _unconditional(num_classes: int) -> None:
     if num_classes:
-        raise ValueError("'dcgan' is the unconditional DCGAN of 003; for a class-conditional one use 'cdcgan' or 'acgan'")
+        raise ValueError("'dcgan' is the unconditional DCGAN of the DCGAN study; "
+                         "for a class-conditional one use 'cdcgan' or 'acgan'")
 
 
 @GENERATORS.register("dcgan")

@@ -15,7 +15,7 @@ class GridConfig(Strict):
     """A grid file. Every key of the experiment goes under ``config``; ``grid`` names the axes to vary."""
 
     task: str  # the experiment of every cell: ssl | augment | demo | gan (ganaug.runner.tasks.TASKS)
-    config_file: str | None = None  # an experiment's YAML file to start from (e.g. configs/augment-003.yaml)
+    config_file: str | None = None  # an experiment's YAML file to start from (e.g. configs/augment-dcgan-study-cifar10.yaml)
     scale: str | None = None  # a named scale of that file (its `scales:`); None: the file's default
     config: dict[str, Any] = {}  # the experiment's config keys (as in `ganaug <task> --config`), over config_file
     grid: dict[str, list[Any]] = {}  # dotted config key -> values; the cells are every combination. A key whose
