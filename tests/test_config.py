@@ -55,3 +55,11 @@ def test_shipped_study_config_found_by_name(tmp_path, monkeypatch):
     assert (SHIPPED / "augment-gao-cifar10.yaml").is_file()
     with pytest.raises(ConfigError, match="no-such-study"):
         build_config(AugmentConfig, "no-such-study")
+
+
+def test_flatten_is_the_inverse_of_nest():
+    from ganaug.config.keys import flatten, nest
+
+    dotted = {"classifier.steps": 10, "classifier.lr": 0.01, "data.dataset": "mnist", "seed": 1}
+    assert nest(dotted) == {"classifier": {"steps": 10, "lr": 0.01}, "data": {"dataset": "mnist"}, "seed": 1}
+    assert flatten(nest(dotted)) == dotted

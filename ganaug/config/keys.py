@@ -31,6 +31,14 @@ def nest(dotted: dict[str, Any]) -> dict[str, Any]:
     return tree
 
 
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The inverse of :func:`nest`: ``{"classifier": {"steps": 10}}`` -> ``{"classifier.steps": 10}``."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return flat
+
+
 def lookup(values: dict[str, Any], dotted: str) -> Any:
     """The value at a dotted key of a nested dict; None where the path does not exist."""
     for part in dotted.split("."):

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ganaug.config import EvaluateGANConfig
+from ganaug.config.keys import flatten
 
 SET_FLAGS = {  # config keys with their own command-line option
     "checkpoint": "--checkpoint", "dataset": "--dataset", "data_dir": "--data-dir", "out": "--out",
@@ -29,12 +30,6 @@ def reproduce_command(cfg: EvaluateGANConfig) -> str:
             parts += [SET_FLAGS[key], str(values[key])]
     if not cfg.use_ema:
         parts.append("--raw")
-
-    def flatten(node: dict, prefix: str = "") -> dict[str, Any]:
-        flat: dict[str, Any] = {}
-        for k, v in node.items():
-            flat.update(flatten(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-        return flat
 
     current, default = flatten(values), flatten(defaults)
     for key, value in current.items():

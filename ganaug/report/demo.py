@@ -20,7 +20,7 @@ METRIC_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy
                  "auc": "ROC-AUC"}
 
 
-def verdict(d: dict, what: str) -> str:
+def answer(d: dict, what: str) -> str:
     """Plain words for a paired difference: helped / hurt / no clear difference at this number of repeats."""
     way = direction(d)
     if way is None:
@@ -57,7 +57,7 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
         f"# ganaug demo: does GAN rebalancing help on {m['dataset']}?",
         "",
         *quick_banner(cfg.quick),
-        f"**Answer.** On the untouched test split, {verdict(diff['balanced_accuracy'], 'balanced accuracy')} "
+        f"**Answer.** On the untouched test split, {answer(diff['balanced_accuracy'], 'balanced accuracy')} "
         f"(augmented minus baseline, mean over {repeats} paired seeds, 95% t-interval).",
         "",
         *precision_note(m.get("precision_fallbacks")),

@@ -13,7 +13,7 @@ from ganaug.metrics.classification import MIN_SEEDS  # no interval below it: wit
 from ganaug.report.format import direction, interval, is_fraction, number
 
 WIDTH = 100  # columns of `ganaug results` without --wide
-def verdict(diff: dict) -> str:
+def direction_word(diff: dict) -> str:
     """"higher" / "lower" when the 95 % interval excludes 0, else "cannot tell" (always, with too few seeds)."""
     way = direction(diff)
     return "cannot tell" if way in (None, "unclear") else way
@@ -36,7 +36,7 @@ def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
         for e in entries:
             d = e.get("vs_baseline", {}).get(m)
             too_few = d is not None and (d["low"] is None or d["n"] < MIN_SEEDS)
-            cells.append("baseline" if d is None else interval(d, m) + ("" if too_few else f" {verdict(d)}"))
+            cells.append("baseline" if d is None else interval(d, m) + ("" if too_few else f" {direction_word(d)}"))
         columns.append((f"Δ {m}" + (" (points)" if is_fraction(m) else ""), cells, False))
     return columns
 

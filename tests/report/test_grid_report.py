@@ -2,7 +2,7 @@
 
 from rich.console import Console
 
-from ganaug.report.grid import results_table, table_rows, verdict, write_grid_report
+from ganaug.report.grid import direction_word, results_table, table_rows, write_grid_report
 
 
 def diff(mean, low, high, n=3):
@@ -23,10 +23,10 @@ DATA = {
 
 
 def test_verdict_reads_the_interval():
-    assert verdict(diff(0.03, 0.01, 0.05)) == "higher"
-    assert verdict(diff(-0.03, -0.05, -0.01)) == "lower"
-    assert verdict(diff(0.01, -0.01, 0.03)) == "cannot tell"
-    assert verdict(diff(0.01, None, None, n=1)) == "cannot tell"
+    assert direction_word(diff(0.03, 0.01, 0.05)) == "higher"
+    assert direction_word(diff(-0.03, -0.05, -0.01)) == "lower"
+    assert direction_word(diff(0.01, -0.01, 0.03)) == "cannot tell"
+    assert direction_word(diff(0.01, None, None, n=1)) == "cannot tell"
 
 
 def test_table_rows_have_one_row_per_group_and_the_comparison():
@@ -36,11 +36,11 @@ def test_table_rows_have_one_row_per_group_and_the_comparison():
     assert rows[1][-1] == "+3.0 [+1.0, +5.0] higher"
 
 
-def test_fewer_than_three_seeds_give_no_interval_and_no_verdict():
+def test_fewer_than_three_seeds_give_no_interval_and_no_direction_word():
     """With 2 seeds a t-interval is 12.7 standard errors wide (the ±140 points of issue 12): never shown as certain."""
     data = {**DATA, "table": [DATA["table"][0], {**DATA["table"][1], "repeats": [0, 1],
                                                  "vs_baseline": {"accuracy": diff(0.03, 0.029, 0.031, n=2)}}]}
-    assert verdict(diff(0.03, 0.029, 0.031, n=2)) == "cannot tell"
+    assert direction_word(diff(0.03, 0.029, 0.031, n=2)) == "cannot tell"
     assert table_rows(data)[1][1][-1] == "+3.0 (n=2, too few seeds)"
 
 
