@@ -242,7 +242,7 @@ def grid(reports: Path, artifact: str) -> list[str]:
     for g in data["table"]:
         cells = [number(g["metrics"][k]["mean"], k) + " ± " + number(g["metrics"][k]["std"], k) for k in metrics]
         delta = paired(g["vs_baseline"][first], first) if "vs_baseline" in g else "baseline"
-        rows.append([*(str(v) for v in g["axes"].values()), str(len(g["repeats"])), *cells, delta])
+        rows.append([*(str(g["axes"].get(a)) for a in data["axes"]), str(len(g["repeats"])), *cells, delta])
     header = [*data["axes"], "n", *(METRIC_NAMES.get(k, k) for k in metrics), f"Δ {METRIC_NAMES.get(first, first)}"
               " vs baseline"]
     return provenance(reports, artifact) + table(header, rows)

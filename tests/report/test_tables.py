@@ -51,3 +51,14 @@ def test_the_gpu_runs_say_so():
 def test_recorded_commands_are_shown_as_a_reader_types_them():
     assert display_command("ganaug augment --config configs/augment-002.yaml --data-dir /x/datasets --out /tmp/a "
                            "--no-progress") == "ganaug augment --config configs/augment-gao-cifar10.yaml --data-dir PATH"
+
+
+def test_grid_columns_follow_the_grid_axes_whatever_order_a_row_stores_them(tmp_path):
+    from ganaug.report.tables import grid
+
+    row = {"axes": {"b": "x", "a": "1"}, "repeats": [0, 1], "metrics": {"accuracy": {"mean": 0.5, "std": 0.1}}}
+    (tmp_path / "g.results.json").write_text(json.dumps({"axes": ["a", "b"], "table": [row]}))
+    (tmp_path / "provenance.json").write_text(json.dumps({"g.results.json": {"command": "c", "device": "d", "date": "2026-12-03"}}))
+    lines = grid(tmp_path, "g.results.json")
+    header, rows = lines[-3], lines[-1]
+    assert header.startswith("| a | b | n |") and rows.startswith("| 1 | x | 2 |")
