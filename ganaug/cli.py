@@ -52,6 +52,8 @@ NoProgress = Annotated[bool, typer.Option("--no-progress", help="no progress bar
 TensorBoard = Annotated[bool, typer.Option("--tensorboard", help="also write TensorBoard event files to OUT/tensorboard")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="check everything and print what would run, then stop")]
 Raw = Annotated[bool, typer.Option("--raw", help="use the raw generator even when the checkpoint has an EMA copy")]
+Synthetic = Annotated[Optional[Path], typer.Option(help="use these images (folder <class>/*.png or .npz, made by any "
+                                                        "model) instead of training a GAN")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False,
                   cls=OneLineErrors)
@@ -144,13 +146,14 @@ def single_process(command: str) -> None:
 def demo(dataset: Dataset = None, data_dir: DataDir = None, out: Out = None, seed: Seed = None,
          epochs: Annotated[Optional[int], typer.Option(help="GAN training epochs (default: about 4,500 generator "
                                                             "steps)")] = None,
-         quick: Quick = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
-         tensorboard: TensorBoard = False, no_progress: NoProgress = False) -> None:
+         synthetic: Synthetic = None, quick: Quick = False, device: Device = None, config: ConfigFile = None,
+         set_: Set = [], tensorboard: TensorBoard = False, no_progress: NoProgress = False) -> None:
     """The main job: imbalance a dataset, rebalance it with a conditional GAN, and report whether it helped."""
     from ganaug.config import DemoConfig
     from ganaug.experiments.demo import run_demo
 
-    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard), "gan.epochs": epochs}
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard), "gan.epochs": epochs,
+             "synthetic": synthetic}
     cfg = configure(DemoConfig, config, flags, set_, under=quick_overrides() if quick else None)
     join_processes(cfg)
     echo(f"report: {run_demo(cfg, command=command_line())}")
@@ -169,7 +172,7 @@ def augment(
     repeats: Annotated[Optional[int], typer.Option(help="seeds per arm, paired across arms (default 3)")] = None,
     generator: Annotated[Optional[Path], typer.Option(help="reuse this GAN checkpoint (checked against the data) "
                                                            "instead of training one")] = None,
-    seed: Seed = None, out: Out = None, quick: Quick = False, scale: Scale = None, device: Device = None,
+    synthetic: Synthetic = None, seed: Seed = None, out: Out = None, quick: Quick = False, scale: Scale = None, device: Device = None,
     config: ConfigFile = None, set_: Set = [], dry_run: DryRun = False, tensorboard: TensorBoard = False,
     no_progress: NoProgress = False,
 ) -> None:
@@ -180,7 +183,8 @@ def augment(
 
     flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard),
              "strategies": split_list(strategy), "ratios": split_list(ratio, float, "--ratio"),
-             "classifiers": split_list(classifier), "classifier.repeats": repeats, "generator": generator}
+             "classifiers": split_list(classifier), "classifier.repeats": repeats, "generator": generator,
+             "synthetic": synthetic}
     quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200, "quick": True}
     cfg = configure(build_augment_config, config, flags, set_, scale=scale, under=quick_layer if quick else None)
     if cfg.scale:
@@ -327,7 +331,10 @@ def generate(
 
 @app.command("evaluate-gan")
 def evaluate_gan_command(
-    checkpoint: Annotated[Path, typer.Option(help="a GAN checkpoint, e.g. runs/gan/checkpoints/gan/last")],
+    checkpoint: Annotated[Optional[Path], typer.Option(help="a GAN checkpoint, e.g. runs/gan/checkpoints/gan/last")
+                          ] = None,
+    images: Annotated[Optional[Path], typer.Option(help="or images made by any model (folder <class>/*.png or "
+                                                        ".npz), evaluated as a GAN's samples")] = None,
     dataset: Dataset = None, data_dir: DataDir = None, out: Out = None,
     per_class: Annotated[Optional[int], typer.Option(help="generated images per class (default 100)")] = None,
     seed: Seed = None,
@@ -338,14 +345,14 @@ def evaluate_gan_command(
     raw: Raw = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
     no_progress: NoProgress = False,
 ) -> None:
-    """Evaluate a trained GAN: FID/KID/IS/PRDC on classifier (and optionally Inception) features, class consistency,
-    CAS, mode collapse and a memorisation audit, in one report with per-class sample grids."""
+    """Evaluate a trained GAN (or any model's images): FID/KID/IS/PRDC on classifier (and optionally Inception)
+    features, class consistency, CAS, mode collapse and a memorisation audit, in one report with per-class grids."""
     single_process("evaluate-gan")
     from ganaug.config import EvaluateGANConfig
     from ganaug.experiments.evaluate_gan import evaluate_gan
 
     flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, data_key=""), "checkpoint": checkpoint,
-             "samples_per_class": per_class, "inception_weights": inception_weights, "truncation_psi": truncation,
+             "images": images, "samples_per_class": per_class, "inception_weights": inception_weights, "truncation_psi": truncation,
              "use_ema": False if raw else None}
     cfg = configure(EvaluateGANConfig, config, flags, set_)
     echo(f"report: {evaluate_gan(cfg)}")

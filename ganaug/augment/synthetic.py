@@ -2,7 +2,8 @@
 
 One pool per generator holds enough candidates per class for the largest set asked for; each set (one per
 GAN ratio) takes its images from the pool with :func:`ganaug.augment.postprocess.select`, so a smaller
-ratio's images are the first candidates of a larger ratio's (common random numbers across arms).
+ratio's images are the first candidates of a larger ratio's (common random numbers across arms). Images a
+user supplies (any model's) make a pool too (:func:`image_pool`), post-processed the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import nn
 
 from ganaug.augment import postprocess as P
 from ganaug.config import PostprocessConfig
+from ganaug.data import splits as S
 from ganaug.data.dataset import ImageDataset, to_uint8
 from ganaug.gan.sampling import generate
 
@@ -81,7 +83,34 @@ def build_pool(
             members = torch.nonzero(keep & (y == c)).flatten()
             keep[members[need[c]:]] = False
         images, labels = torch.cat([images, x[keep]]), torch.cat([labels, y[keep]])
-    have = torch.bincount(labels, minlength=K).tolist()
+    labelled_by = "the class asked for" if conditional else "the teacher (judge) classifier's prediction"
+    return _finish(images, labels, real, pp, quotas, device, judge, discriminator,
+                   discriminator_conditional=conditional,
+                   info={"conditional": conditional, "labelled_by": labelled_by, "candidates_drawn": drawn,
+                         "rounds": rounds})
+
+
+def image_pool(supplied: ImageDataset, counts: list[int], real: ImageDataset, pp: PostprocessConfig, seed: int,
+               device: torch.device, judge: nn.Module | None = None) -> Pool:
+    """A pool from images a user supplies (labelled by their class folder or .npz labels): a seeded order within
+    each class (the file order carries no meaning), at most each class's quota, then post-processed as
+    :func:`build_pool`'s candidates are (no discriminator: the set came without one)."""
+    quotas = [P.candidates_needed(n, pp.drop_fraction) if n else 0 for n in counts]
+    shuffled = S.take_per_class(supplied, [min(q, n) for q, n in zip(quotas, supplied.class_counts())], seed)[0]
+    images, labels = shuffled.images, shuffled.labels
+    if pp.dedup_threshold is not None:
+        keep = P.near_duplicate_free(images, labels, pp.dedup_threshold, images[:0], labels[:0], real.images)
+        images, labels = images[keep], labels[keep]
+    return _finish(images, labels, real, pp, quotas, device, judge, None, discriminator_conditional=True,
+                   info={"conditional": True, "labelled_by": "the supplied labels", "candidates_drawn": len(supplied),
+                         "rounds": 0, "supplied": True})
+
+
+def _finish(images: torch.Tensor, labels: torch.Tensor, real: ImageDataset, pp: PostprocessConfig, quotas: list[int],
+            device: torch.device, judge: nn.Module | None, discriminator: nn.Module | None,
+            discriminator_conditional: bool, info: dict) -> Pool:
+    """Colour-match and score the candidates; the pool with what was asked for and what it got."""
+    have = torch.bincount(labels, minlength=real.num_classes).tolist()
     if pp.colour_match:
         images = P.colour_match(images, labels, real)
     scores = None
@@ -92,12 +121,9 @@ def build_pool(
     elif pp.filter_by == "discriminator":
         if discriminator is None:
             raise ValueError("postprocess.filter_by 'discriminator' needs the GAN's discriminator")
-        scores = P.discriminator_scores(discriminator, images, labels if conditional else None, device)
+        scores = P.discriminator_scores(discriminator, images, labels if discriminator_conditional else None, device)
     info = {
-        "conditional": conditional,
-        "labelled_by": "the class asked for" if conditional else "the teacher (judge) classifier's prediction",
-        "candidates_drawn": drawn,
-        "rounds": rounds,
+        **info,
         "candidates_per_class": have,
         "quota_per_class": quotas,
         "shortfall_per_class": [max(0, q - h) for q, h in zip(quotas, have)],

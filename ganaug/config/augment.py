@@ -17,6 +17,8 @@ class DemoConfig(Strict):
     gan: GANConfig = GANConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     judge_samples_per_class: int = Field(100, ge=1)  # generated images per class scored by the reference classifier
+    synthetic: str | None = None  # images made by any model (folder <class>/*.png or .npz) to use instead of
+    # training a GAN: checked against the data, then mixed, judged and audited alike (see ganaug/data/imageset.py)
     quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
     seed: int = Field(0, ge=0)
     out: str = "runs/demo"
@@ -106,6 +108,8 @@ class AugmentConfig(Strict):
     # (1.0: all of them, as many as the largest class); one arm per value
     add_per_class: int = Field(0, ge=0)  # "add": synthetic images per target class (DCGAN study: 5,000; 50,000 in all)
     generator: str | None = None  # a GAN checkpoint to use instead of training one (checked against the data first)
+    synthetic: str | None = None  # or images made by any model (folder <class>/*.png or .npz), used instead of a
+    # GAN's: the same mixing, post-processing, judge, leak check and audit (see ganaug/data/imageset.py)
     gan_epochs: list[int] = []  # compare the generators of these epochs (the DCGAN study: [50, 100]); []: the last one
     classic: ClassicAugConfig = ClassicAugConfig()
     postprocess: PostprocessConfig = PostprocessConfig()
@@ -137,6 +141,11 @@ class AugmentConfig(Strict):
             raise ValueError("ratios: mixing 'ratio' needs at least one ratio, e.g. [0.5]")
         if self.mixing == "add" and self.add_per_class == 0:
             raise ValueError("add_per_class: mixing 'add' needs add_per_class > 0 (the DCGAN study: 5000)")
+        if self.generator is not None and self.synthetic is not None:
+            raise ValueError("generator and synthetic: give one source of generated images, a GAN checkpoint or a set")
+        if self.synthetic is not None and (self.gan_epochs or self.postprocess.filter_by == "discriminator"):
+            raise ValueError("synthetic: a supplied image set has no GAN, so neither gan_epochs nor "
+                             "postprocess.filter_by=discriminator apply (filter_by=classifier does)")
         if self.generator is not None and self.gan_epochs:
             raise ValueError("gan_epochs compares generators trained in this run; with `generator` give one checkpoint")
         if any(e < 1 for e in self.gan_epochs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Strict
 
@@ -25,7 +25,9 @@ class TrainGANConfig(Strict):
 class EvaluateGANConfig(Strict):
     """``ganaug evaluate-gan``: every generative metric of a trained GAN checkpoint against its dataset, in one report."""
 
-    checkpoint: str  # a GAN checkpoint (NAME of NAME.json + NAME.safetensors), e.g. runs/gan/checkpoints/gan/last
+    checkpoint: str | None = None  # a GAN checkpoint (NAME of NAME.json + NAME.safetensors), e.g.
+    # runs/gan/checkpoints/gan/last; or, instead:
+    images: str | None = None  # images made by any model (folder <class>/*.png or .npz), evaluated as a GAN's samples
     dataset: str = "digits"  # the dataset the GAN was trained on (names as in data.dataset)
     data_dir: str | None = None  # None: $GANAUG_DATA_DIR, else ./data
     download: bool = True  # fetch missing dataset files from the official URLs (checksummed)
@@ -44,6 +46,12 @@ class EvaluateGANConfig(Strict):
     # .safetensors made from it); None: no Inception metrics, nothing is downloaded
     truncation_psi: float = Field(1.0, gt=0.0, le=1.0)  # < 1: less diverse, more typical samples (style-lite only)
     use_ema: bool = True  # the checkpoint's EMA generator when it has one; False: the raw generator
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "EvaluateGANConfig":
+        if (self.checkpoint is None) == (self.images is None):
+            raise ValueError("give either checkpoint (a GAN checkpoint) or images (a folder or .npz of images)")
+        return self
 
 
 class GANStudyConfig(Strict):

@@ -41,8 +41,9 @@ def _visible_dirs(folder: Path) -> list[Path]:
         return sorted(Path(e.path) for e in entries if e.is_dir() and not e.name.startswith("."))
 
 
-def scan_split(split_dir: Path) -> dict[str, list[Path]]:
-    """``{class name: image files}`` of one split folder; an empty class folder is an error."""
+def scan_split(split_dir: Path, allow_empty: bool = False) -> dict[str, list[Path]]:
+    """``{class name: image files}`` of one split folder; an empty class folder is an error (or, with
+    ``allow_empty``, a class with no images: a generated set may hold none of some classes)."""
     classes = {}
     for class_dir in _visible_dirs(split_dir):
         with os.scandir(class_dir) as entries:  # scandir knows file types without a stat per file
@@ -50,7 +51,7 @@ def scan_split(split_dir: Path) -> dict[str, list[Path]]:
                 Path(e.path) for e in entries
                 if e.name.lower().endswith(IMAGE_EXTENSIONS) and not e.name.startswith(".") and e.is_file()
             ]
-        if not files:
+        if not files and not allow_empty:
             raise DataError(f"{class_dir}: empty class folder (no {'/'.join(IMAGE_EXTENSIONS)} files)")
         classes[class_dir.name] = sorted(files, key=_natural_key)
     return classes

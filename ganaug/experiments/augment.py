@@ -27,7 +27,7 @@ from ganaug.augment.mixing import MixPlan, plan_add, plan_balance, plan_ratio
 from ganaug.augment.sampling import inverse_frequency_weights
 from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, plan
 from ganaug import distributed as dist
-from ganaug.augment.synthetic import Pool, build_pool
+from ganaug.augment.synthetic import Pool, build_pool, image_pool
 from ganaug.checkpoint import Checkpoint
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import AugmentConfig, GANConfig
@@ -35,6 +35,7 @@ from ganaug.data import ImageDataset
 from ganaug.data import splits as S
 from ganaug.experiments.augment_data import (
     Data, Generator, audit_subset, check_classifiers, check_gan_epochs, check_reused_generator, leak_check, prepare_data,
+    supplied_images,
 )
 from ganaug.experiments.common import audit_generated, compare, images_digest, summarize, trim
 from ganaug.experiments.run import Run
@@ -63,7 +64,7 @@ class Prepared:
     plans: dict[str, MixPlan]
     arms: list[Arm]
     gan_cfg: GANConfig | None  # None: no arm uses GAN images
-    reused: Generator | None
+    reused: Generator | None  # a GAN checkpoint (``generator``) or a supplied image set (``synthetic``) to use
 
 
 def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
@@ -73,12 +74,16 @@ def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
     strategies = {name: STRATEGIES.create(name) for name in dict.fromkeys([*cfg.compare_to, *cfg.strategies])}
     needs_gan = any(s.uses_generator for s in strategies.values())
     gan_cfg = cfg.gan.model_copy(update={"snapshot_epochs": sorted({*cfg.gan.snapshot_epochs, *cfg.gan_epochs})})
-    reused = check_reused_generator(cfg, data, device) if needs_gan and cfg.generator else None
+    reused = None
+    if needs_gan and cfg.generator:
+        reused = check_reused_generator(cfg, data, device)
+    elif needs_gan and cfg.synthetic:
+        reused = supplied_images(cfg, data)
     if needs_gan and reused is None:
         build_gan(gan_cfg, data.train.image_size, data.train.channels, data.train.num_classes)  # bad options fail here
         check_gan_epochs(cfg, len(data.imbalanced))
     plans = mixing_plans(cfg, data.imbalanced.class_counts(), data.targets)
-    keys = [] if not needs_gan else ["reused"] if reused else [f"epoch {e}" for e in cfg.gan_epochs] or ["last"]
+    keys = [] if not needs_gan else [reused_key(cfg)] if reused else [f"epoch {e}" for e in cfg.gan_epochs] or ["last"]
     return Prepared(data, classifiers, strategies, plans, make_arms(strategies, plans, keys),
                     gan_cfg if needs_gan else None, reused)
 
@@ -90,7 +95,8 @@ def dry_run(cfg: AugmentConfig) -> str:
     lines = [f"dataset {cfg.data.dataset}: {sum(counts['train'])} training images ({sum(counts['imbalanced_train'])} "
              f"after the imbalance), {sum(counts['val'])} validation, {sum(counts['test'])} test; target classes "
              f"{p.data.targets}",
-             "GAN: " + ("none" if p.gan_cfg is None else f"reused {cfg.generator}" if p.reused else
+             "GAN: " + ("none" if p.gan_cfg is None else f"images supplied from {cfg.synthetic}" if cfg.synthetic
+                        else f"reused {cfg.generator}" if p.reused else
                         f"{cfg.gan.architecture}, trained here" + (f", generators of epochs {cfg.gan_epochs}"
                                                                    if cfg.gan_epochs else ""))]
     lines += [f"mixing {key}: real {list(plan.real)}, synthetic {list(plan.synthetic)}" for key, plan in p.plans.items()]
@@ -130,7 +136,8 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     generators: dict[str, Generator] = {}
     with run.timed("gan_seconds"):
         if needs_gan:
-            generators = {"reused": reused} if reused else trained_generators(cfg, prepared.gan_cfg, data.imbalanced, run)
+            generators = ({reused_key(cfg): reused} if reused else
+                          trained_generators(cfg, prepared.gan_cfg, data.imbalanced, run))
     judge = None
     fallbacks = [{"trainer": f"GAN ({key})", **g.info["precision_fallback"]}  # trainers that went from bf16 to fp32
                  for key, g in generators.items() if g.info.get("precision_fallback")]
@@ -145,8 +152,10 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
     with run.timed("synthetic_seconds"):
         largest = [max(p.synthetic[c] for p in plans.values()) for c in range(data.imbalanced.num_classes)]
-        pools = {key: build_pool(g.G, g.z_dim, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge,
-                                 g.D) for key, g in generators.items()}
+        pools = {key: image_pool(g.images, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge)
+                 if g.images is not None else
+                 build_pool(g.G, g.z_dim, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge, g.D)
+                 for key, g in generators.items()}
         synthetic = {(g, m): pool.take(list(p.synthetic), cfg.postprocess.drop_fraction)
                      for g, pool in pools.items() for m, p in plans.items()}
         uses_strengthened = any(s.synthetic == "strengthened" for s in strategies.values())
@@ -270,6 +279,11 @@ def trained_generators(cfg: AugmentConfig, gan_cfg: GANConfig, train: ImageDatas
         out_generators[f"epoch {epoch}"] = Generator(G.to(device).eval(), D.to(device).eval(), cfg.gan.z_dim,
                                                      {**base, "epoch": epoch, "checkpoint": str(path)})
     return out_generators
+
+
+def reused_key(cfg: AugmentConfig) -> str:
+    """The name of a generator this run did not train: a supplied image set or a reused checkpoint."""
+    return "supplied" if cfg.synthetic else "reused"
 
 
 def mixing_plans(cfg: AugmentConfig, counts: list[int], targets: list[int]) -> dict[str, MixPlan]:

@@ -15,6 +15,7 @@ from ganaug.classifier.trainer import build_classifier
 from ganaug.config import AugmentConfig, ConfigError
 from ganaug.data import ImageDataset
 from ganaug.data import splits as S
+from ganaug.data.imageset import read_image_set
 from ganaug.experiments.common import imbalance_for, seeded_subset
 from ganaug.experiments.run import hold_out_validation, load_data
 from ganaug.gan.sampling import generator_mismatches
@@ -35,10 +36,27 @@ class Data:
 
 @dataclass
 class Generator:
-    G: torch.nn.Module
+    """A source of generated images: a GAN (G, D, z_dim), or a set of images a user supplied (``images``)."""
+
+    G: torch.nn.Module | None
     D: torch.nn.Module | None
     z_dim: int
     info: dict
+    images: ImageDataset | None = None
+
+
+def supplied_images(cfg: AugmentConfig, data: Data) -> Generator:
+    """``cfg.synthetic`` read and checked against the data; every target class must have images in it."""
+    images = read_image_set(cfg.synthetic, data.train, key="synthetic")
+    counts = images.class_counts()
+    lacking = [data.train.class_names[c] for c in data.targets if not counts[c]]
+    if lacking:
+        raise ConfigError(f"synthetic {cfg.synthetic}: no images of target class {lacking[0]!r}; supply images of "
+                          f"every target class ({[data.train.class_names[c] for c in data.targets]}) or set "
+                          "target_classes")
+    info = {"source": f"images supplied from {cfg.synthetic} (no GAN trained in this run)", "conditional": True,
+            "supplied_class_counts": counts}
+    return Generator(None, None, 0, info, images)
 
 
 def prepare_data(cfg: AugmentConfig) -> Data:

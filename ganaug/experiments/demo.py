@@ -3,7 +3,8 @@
 1. load the dataset; hold out a validation split; the test split is never touched until evaluation;
 2. make the training split imbalanced: a split that is imbalanced already is kept as it is (profile
    ``natural``); a balanced one with >= 4 classes gets Gao's protocol (classes {0, 1, 2} cut to 10 %);
-3. train a conditional GAN on that imbalanced training split only;
+3. train a conditional GAN on that imbalanced training split only (or read the images a user supplies,
+   ``synthetic``: any model's, checked against the data);
 4. generate images of the target classes (the cut ones, or those below the largest) up to the largest class;
 5. train the classifier on (a) the imbalanced real data, (b) real + synthetic, (c) when classes were cut, the
    full real training split (the reference: the upper bound and the judge of the generator; for data kept as
@@ -20,9 +21,11 @@ from pathlib import Path
 from ganaug import distributed as dist
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ConfigError, DemoConfig
-from ganaug.data import ImageDataset, concat, to_uint8
+from ganaug.data import ImageDataset, concat, to_float, to_uint8
+from ganaug.data import splits as S
 from ganaug.data.dataset import DatasetSplits
 from ganaug.data.export import write_image_folder
+from ganaug.data.imageset import read_image_set
 from ganaug.gan.trainer import build_gan, train_gan
 from ganaug.gan.sampling import generate
 from ganaug.experiments.common import (
@@ -38,6 +41,8 @@ AUDIT_SAMPLES = 1000  # synthetic (and test) images in the leak audit, a seeded 
 
 def check_demo(cfg: DemoConfig) -> DatasetSplits:
     """Load the data and build the GAN, so a missing file or a bad architecture option fails before anything is written."""
+    if cfg.synthetic is not None:  # no GAN: the supplied images are checked once the training split is known
+        return load_data(cfg.data)
     if not cfg.gan.conditional:
         raise ConfigError("gan.conditional=false: the demo generates images of chosen classes, which needs a "
                           "class-conditional GAN; leave gan.conditional true (ganaug augment labels unconditional "
@@ -68,18 +73,28 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
                           f"{largest} images, so there is nothing to rebalance; choose a cut, e.g. "
                           "--set imbalance.profile=reduce --set imbalance.classes=[0]")
     arms = ARMS if imbalance.profile not in ("natural", "none") else ("baseline", "augmented")  # no uncut split
+    supplied = read_image_set(cfg.synthetic, imbalanced, key="synthetic") if cfg.synthetic else None
     run.say(f"imbalance: {reason}")
     run.claim()
 
     # 3. The GAN sees the imbalanced training split and nothing else.
-    with run.timed("gan_seconds"):
-        gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress,
-                        log=run.log("gan"))
-    fallbacks = [{"trainer": "GAN", **gan.precision_fallback}] if gan.precision_fallback else []
+    gan, fallbacks = None, []
+    if supplied is None:
+        with run.timed("gan_seconds"):
+            gan = train_gan(cfg.gan, imbalanced, cfg.seed, device, out / "checkpoints" / "gan", cfg.progress,
+                            log=run.log("gan"))
+        fallbacks = [{"trainer": "GAN", **gan.precision_fallback}] if gan.precision_fallback else []
 
-    # 4. Rebalance: top each target class up to the largest class with generated images.
-    x, y = generate(gan.generator, synth_counts, cfg.gan.z_dim, cfg.seed + 1, device)
-    synthetic = ImageDataset(to_uint8(x) if len(y) else imbalanced.images[:0], y, imbalanced.class_names)
+    # 4. Rebalance: top each target class up to the largest class with generated (or supplied) images.
+    if supplied is None:
+        x, y = generate(gan.generator, synth_counts, cfg.gan.z_dim, cfg.seed + 1, device)
+        synthetic = ImageDataset(to_uint8(x) if len(y) else imbalanced.images[:0], y, imbalanced.class_names)
+    else:
+        synthetic = take_supplied(supplied, synth_counts, cfg.seed + 1)
+        short = [n - h for n, h in zip(synth_counts, synthetic.class_counts())]
+        if any(short):
+            run.say(f"synthetic {cfg.synthetic}: too few images for {short} more per class; those classes stay "
+                    "smaller than the largest")
     dist.on_main(write_image_folder, synthetic, out / "synthetic")
     training_sets = {"baseline": imbalanced, "augmented": concat(imbalanced, synthetic), "reference": full_train}
     training_sets = {arm: training_sets[arm] for arm in arms}
@@ -112,7 +127,12 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     # every real training image.
     judge_arm = "reference" if "reference" in arms else "baseline"
     judge = models[judge_arm]
-    jx, jy = generate(gan.generator, [cfg.judge_samples_per_class] * test.num_classes, cfg.gan.z_dim, cfg.seed + 2, device)
+    judged_counts = [cfg.judge_samples_per_class] * test.num_classes
+    if supplied is None:
+        jx, jy = generate(gan.generator, judged_counts, cfg.gan.z_dim, cfg.seed + 2, device)
+    else:
+        judged = take_supplied(supplied, judged_counts, cfg.seed + 2)
+        jx, jy = to_float(judged.images), judged.labels  # as generated images are
     consistency = class_consistency(predict(judge, jx, device), jy, test.num_classes)
     used = class_consistency(predict(judge, synthetic.images, device), synthetic.labels, test.num_classes)
 
@@ -147,7 +167,9 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
             "class_consistency_of_used_samples": used["per_class"],
             "judge": f"{judge_arm} classifier (seed repeat 1), trained on "
                      + ("the full real training split" if judge_arm == "reference" else "the real training split"),
-            "history": gan.history,
+            "history": gan.history if gan is not None else [],
+            "source": f"images supplied from {cfg.synthetic} (no GAN trained)" if supplied is not None else
+            f"a {cfg.gan.architecture} trained in this run on the imbalanced training split",
         },
         "classifier_histories": histories,
         "precision_fallbacks": fallbacks,  # trainers that went from bf16 to fp32 on a non-finite loss
@@ -174,3 +196,9 @@ def run_demo(cfg: DemoConfig, command: str = "ganaug demo") -> Path:
     images = {"real": full_train, "judged": ImageDataset(to_uint8(jx), jy, test.class_names), "synthetic": synthetic,
               "gan_train": imbalanced, "test_audit": test_audit}
     return run.report(write_demo_report, cfg, metrics, images, command)
+
+
+def take_supplied(supplied: ImageDataset, counts: list[int], seed: int) -> ImageDataset:
+    """A seeded choice of ``counts[c]`` supplied images of each class c (all it has, where it has fewer)."""
+    have = supplied.class_counts()
+    return S.take_per_class(supplied, [min(n, h) for n, h in zip(counts, have)], seed)[0]

@@ -33,6 +33,7 @@ from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ClassifierConfig, ConfigError, EvaluateGANConfig
 from ganaug.data import ImageDataset, to_uint8
 from ganaug.data import splits as S
+from ganaug.data.imageset import read_image_set
 from ganaug.experiments.common import images_digest, seeded_subset
 from ganaug.experiments.run import Run, load_data
 from ganaug.gan.sampling import generate, generator_mismatches, load_generator
@@ -59,14 +60,19 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
     run = Run(cfg)
     device = run.device
 
-    # 1. Generator and data, checked against each other before anything is written or trained.
-    checkpoint = resolve_checkpoint(cfg.checkpoint)
-    G, meta, generator_info = load_checked_generator(checkpoint, cfg.use_ema)
+    # 1. Generator (or a supplied image set) and data, checked against each other before anything is written.
+    checkpoint = resolve_checkpoint(cfg.checkpoint) if cfg.checkpoint else None
+    if checkpoint is not None:
+        G, meta, generator_info = load_checked_generator(checkpoint, cfg.use_ema)
     data = load_data(cfg)
     train, test = data.train, data.test
-    G = G.to(device)
-    z_dim = int(meta["config"]["z_dim"])
-    generator_info.update(check_match(cfg, checkpoint, G, meta, z_dim, train, device))
+    if checkpoint is not None:
+        G = G.to(device)
+        z_dim = int(meta["config"]["z_dim"])
+        generator_info.update(check_match(cfg, checkpoint, G, meta, z_dim, train, device))
+    else:
+        supplied = read_image_set(cfg.images, train, key="--images")
+        meta, generator_info = {}, supplied_info(cfg.images, supplied)
     inception = load_inception(cfg.inception_weights, device) if cfg.inception_weights else None
     run.claim(resume_check=False)  # every number is recomputed; only the feature classifier is reused, if it fits
     names, K = list(train.class_names), train.num_classes
@@ -81,8 +87,13 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
     with run.timed("sampling_seconds"):
         conditional = generator_info["conditional"]
         counts = [cfg.samples_per_class] * K if conditional else [cfg.samples_per_class * K]
-        x, intended = generate(G, counts, z_dim, cfg.seed, device, truncation_psi=cfg.truncation_psi)
-        generated = to_uint8(x)
+        if checkpoint is not None:
+            x, intended = generate(G, counts, z_dim, cfg.seed, device, truncation_psi=cfg.truncation_psi)
+            generated = to_uint8(x)
+        else:  # at most samples_per_class of each class, a seeded choice
+            chosen = S.take_per_class(supplied, [min(n, h) for n, h in zip(counts, supplied.class_counts())],
+                                      cfg.seed)[0]
+            generated, intended = chosen.images, chosen.labels
         predicted = predict(judge, generated, device)
         synthetic = ImageDataset(generated, intended if conditional else predicted, names)
 
@@ -106,13 +117,15 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
         "dataset": cfg.dataset,
         "class_names": names,
         "seed": cfg.seed,
-        "checkpoint": str(checkpoint),
+        "checkpoint": str(checkpoint) if checkpoint is not None else None,
+        "images": cfg.images,
         "generator": generator_info,
         "gan_history": meta.get("history") or [],  # the GAN trainer's per-epoch losses, from the checkpoint
         "samples": {
             "per_class": cfg.samples_per_class if conditional else None,
             "total": len(generated),
-            "labelled_by": "the class asked for" if conditional else "the feature classifier's prediction",
+            "labelled_by": ("the supplied labels" if checkpoint is None else "the class asked for" if conditional
+                            else "the feature classifier's prediction"),
             "truncation_psi": cfg.truncation_psi,
             "reference": f"{len(reference)} images of the real training split (seeded random subset)"
             if len(reference) < len(train) else f"the whole real training split ({len(train)} images)",
@@ -143,6 +156,13 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
     from ganaug.report.gan_report import write_gan_report
 
     return run.report(write_gan_report, metrics, train, synthetic, test)
+
+
+def supplied_info(path: str, images: ImageDataset) -> dict:
+    """What the report says of an image set a user supplied, in place of a generator's description."""
+    return {"architecture": "supplied images", "source": str(path), "conditional": True, "epoch": None,
+            "weights": None, "has_ema": False, "image_size": images.image_size, "channels": images.channels,
+            "z_dim": None, "supplied_class_counts": images.class_counts()}
 
 
 def resolve_checkpoint(path: str) -> Path:

@@ -77,8 +77,10 @@ def setup(cfg: AugmentConfig, m: dict) -> list[str]:
         f"- Dataset `{m['dataset']}`; imbalance: {detail}; target classes (get synthetic images): {targets}; "
         f"mixing `{m['mixing']['mode']}`" + (" (GAN ratio = share of a target class's training images that are "
                                              "synthetic, as in Gao's study)" if m["mixing"]["mode"] == "ratio" else "") + ".",
-        "- The validation split was held out of the training split before the imbalance; the GAN and the judge "
-        "classifier trained on the imbalanced training split only; the test split was used for evaluation only.",
+        "- The validation split was held out of the training split before the imbalance; "
+        + (f"the generated images were supplied ({cfg.synthetic}), no GAN trained; the judge classifier trained"
+           if cfg.synthetic else "the GAN and the judge classifier trained")
+        + " on the imbalanced training split only; the test split was used for evaluation only.",
         f"- Leak check: {leak_line(m['leak_check'])}",
         f"- Classifiers: {', '.join(f'`{c}`' for c in m['results'])}, {repeats(m)} seeds per arm, paired by seed. "
         f"Wall time {m['timings']['total_seconds']:.0f} s on `{m['device']}` (GAN {m['timings']['gan_seconds']:.0f} s, "
@@ -164,14 +166,18 @@ def generator_section(m: dict, real: ImageDataset, synthetic: dict[tuple[str, st
     lines = ["## Generators and their images", ""]
     for key, g in m["generators"].items():
         pool = g["pool"]
+        epoch = f"; epoch {g['epoch']}" if g.get("epoch") is not None else ""
+        drawn = (f"{pool['candidates_drawn']} images supplied" if pool.get("supplied") else
+                 f"Candidates drawn: {pool['candidates_drawn']} in {pool['rounds']} round(s)")
         lines += [f"### {key}", "",
-                  f"- Source: {g['source']}; epoch {g.get('epoch')}; labels: {pool['labelled_by']}.",
-                  f"- Candidates drawn: {pool['candidates_drawn']} in {pool['rounds']} round(s); colour matched: "
+                  f"- Source: {g['source']}{epoch}; labels: {pool['labelled_by']}.",
+                  f"- {drawn}; colour matched: "
                   f"{pool['colour_matched']}; quality filter: {pool['filtered_by']} (drop {pool['drop_fraction']:g}); "
                   f"near-duplicate threshold: {pool['dedup_threshold']}."]
         if any(pool["shortfall_per_class"]):
             lines.append(f"- **Shortfall**: {pool['shortfall_per_class']} candidates per class could not be drawn "
-                         "(the generator rarely makes those classes); those sets are smaller than planned.")
+                         + ("(the supplied set holds too few of those classes)" if pool.get("supplied") else
+                            "(the generator rarely makes those classes)") + "; those sets are smaller than planned.")
         lines += ["", "| set | class consistency | memorised (flagged share) | exact copies | median distance to train "
                   "(generated / test) |", "|---|---|---|---|---|"]
         for mix, audit in g["leak_audit"].items():

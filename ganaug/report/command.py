@@ -12,7 +12,7 @@ from ganaug.config import EvaluateGANConfig
 from ganaug.config.keys import flatten
 
 SET_FLAGS = {  # config keys with their own command-line option
-    "checkpoint": "--checkpoint", "dataset": "--dataset", "data_dir": "--data-dir", "out": "--out",
+    "checkpoint": "--checkpoint", "images": "--images", "dataset": "--dataset", "data_dir": "--data-dir", "out": "--out",
     "samples_per_class": "--per-class", "seed": "--seed", "inception_weights": "--inception-weights",
     "truncation_psi": "--truncation",
 }
@@ -21,11 +21,11 @@ SET_FLAGS = {  # config keys with their own command-line option
 def reproduce_command(cfg: EvaluateGANConfig) -> str:
     """The ``ganaug evaluate-gan`` command line that rebuilds this config (main options always, the rest as --set)."""
     values = cfg.model_dump(mode="json")
-    defaults = EvaluateGANConfig(checkpoint=cfg.checkpoint).model_dump(mode="json")
+    defaults = EvaluateGANConfig(checkpoint=cfg.checkpoint, images=cfg.images).model_dump(mode="json")
     parts = ["ganaug", "evaluate-gan"]
-    for key in ("checkpoint", "dataset", "data_dir", "out", "samples_per_class", "seed", "inception_weights",
+    for key in ("checkpoint", "images", "dataset", "data_dir", "out", "samples_per_class", "seed", "inception_weights",
                 "truncation_psi"):
-        if values[key] is not None and (key in ("checkpoint", "dataset", "out", "samples_per_class", "seed")
+        if values[key] is not None and (key in ("checkpoint", "images", "dataset", "out", "samples_per_class", "seed")
                                         or values[key] != defaults[key]):
             parts += [SET_FLAGS[key], str(values[key])]
     if not cfg.use_ema:

@@ -54,7 +54,7 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
     targets = ", ".join(names[c] for c in m["target_classes"]) or "none"
     imbalance = m.get("imbalance", {"profile": cfg.imbalance.profile, "reason": ""})
     lines = [
-        f"# ganaug demo: does GAN rebalancing help on {m['dataset']}?",
+        f"# ganaug demo: does {'GAN' if not cfg.synthetic else 'supplied-image'} rebalancing help on {m['dataset']}?",
         "",
         *quick_banner(cfg.quick),
         f"**Answer.** On the untouched test split, {answer(diff['balanced_accuracy'], 'balanced accuracy')} "
@@ -65,12 +65,14 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
         "",
         f"- Dataset `{m['dataset']}`; imbalance profile `{imbalance['profile']}`: {imbalance['reason']}. "
         f"Target classes (topped up with synthetic images): {targets}.",
-        "- The conditional GAN was trained on the imbalanced training split only; the validation split was held out "
-        "of the training split; the test split was used for evaluation only.",
-        f"- Generator: `{cfg.gan.architecture}`, {len(m['gan']['history'])} epochs, loss `{cfg.gan.loss}`. "
-        f"Classifier: `{cfg.classifier.model}`, {repeats} seeds per training set.",
+        ("- The conditional GAN was trained on the imbalanced training split only; " if not cfg.synthetic else
+         f"- The synthetic images were supplied ({cfg.synthetic}; no GAN was trained); ")
+        + "the validation split was held out of the training split; the test split was used for evaluation only.",
+        "- " + (f"Generator: `{cfg.gan.architecture}`, {len(m['gan']['history'])} epochs, loss `{cfg.gan.loss}`. "
+                if not cfg.synthetic else "")
+        + f"Classifier: `{cfg.classifier.model}`, {repeats} seeds per training set.",
         f"- Wall time: {m['timings']['total_seconds']:.0f} s on `{m['device']}` "
-        f"(GAN {m['timings']['gan_seconds']:.0f} s, classifiers {m['timings']['classifier_seconds']:.0f} s).",
+        f"(GAN {m['timings'].get('gan_seconds', 0):.0f} s, classifiers {m['timings']['classifier_seconds']:.0f} s).",
         "",
         "| class | full train | imbalanced train | synthetic added | validation | test |",
         "|---|---|---|---|---|---|",
@@ -113,8 +115,10 @@ def write_demo_report(out: Path, cfg: DemoConfig, m: dict, images: dict[str, Ima
         "## Generator",
         "",
         f"**Class consistency {pct(m['gan']['class_consistency'])}%**: the share of "
-        f"{cfg.judge_samples_per_class} fresh samples per class that the {m['gan']['judge']} assigns to the class "
-        "the generator was asked for (the classification judgement of Hu, Zeng and Tian).",
+        f"{cfg.judge_samples_per_class} " + ("fresh samples" if not cfg.synthetic else "supplied images")
+        + f" per class that the {m['gan']['judge']} assigns to the class "
+        + ("the generator was asked for" if not cfg.synthetic else "they are labelled with")
+        + " (the classification judgement of Hu, Zeng and Tian).",
         "",
         "![real and synthetic samples per class](figures/samples.png)",
         "",

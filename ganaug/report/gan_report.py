@@ -33,17 +33,23 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
     figures.roc_curves({k: v["roc_curves"] for k, v in cas.items()}, names, fig_dir / "cas_roc.png")
 
     kind = "class-conditional" if g["conditional"] else "unconditional"
+    source = (f"- Checkpoint `{m['checkpoint']}` (epoch {g['epoch']}), {kind} `{g['architecture']}` generator, "
+              f"{'EMA weights' if g['weights'] == 'generator_ema' else 'raw weights'}"
+              f"{' (the checkpoint also has EMA weights)' if g['has_ema'] and g['weights'] == 'generator' else ''}; "
+              f"{g['image_size']}x{g['image_size']} px, {g['channels']} channel(s), z_dim {g['z_dim']}.")
+    if m.get("images"):
+        source = (f"- Images supplied from `{m['images']}` (made by any model; no generator was sampled): "
+                  f"{sum(g['supplied_class_counts'])} images, {g['image_size']}x{g['image_size']} px, "
+                  f"{g['channels']} channel(s).")
     lines = [
         f"# GAN evaluation: `{g['architecture']}` on {m['dataset']}",
         "",
-        f"- Checkpoint `{m['checkpoint']}` (epoch {g['epoch']}), {kind} `{g['architecture']}` generator, "
-        f"{'EMA weights' if g['weights'] == 'generator_ema' else 'raw weights'}"
-        f"{' (the checkpoint also has EMA weights)' if g['has_ema'] and g['weights'] == 'generator' else ''}; "
-        f"{g['image_size']}x{g['image_size']} px, {g['channels']} channel(s), z_dim {g['z_dim']}.",
+        source,
         f"- {s['total']} generated images"
-        + (f" ({s['per_class']} per class, labelled by the class asked for)" if g["conditional"]
+        + (f" (at most {s['per_class']} per class, labelled by the supplied labels)" if m.get("images")
+           else f" ({s['per_class']} per class, labelled by the class asked for)" if g["conditional"]
            else " (labelled by the feature classifier's prediction)")
-        + f", seed {m['seed']}, truncation psi {s['truncation_psi']}.",
+        + f", seed {m['seed']}" + (f", truncation psi {s['truncation_psi']}." if not m.get("images") else "."),
         f"- Real reference for FID/KID/PRDC: {s['reference']}; real test split: {s['test_size']} images.",
         f"- **Features: {m['features']}.** A `{fc['model']}` classifier trained on {fc['trained_on']} "
         f"(test accuracy {pct(fc['test_accuracy'], '%')}"
