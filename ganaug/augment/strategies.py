@@ -201,7 +201,7 @@ for _s in (GAN, CLASSIC, SAMPLING):
     _register(_s)
 _register(Strategy("logit-adjusted", "Menon et al. 2021: cross-entropy on logits + tau * log(class prior)",
                    loss="logit-adjusted"))
-_register(Strategy("posthoc-logit-adjusted", "Menon et al. 2021: plain training; test logits - tau * log(class "
+_register(Strategy("posthoc-logit-adjusted", "Menon et al. 2021: plain training, then test logits - tau * log(class "
                    "prior), tau chosen on the validation split", posthoc=True))
 _register(Strategy("balanced-softmax", "Ren et al. 2020: cross-entropy on logits + log(class count)",
                    loss="balanced-softmax"))

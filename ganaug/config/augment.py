@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Strict
 
@@ -85,11 +85,12 @@ class RemediesConfig(Strict):
     randaugment_n: int = Field(2, ge=1)  # RandAugment: operations per image
     randaugment_m: int = Field(9, ge=1, le=29)  # RandAugment: magnitude, out of kornia's 30
 
-    @model_validator(mode="after")
-    def _grid(self) -> "RemediesConfig":
-        if not self.posthoc_taus or min(self.posthoc_taus) < 0:
-            raise ValueError(f"posthoc_taus: {self.posthoc_taus}; expected a non-empty list of taus >= 0")
-        return self
+    @field_validator("posthoc_taus")
+    @classmethod
+    def _grid(cls, taus: list[float]) -> list[float]:
+        if not taus or min(taus) < 0:
+            raise ValueError("expected a non-empty list of taus >= 0")
+        return taus
 
 
 class Preset(Strict):
