@@ -120,7 +120,8 @@ class AugmentConfig(Strict):
     classifier: ClassifierConfig = ClassifierConfig()
     classifiers: list[str] = []  # classifier names to run, each with `classifier`'s settings; []: classifier.model
     classifier_overrides: dict[str, dict[str, Any]] = {}  # per-classifier settings, e.g. {lenet5: {epochs: 300}}
-    strategies: list[str] = ["exp1"]  # names in ganaug.augment.STRATEGIES (listed by `ganaug augment --help`)
+    strategies: list[str] = ["exp1"]  # names in ganaug.augment.STRATEGIES (listed by `ganaug augment --help`) or
+    # their combinations joined by + (e.g. exp1+logit-adjusted); options of the remedies under `remedies`
     compare_to: list[str] = ["baseline", "exp2"]  # always run; every other arm is compared with each of them
     target_classes: list[int | str] | None = None  # classes that get synthetic images (index or name); None: those
     # the imbalance made smaller (all classes when it made none smaller)

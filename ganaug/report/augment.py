@@ -67,7 +67,9 @@ def best_remedy_lines(m: dict) -> list[str]:
               "No arm here uses generated images. The best remedy on the validation split "
               f"({METRICS[PRIMARY]}), against the baseline on the test split:"), ""]
     for clf, v in verdicts.items():
-        best = f"`{v['best']}` (validation {pct(v['validation_balanced_accuracy'][v['best']])}%)"
+        flattered = v["best"] in m["results"][clf].get("posthoc_taus", {})  # its tau was fit on the same split
+        best = (f"`{v['best']}` (validation {pct(v['validation_balanced_accuracy'][v['best']])}%"
+                + (", its tau chosen on the same split, which flatters it" if flattered else "") + ")")
         for arm, d in v["comparisons"].items():
             lines.append(f"- `{clf}` · **{arm}** vs best remedy {best}: {verdict(d[PRIMARY])}, {interval(d[PRIMARY])}")
         if not gan:
