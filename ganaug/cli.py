@@ -162,7 +162,8 @@ def demo(dataset: Dataset = None, data_dir: DataDir = None, out: Out = None, see
 @app.command()
 def augment(
     dataset: Dataset = None, data_dir: DataDir = None,
-    strategy: Annotated[list[str], typer.Option(help="repeatable or comma list; default exp1. One of: "
+    strategy: Annotated[list[str], typer.Option(help="repeatable or comma list; default exp1. Any of these, or a "
+                                                     "combination joined by + (e.g. exp1+logit-adjusted): "
                                                      + _names("strategies"))] = [],
     ratio: Annotated[list[str], typer.Option(help="GAN ratio(s) in [0, 1]: the share of a target class's training "
                                                   "images that are synthetic; repeatable or comma list (default 0.5)"
@@ -298,13 +299,16 @@ def results(
 
 @app.command()
 def models() -> None:
-    """List every registered generator, discriminator, classifier, GAN loss and semi-supervised algorithm by name."""
+    """List every registered generator, discriminator, classifier, GAN loss, augmentation strategy and semi-supervised
+    algorithm by name."""
+    from ganaug.augment import STRATEGIES
     from ganaug.gan.losses import GAN_LOSSES
     from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
     from ganaug.ssl import ALGORITHMS
 
     for title, registry in (("generators", GENERATORS), ("discriminators", DISCRIMINATORS),
                             ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES),
+                            ("augmentation strategies (combine with +)", STRATEGIES),
                             ("semi-supervised algorithms", ALGORITHMS)):
         echo(f"{title}: {', '.join(registry.names())}")
 

@@ -136,3 +136,40 @@ def test_study_configs_check_out_at_both_scales(tmp_path, study, scale):
 def test_scale_is_chosen_with_the_flag_not_set():
     r = invoke("--set", "scale=paper", "--dry-run")
     assert r.exit_code == 2 and "--scale NAME" in r.output
+
+
+def test_remedies_without_a_generator_and_the_best_of_them(tmp_path):
+    """The remedies run as arms, every one trained with its hooks; with no GAN arm the report's first answer names
+    the remedy best on validation and its verdict against the baseline, and a line gives the seeds' resolution."""
+    out = tmp_path / "run"
+    remedies = ["logit-adjusted", "balanced-softmax", "ldam-drw", "mixup", "cutmix", "randaugment"]
+    r = invoke("--dataset", "digits", "--strategy", ",".join(remedies), "--out", str(out), *TINY,
+               "--set", "compare_to=[baseline]", "--set", "classifier.steps=5", "--set", "remedies.tau=0.5")
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "metrics.json").read_text())
+    res = m["results"]["small-cnn"]
+    assert list(res["arms"]) == ["baseline", *remedies] and not m["generators"]
+    finals = {arm: h[-1]["loss"] for arm, h in res["histories"].items()}
+    assert len(set(finals.values())) == len(finals)  # every arm trained differently from the others
+    v = res["vs_best_remedy"]
+    val_means = {k: sum(s) / len(s) for k, s in res["validation_balanced_accuracy"].items()}
+    assert v["best"] == max(val_means, key=val_means.get) and v["comparisons"] == {}
+    assert (v["best"] == "baseline") == ("vs_baseline" not in v) and res["resolution"]["seeds"] == 3
+    report = (out / "report.md").read_text().splitlines()
+    first = next(line for line in report[1:] if line and not line.startswith(">"))
+    assert first.startswith("**Do generated images add anything over the best remedy without them?** No arm here")
+    assert any(f"best remedy `{v['best']}`" in line for line in report)
+    assert any("resolves a balanced accuracy difference of about" in line for line in report)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--strategy", "logit-adjusted+balanced-softmax"],
+     "strategies: 'logit-adjusted+balanced-softmax' combines 'logit-adjusted' and 'balanced-softmax', two loss "
+     "modifications"),
+    (["--strategy", "mixup+cutmix"], "strategies: 'mixup+cutmix' combines 'mixup' and 'cutmix', two batch mixes"),
+    (["--strategy", "logit-adjusted", "--set", "remedies.tau=-1"], "remedies.tau: Input should be greater than or "
+                                                                   "equal to 0 (got -1)"),
+])
+def test_a_senseless_remedy_fails_in_one_line_before_training(tmp_path, args, message):
+    r = invoke("--dataset", "digits", "--out", str(tmp_path / "run"), *args, *TINY)
+    assert r.exit_code != 0 and message in r.output and not (tmp_path / "run").exists()

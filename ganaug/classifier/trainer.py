@@ -27,6 +27,8 @@ from ganaug.runtime import (
 )
 
 if TYPE_CHECKING:
+    from ganaug.augment.batch_mix import BatchMix
+    from ganaug.classifier.losses import LossAdjustment
     from ganaug.runlog import RunLog
 
 
@@ -75,12 +77,17 @@ def train_classifier(
     sampler: EpochSampler | None = None,
     class_weights: torch.Tensor | None = None,
     log: RunLog | None = None,
+    loss: LossAdjustment | None = None,
+    mix: BatchMix | None = None,
 ) -> ClassifierResult:
     """Train on ``train``; report accuracy on ``val`` each epoch; resume from ``checkpoint_dir/last`` if present.
 
     Optional hooks (None: plain uniform batches and cross-entropy): ``transform`` is applied to every training
     batch (floats in [-1, 1] on the device, e.g. classic augmentation); ``sampler`` draws the batches instead of
-    a shuffled pass and gets the validation predictions after each epoch; ``class_weights`` weigh the loss.
+    a shuffled pass and gets the validation predictions after each epoch; ``class_weights`` weigh the loss;
+    ``loss`` turns the fp32 logits into the logits and class weights the cross-entropy takes (a long-tail loss of
+    ``ganaug.classifier.losses``, told the update step); ``mix`` mixes each transformed batch with a permutation of
+    itself (mixup, CutMix), the loss being lam * loss(labels) + (1 - lam) * loss(the partners' labels).
     ``log`` (TensorBoard) gets each epoch's history row.
     """
     check_precision("classifier.precision", cfg.precision, device)
@@ -114,7 +121,10 @@ def train_classifier(
     weight = class_weights.to(device) if class_weights is not None else None
     trained = dist.wrap(model, device)  # DDP under torchrun, else the model itself
 
-    def train_epoch() -> dict[str, float]:
+    per_epoch = max(1, len(train) // cfg.batch_size)  # updates per epoch, whichever sampler draws them
+    total_steps = epochs * per_epoch
+
+    def train_epoch(epoch: int) -> dict[str, float]:
         """One pass over the training batches; the epoch's mean loss and training accuracy."""
         model.train()
         sums = torch.zeros(3, dtype=torch.float64)  # loss x images, correct, images (this rank's share)
@@ -122,23 +132,31 @@ def train_classifier(
                  else batches(len(train), cfg.batch_size, rng, drop_last=len(train) > cfg.batch_size))
         updates = 0
         for idx_global in drawn:
+            step = epoch * per_epoch + updates  # the update's number in the whole training, for the DRW switch
             updates += 1
             idx = dist.shard(idx_global)
             x, y = images[idx].to(device), labels[idx].to(device)
             if transform is not None:
                 x = transform(x)
+            y_partner, lam = y, 1.0
+            if mix is not None:
+                x, y_partner, lam = mix(x, y)
             x = x.contiguous(memory_format=memory)
             with autocast(device, fallback.precision):
                 logits = trained(x)
-            loss = batch_loss(logits.float(), y, weight, labels[idx_global])
-            update(opt, loss, scaler)
-            sums += torch.tensor([loss.item() * len(idx_global) / dist.world_size(),
+
+            def loss_on(targets: torch.Tensor) -> torch.Tensor:
+                adjusted, w = loss(logits.float(), targets, step, total_steps) if loss else (logits.float(), weight)
+                return batch_loss(adjusted, targets, w.to(device) if w is not None else None, labels[idx_global])
+
+            value = loss_on(y) if lam == 1.0 else lam * loss_on(y) + (1 - lam) * loss_on(y_partner)
+            update(opt, value, scaler)
+            sums += torch.tensor([value.item() * len(idx_global) / dist.world_size(),
                                   (logits.argmax(1) == y).sum().item(), len(idx)], dtype=torch.float64)
         loss_sum, correct, seen = dist.all_reduce_sum(sums).tolist()
         return {"loss": loss_sum / seen, "train_acc": correct / seen, "seen": seen, "updates": updates}
 
     fallback = PrecisionFallback(precision, title, state.snapshot, state.restore)
-    per_epoch = max(1, len(train) // cfg.batch_size)  # updates per epoch, whichever sampler draws them
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: updates, or epochs
     with EpochProgress(title, epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
                        unit="step" if in_steps else "epoch", asked=cfg.steps if in_steps else None, enabled=progress,
@@ -146,10 +164,10 @@ def train_classifier(
         for epoch in range(start_epoch, epochs):
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
-            stats = train_epoch()
+            stats = train_epoch(epoch)
             if not all_finite(stats) and fallback.recover(f"epoch {epoch + 1}"):
                 precision_fallback = fallback.event
-                stats = train_epoch()
+                stats = train_epoch(epoch)
             if not all_finite(stats):
                 raise TrainingDivergedError(f"{title}: non-finite loss at epoch {epoch + 1} in {fallback.precision}; "
                                             f"lower classifier.lr (now {cfg.lr})")

@@ -7,7 +7,7 @@ algorithms) are checked by ``ganaug.names.check_names`` where a config is built,
 """
 
 from ganaug.config.augment import (AugmentConfig, ClassicAugConfig, DemoConfig, PostprocessConfig, Preset,
-                                   WeightedSamplingConfig)
+                                   RemediesConfig, WeightedSamplingConfig)
 from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Precision, Strict
 from ganaug.config.gan import EvaluateGANConfig, GANStudyConfig, TrainGANConfig
 from ganaug.config.keys import lookup, merge, nest, parse_overrides
@@ -17,5 +17,5 @@ from ganaug.errors import ConfigError
 
 __all__ = ["AugmentConfig", "ClassicAugConfig", "ClassifierConfig", "ConfigError", "DataConfig", "DemoConfig", "Device",
            "EvaluateGANConfig", "GANConfig", "GANStudyConfig", "ImbalanceConfig", "PostprocessConfig", "Precision",
-           "Preset", "SSLConfig", "Strict", "TrainGANConfig", "WeightedSamplingConfig", "build_augment_config",
+           "Preset", "RemediesConfig", "SSLConfig", "Strict", "TrainGANConfig", "WeightedSamplingConfig", "build_augment_config",
            "build_config", "lookup", "merge", "nest", "parse_overrides", "save_config"]

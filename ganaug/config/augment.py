@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Strict
 
@@ -71,6 +71,30 @@ class WeightedSamplingConfig(Strict):
     # (1 + this) times as often as under class balance; 0 = plain class-balanced sampling
 
 
+class RemediesConfig(Strict):
+    """Options of the remedies without a generator (``ganaug/classifier/losses.py``, ``ganaug/augment/batch_mix.py``,
+    ``ganaug/augment/auto.py``); each is read only by the strategies that use it."""
+
+    tau: float = Field(1.0, ge=0.0)  # logit-adjusted loss: cross-entropy on logits + tau * log(class prior) (Menon et al.)
+    posthoc_taus: list[float] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]  # post-hoc logit adjustment: the grid
+    # of tau searched on the validation split (balanced accuracy), never on test
+    max_margin: float = Field(0.5, gt=0.0)  # LDAM: the largest class margin (that of the rarest class; Cao et al.)
+    ldam_scale: float = Field(30.0, gt=0.0)  # LDAM: the logits' scale s
+    drw_start: float = Field(0.8, ge=0.0, le=1.0)  # deferred re-weighting from this share of the training steps
+    drw_beta: float = Field(0.9999, ge=0.0, lt=1.0)  # DRW: effective-number weights (1 - beta) / (1 - beta^n)
+    mixup_alpha: float = Field(1.0, gt=0.0)  # mixup: lambda ~ Beta(alpha, alpha) (Zhang et al.)
+    cutmix_alpha: float = Field(1.0, gt=0.0)  # cutmix: lambda ~ Beta(alpha, alpha) (Yun et al.)
+    randaugment_n: int = Field(2, ge=1)  # RandAugment: operations per image
+    randaugment_m: int = Field(9, ge=1, le=29)  # RandAugment: magnitude, out of kornia's 30
+
+    @field_validator("posthoc_taus")
+    @classmethod
+    def _grid(cls, taus: list[float]) -> list[float]:
+        if not taus or min(taus) < 0:
+            raise ValueError("expected a non-empty list of taus >= 0")
+        return taus
+
+
 class Preset(Strict):
     """A named layer of values in a study config: a dataset variant (e.g. mnist, stl10)."""
 
@@ -98,7 +122,8 @@ class AugmentConfig(Strict):
     classifier: ClassifierConfig = ClassifierConfig()
     classifiers: list[str] = []  # classifier names to run, each with `classifier`'s settings; []: classifier.model
     classifier_overrides: dict[str, dict[str, Any]] = {}  # per-classifier settings, e.g. {lenet5: {epochs: 300}}
-    strategies: list[str] = ["exp1"]  # names in ganaug.augment.STRATEGIES (listed by `ganaug augment --help`)
+    strategies: list[str] = ["exp1"]  # names in ganaug.augment.STRATEGIES (listed by `ganaug augment --help`) or
+    # their combinations joined by + (e.g. exp1+logit-adjusted); options of the remedies under `remedies`
     compare_to: list[str] = ["baseline", "exp2"]  # always run; every other arm is compared with each of them
     target_classes: list[int | str] | None = None  # classes that get synthetic images (index or name); None: those
     # the imbalance made smaller (all classes when it made none smaller)
@@ -114,6 +139,7 @@ class AugmentConfig(Strict):
     classic: ClassicAugConfig = ClassicAugConfig()
     postprocess: PostprocessConfig = PostprocessConfig()
     sampling: WeightedSamplingConfig = WeightedSamplingConfig()
+    remedies: RemediesConfig = RemediesConfig()  # options of the remedies without a generator (logit adjustment, ...)
     train_per_class: int | None = Field(None, ge=2)  # keep at most this many images per class of the official
     # training split (seeded), before the validation split: for CPU-sized studies; None: all
     test_per_class: int | None = Field(None, ge=1)  # evaluate on at most this many test images per class; None: all

@@ -7,9 +7,11 @@
 3. train the GAN on the imbalanced training split only (or load ``generator``), keeping the ``gan_epochs`` ones;
 4. plan the mixing (one plan per GAN ratio), build the synthetic sets (one post-processed candidate pool per
    generator) and the DCGAN study's strengthened sets; audit every generated set for memorisation;
-5. train every classifier x arm x repeat, paired by seed, with the arm's training set and hooks; evaluate on
-   the test split (accuracy, balanced accuracy, macro-F1, per-class recall, one-vs-rest ROC-AUC);
-6. paired differences of every arm against each ``compare_to`` arm; metrics.json, report.md, report.html.
+5. train every classifier x arm x repeat, paired by seed, with the arm's training set and hooks; score it on the
+   validation split (balanced accuracy: it picks the best remedy and a post-hoc tau) and evaluate it on the test
+   split (accuracy, balanced accuracy, macro-F1, per-class recall, one-vs-rest ROC-AUC);
+6. paired differences of every arm against each ``compare_to`` arm, and of every GAN arm against the best arm
+   without GAN images (``ganaug.experiments.augment_eval``); metrics.json, report.md, report.html.
 
 Under torchrun every rank runs the study, the GAN and classifiers train distributed, everything else runs
 on every rank alike (seeded), and rank 0 writes every file.
@@ -37,11 +39,12 @@ from ganaug.experiments.augment_data import (
     Data, Generator, audit_subset, check_classifiers, check_gan_epochs, check_reused_generator, leak_check, prepare_data,
     supplied_images,
 )
+from ganaug.experiments.augment_eval import resolution, score, versus_best_remedy
 from ganaug.experiments.common import audit_generated, compare, images_digest, summarize, trim
 from ganaug.experiments.run import Run
 from ganaug.gan.sampling import load_generator
 from ganaug.gan.trainer import build_gan, train_gan
-from ganaug.metrics import class_consistency, heldout_metrics, split_duplicates
+from ganaug.metrics import class_consistency, split_duplicates
 from ganaug.paths import slug
 from ganaug.runtime import check_precision, resolve_device
 
@@ -221,6 +224,8 @@ def train_classifiers(cfg: AugmentConfig, run: Run, data: Data, classifiers: dic
     results, digests, real_positions = {}, {}, {}
     for name, ccfg in classifiers.items():
         runs: dict[str, list[dict]] = {arm.key: [] for arm in arms}
+        val_scores: dict[str, list[float]] = {arm.key: [] for arm in arms}
+        taus: dict[str, list[float]] = {}
         histories, roc, sampler_log = {}, {}, {}
         for repeat in range(ccfg.repeats):
             seed = cfg.seed + repeat
@@ -232,18 +237,22 @@ def train_classifiers(cfg: AugmentConfig, run: Run, data: Data, classifiers: dic
                     strong.get(arm.mix),
                     cfg.classic,
                     cfg.sampling,
+                    cfg.remedies,
                 )
                 p = plan(arm.strategy, ingredients)
                 folder = Path(slug(name)) / slug(arm.key) / str(repeat)
                 res = train_classifier(
                     ccfg, p.train, seed, run.device, val=data.val, progress=cfg.progress,
                     title=f"{name} {arm.key} #{repeat + 1}", checkpoint_dir=run.out / "checkpoints" / folder, log=run.log(str(folder)),
-                    transform=p.transform, sampler=p.sampler, class_weights=p.class_weights,
+                    transform=p.transform, sampler=p.sampler, class_weights=p.class_weights, loss=p.loss, mix=p.mix,
                 )
                 if res.precision_fallback:
                     fallbacks.append({"trainer": f"{name} {arm.key} #{repeat + 1}", **res.precision_fallback})
-                scores = heldout_metrics(res.model, data.test, run.device)
+                scores, val_score, tau = score(res.model, p, data.val, data.test, run.device, cfg.remedies.posthoc_taus)
                 runs[arm.key].append(scores)
+                val_scores[arm.key].append(val_score)
+                if tau is not None:
+                    taus.setdefault(arm.key, []).append(tau)
                 if repeat == 0:
                     histories[arm.key] = res.history
                     roc[arm.key] = scores.pop("roc_curves")
@@ -254,9 +263,13 @@ def train_classifiers(cfg: AugmentConfig, run: Run, data: Data, classifiers: dic
                         sampler_log[arm.key] = {"final_class_shares": p.sampler.class_shares().tolist(),
                                                 "validation_errors_per_epoch": p.sampler.history}
         summaries = {key: summarize(r) for key, r in runs.items()}
-        comparisons = {arm.key: {f"vs {ref}": compare(runs[arm.key], runs[ref], K) for ref in references(arm, arms, cfg)}
-                       for arm in arms}
+        refs = {arm.key: references(arm, arms, cfg) for arm in arms}
+        comparisons = {key: {f"vs {ref}": compare(runs[key], runs[ref], K) for ref in refs[key]} for key in refs}
+        verdict = versus_best_remedy(runs, val_scores, {a.key for a in arms if a.strategy.uses_generator}, K)
+        pairs = [(k, r) for k in refs for r in refs[k]] + [(k, verdict["best"]) for k in verdict.get("comparisons", {})]
         results[name] = {"config": ccfg.model_dump(mode="json"), "arms": summaries, "comparisons": comparisons,
+                         "validation_balanced_accuracy": val_scores, "posthoc_taus": taus,
+                         "vs_best_remedy": verdict, "resolution": resolution(runs, pairs),
                          "histories": histories, "roc_curves": roc, "weighted_sampling": sampler_log}
     return results, digests, real_positions
 

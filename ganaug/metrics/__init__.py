@@ -7,7 +7,7 @@ Inception-v3 (:class:`InceptionV3Features`); with a ganaug classifier's features
 """
 
 from ganaug.metrics.cas import classification_accuracy_score, heldout_metrics
-from ganaug.metrics.classification import classification_metrics, paired_difference, roc_points
+from ganaug.metrics.classification import classification_metrics, paired_difference, resolvable_difference, roc_points
 from ganaug.metrics.consistency import class_consistency
 from ganaug.metrics.features import (
     ClassifierFeatures,
@@ -45,6 +45,7 @@ __all__ = [
     "memorisation_audit",
     "mode_collapse",
     "paired_difference",
+    "resolvable_difference",
     "prdc",
     "report_label",
     "roc_points",

@@ -34,10 +34,12 @@ def classification_accuracy_score(
     return {**metrics, "n_synthetic": len(synthetic), "n_test": len(real_test), "classifier": result.spec["name"], "seed": seed}
 
 
-def heldout_metrics(model: torch.nn.Module, test: ImageDataset, device: torch.device) -> dict:
+def heldout_metrics(model: torch.nn.Module, test: ImageDataset, device: torch.device,
+                    offset: torch.Tensor | None = None) -> dict:
     """:func:`classification_metrics` of ``model`` on ``test`` with its class probabilities: also the one-vs-rest
     ROC-AUC and the ROC curves (``roc_curves``, for the report). The one evaluation on a test split of every
-    experiment."""
-    probs = predict_logits(model, test.images, device).double().softmax(1).numpy()
+    experiment. ``offset`` (K,) is added to the logits first (post-hoc logit adjustment); None: none."""
+    logits = predict_logits(model, test.images, device)
+    probs = (logits if offset is None else logits + offset).double().softmax(1).numpy()
     metrics = classification_metrics(test.labels.numpy(), probs.argmax(1), test.num_classes, probs)
     return {**metrics, "roc_curves": roc_points(test.labels.numpy(), probs, test.num_classes)}

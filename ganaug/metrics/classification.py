@@ -84,7 +84,16 @@ def paired_difference(treatment: Sequence[float], control: Sequence[float], conf
     elif np.ptp(diff) < 1e-12:  # equal up to rounding
         out["note"] = f"the same difference in all {len(diff)} seeds: no interval"
     else:
-        sem = diff.std(ddof=1) / math.sqrt(len(diff))
-        half = float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * sem)
+        half = resolvable_difference(diff, confidence)
         out["low"], out["high"] = out["mean"] - half, out["mean"] + half
     return out
+
+
+def resolvable_difference(differences: Sequence[float], confidence: float = 0.95) -> float | None:
+    """The smallest mean paired difference that ``len(differences)`` seeds with this spread tell from 0:
+    t_{(1 + confidence) / 2, n - 1} * sd / sqrt(n), the half-width of :func:`paired_difference`'s interval (None
+    below ``MIN_SEEDS`` or when every difference is the same, as there)."""
+    diff = np.asarray(differences, dtype=float)
+    if len(diff) < MIN_SEEDS or np.ptp(diff) < 1e-12:
+        return None
+    return float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff)))

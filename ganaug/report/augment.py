@@ -40,16 +40,61 @@ def write_augment_report(out: Path, cfg: AugmentConfig, m: dict, real: ImageData
 
 
 def answer(m: dict) -> list[str]:
-    """The first lines: each arm against each reference, on the primary metric, in words."""
-    lines = [f"**Answer** ({METRICS[PRIMARY]} on the untouched test split, difference paired by seed with its 95% "
-             "t-interval, in percentage points):", ""]
+    """The first lines: generated images against the best remedy without them, then each arm against each
+    reference, on the primary metric, in words, and the smallest difference the seeds resolve."""
+    lines = best_remedy_lines(m)
+    lines += [f"**Each arm against its references** ({METRICS[PRIMARY]} on the untouched test split, difference "
+              "paired by seed with its 95% t-interval, in percentage points):", ""]
     for clf, res in m["results"].items():
         for arm, comps in res["comparisons"].items():
             if not comps:
                 continue
             words = "; ".join(f"{ref}: {verdict(d[PRIMARY])}, {interval(d[PRIMARY])}" for ref, d in comps.items())
             lines.append(f"- `{clf}` · **{arm}** {words}")
-    return lines
+    return lines + resolution_lines(m)
+
+
+def best_remedy_lines(m: dict) -> list[str]:
+    """The report's first answer: does any arm with GAN images beat the best arm without them (chosen on
+    validation), paired by seed on test? With no GAN arm: the best remedy and how it did against the baseline."""
+    verdicts = {clf: res["vs_best_remedy"] for clf, res in m["results"].items() if res.get("vs_best_remedy")}
+    if not verdicts:
+        return []
+    gan = any(v["comparisons"] for v in verdicts.values())
+    lines = ["**Do generated images add anything over the best remedy without them?** " +
+             ("Each arm with GAN images against the arm without them that scored best on the validation split "
+              f"({METRICS[PRIMARY]}), paired by seed, on the test split:" if gan else
+              "No arm here uses generated images. The best remedy on the validation split "
+              f"({METRICS[PRIMARY]}), against the baseline on the test split:"), ""]
+    for clf, v in verdicts.items():
+        flattered = v["best"] in m["results"][clf].get("posthoc_taus", {})  # its tau was fit on the same split
+        best = (f"`{v['best']}` (validation {pct(v['validation_balanced_accuracy'][v['best']])}%"
+                + (", its tau chosen on the same split, which flatters it" if flattered else "") + ")")
+        for arm, d in v["comparisons"].items():
+            lines.append(f"- `{clf}` · **{arm}** vs best remedy {best}: {verdict(d[PRIMARY])}, {interval(d[PRIMARY])}")
+        if not gan:
+            d = v.get("vs_baseline")
+            lines.append(f"- `{clf}` · best remedy {best}" + (f": vs baseline {verdict(d[PRIMARY])}, "
+                                                              f"{interval(d[PRIMARY])}" if d else
+                                                              " (the baseline itself, or no baseline arm)"))
+    return lines + [""]
+
+
+def resolution_lines(m: dict) -> list[str]:
+    """One line per classifier: the smallest difference its seeds' observed spread resolves (the interval's
+    half-width, t * sd / sqrt(n)); smaller true differences read "cannot tell"."""
+    lines = []
+    for clf, res in m["results"].items():
+        r = res.get("resolution")
+        if r and r["median"] is not None:
+            lo, hi = r["range"]
+            lines.append(f"- `{clf}`: with {r['seeds']} seeds, the observed spread of the paired differences resolves "
+                         f"a {METRICS[r['metric']]} difference of about {pct(r['median'])} points (median of "
+                         f"{len(r['per_comparison'])} comparisons, {pct(lo)}–{pct(hi)}; t_0.975,n-1 · sd / √n): a "
+                         "smaller true difference reads \"cannot tell\".")
+        elif r:
+            lines.append(f"- `{clf}`: with {r['seeds']} seeds no difference can be resolved (an interval needs 3).")
+    return [""] + lines if lines else []
 
 
 def setup(cfg: AugmentConfig, m: dict) -> list[str]:

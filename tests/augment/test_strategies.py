@@ -4,8 +4,13 @@ import pytest
 import torch
 
 from ganaug.augment import STRATEGIES, Ingredients, plan
+from ganaug.augment.auto import Policy
+from ganaug.augment.batch_mix import CutMix, Mixup
 from ganaug.augment.classic import ClassicAugment
 from ganaug.augment.sampling import DifficultyWeightedSampler
+from ganaug.augment.strategies import check_strategies
+from ganaug.classifier.losses import DeferredReweighting, LogitOffset
+from ganaug.config import AugmentConfig, ConfigError, RemediesConfig, build_config
 from ganaug.data import ImageDataset
 
 
@@ -26,6 +31,9 @@ def test_plan_follows_the_declaration(name):
     assert isinstance(p.transform, ClassicAugment) == s.classic
     assert isinstance(p.sampler, DifficultyWeightedSampler) == s.weighted_sampling
     assert (p.class_weights is not None) == s.class_weighted_loss
+    assert isinstance(p.transform, Policy) == (s.policy is not None)
+    assert (p.loss is not None) == (s.loss is not None) and p.posthoc == s.posthoc
+    assert {None: type(None), "mixup": Mixup, "cutmix": CutMix}[s.batch_mix] == type(p.mix)
     expected = {"none": [2, 10, 10], "gan": [10, 10, 10], "strengthened": [10, 10, 10]}[s.synthetic]
     assert p.train.class_counts() == expected
     if s.synthetic != "none":  # the added images are exactly the synthetic (or strengthened) set, after the real ones
@@ -55,3 +63,60 @@ def test_gaos_experiment_numbers_are_aliases_of_descriptive_names(alias, name):
     assert (a.synthetic, a.classic, a.weighted_sampling, a.class_weighted_loss) == \
         (s.synthetic, s.classic, s.weighted_sampling, s.class_weighted_loss)
     assert (a.name, s.name) == (alias, name) and a.description == s.description
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("exp1+logit-adjusted", {"synthetic": "gan", "loss": "logit-adjusted"}),
+    ("gan-images+mixup", {"synthetic": "gan", "batch_mix": "mixup"}),
+    ("exp1+exp2+ldam-drw", {"synthetic": "gan", "classic": True, "loss": "ldam-drw"}),
+    ("difficulty-sampling+cutmix+trivialaugment", {"weighted_sampling": True, "batch_mix": "cutmix",
+                                                   "policy": "trivialaugment"}),
+    ("strengthened+posthoc-logit-adjusted", {"synthetic": "strengthened", "posthoc": True}),
+])
+def test_any_sensible_combination_declares_what_its_parts_declare(name, expected):
+    s = STRATEGIES.create(name)
+    assert s.name == name and name in STRATEGIES
+    for key, value in expected.items():
+        assert getattr(s, key) == value
+    assert s.description.count(";") == name.count("+")
+    p = plan(s, INGREDIENTS)
+    assert p.train.class_counts() == ([10, 10, 10] if s.synthetic != "none" else [2, 10, 10])
+
+
+def test_combined_losses_see_the_training_set_with_its_added_images():
+    p = plan(STRATEGIES.create("gan-images+balanced-softmax"), INGREDIENTS)
+    assert isinstance(p.loss, LogitOffset)
+    torch.testing.assert_close(p.loss.offset, torch.tensor([10.0, 10.0, 10.0]).log())  # 2 real + 8 GAN images
+    p = plan(STRATEGIES.create("ldam-drw"), Ingredients(REAL, remedies=RemediesConfig(max_margin=0.3)))
+    assert isinstance(p.loss, DeferredReweighting) and p.loss.margins.max().item() == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("name, parts, what", [
+    ("logit-adjusted+balanced-softmax", ("logit-adjusted", "balanced-softmax"), "loss modifications"),
+    ("mixup+cutmix", ("mixup", "cutmix"), "batch mixes"),
+    ("class-weighted+ldam-drw", ("class-weighted", "ldam-drw"), "loss modifications"),
+    ("logit-adjusted+posthoc-logit-adjusted", ("logit-adjusted", "posthoc-logit-adjusted"), "loss modifications"),
+    ("exp2+randaugment", ("exp2", "randaugment"), "augmentation policies"),
+    ("gan-images+strengthened", ("gan-images", "strengthened"), "sets of added images"),
+])
+def test_a_combination_that_changes_one_thing_twice_fails_in_one_line_naming_it(name, parts, what):
+    with pytest.raises(ConfigError) as err:
+        check_strategies(["baseline", name])
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"strategies: {name!r} combines {parts[0]!r} and {parts[1]!r}")
+    assert what in message and name not in STRATEGIES
+    with pytest.raises(ConfigError, match="^compare_to: "):
+        check_strategies([name], "compare_to")
+
+
+def test_an_unknown_part_is_named_with_the_valid_names():
+    with pytest.raises(ConfigError, match=r"strategies: unknown strategy 'exp1\+focal'; valid names .*logit-adjusted"):
+        check_strategies(["exp1+focal"])
+
+
+def test_remedies_options_are_validated_before_training():
+    with pytest.raises(ConfigError, match=r"^invalid config \(command line\): remedies.tau: .*greater than or equal "
+                                          r"to 0 \(got -1\)$"):
+        build_config(AugmentConfig, None, {"remedies": {"tau": -1}})
+    with pytest.raises(ConfigError, match="remedies.posthoc_taus"):
+        build_config(AugmentConfig, None, {"remedies": {"posthoc_taus": [-0.5, 1.0]}})

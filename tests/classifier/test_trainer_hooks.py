@@ -90,3 +90,46 @@ def test_a_resumed_sampler_keeps_its_weights_and_its_per_class_history(tmp_path)
     train_classifier(cfg, train, 0, CPU, val=val, progress=False, sampler=resumed, checkpoint_dir=tmp_path)
     assert resumed.history == whole.history and len(whole.history) == 3
     assert torch.equal(resumed.weights, whole.weights)
+
+
+class SpyLoss:
+    """A loss hook that records what the trainer tells it and leaves the loss plain cross-entropy."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int, torch.Tensor]] = []
+
+    def __call__(self, logits, y, step, total_steps):
+        assert logits.dtype == torch.float32
+        self.calls.append((step, total_steps, y.clone()))
+        return logits, None
+
+
+def test_loss_hook_hears_every_update_step_of_the_whole_training(tmp_path):
+    """Steps count 0 .. total - 1 over the epochs (the DRW switch reads them), also across a resume."""
+    train = data()[0].subset(torch.arange(320))
+    cfg = CFG.model_copy(update={"epochs": 2, "precision": "fp32", "channels_last": False})
+    per_epoch, spy = len(train) // 32, SpyLoss()
+    plain = train_classifier(cfg, train, 0, CPU, progress=False)
+    hooked = train_classifier(cfg, train, 0, CPU, progress=False, loss=spy)
+    assert [c[:2] for c in spy.calls] == [(s, 2 * per_epoch) for s in range(2 * per_epoch)]
+    for a, b in zip(plain.model.state_dict().values(), hooked.model.state_dict().values()):
+        assert torch.equal(a, b)  # an identity hook trains exactly as plain cross-entropy
+    train_classifier(cfg.model_copy(update={"epochs": 1}), train, 0, CPU, progress=False, checkpoint_dir=tmp_path)
+    resumed = SpyLoss()
+    train_classifier(cfg, train, 0, CPU, progress=False, checkpoint_dir=tmp_path, loss=resumed)
+    assert [c[:2] for c in resumed.calls] == [(s, 2 * per_epoch) for s in range(per_epoch, 2 * per_epoch)]
+
+
+def test_mixed_batches_take_the_loss_on_both_labels():
+    """With a mix, the hook is asked for the batch's labels and for the partners' (lam * one + (1 - lam) * other)."""
+    train = data()[0].subset(torch.arange(320))
+    spy, partners = SpyLoss(), []
+
+    def reverse_mix(x, y):
+        partners.append(y.flip(0))
+        return 0.25 * x + 0.75 * x.flip(0), y.flip(0), 0.25
+
+    train_classifier(CFG.model_copy(update={"epochs": 1}), train, 0, CPU, progress=False, loss=spy, mix=reverse_mix)
+    assert len(spy.calls) == 2 * len(partners)
+    for i, partner in enumerate(partners):
+        assert torch.equal(spy.calls[2 * i + 1][2], partner) and torch.equal(spy.calls[2 * i][2], partner.flip(0))

@@ -3,7 +3,7 @@ import pytest
 import torch
 from scipy import stats
 
-from ganaug.metrics import class_consistency, classification_metrics, paired_difference
+from ganaug.metrics import class_consistency, classification_metrics, paired_difference, resolvable_difference
 
 
 def test_known_answer():
@@ -55,3 +55,14 @@ def test_paired_difference_gives_no_interval_below_three_seeds_or_without_spread
     assert abs(same["mean"] - 0.1) < 1e-12
     three = paired_difference([0.9, 0.8, 0.75], [0.8, 0.7, 0.7])
     assert three["low"] < three["mean"] < three["high"] and three["note"] is None
+
+
+def test_resolvable_difference_is_t_sd_over_root_n_the_intervals_half_width():
+    """t_{0.975, n-1} * sd_diff / sqrt(n), by hand: differences 0.01, 0.03, 0.02, 0.06 have sd 0.0216 and
+    t_{0.975, 3} = 3.1824."""
+    diffs = [0.01, 0.03, 0.02, 0.06]
+    sd = (sum((d - 0.03) ** 2 for d in diffs) / 3) ** 0.5
+    assert resolvable_difference(diffs) == pytest.approx(3.182446305 * sd / 2)
+    d = paired_difference([0.5 + x for x in diffs], [0.5] * 4)
+    assert d["high"] - d["mean"] == pytest.approx(resolvable_difference(diffs))
+    assert resolvable_difference([0.1, 0.2]) is None and resolvable_difference([0.1] * 3) is None
