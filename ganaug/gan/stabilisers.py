@@ -61,7 +61,8 @@ def lecam(real: torch.Tensor, fake: torch.Tensor, ema_real: torch.Tensor, ema_fa
 class LeCam:
     """The LeCam term with its moving averages of D's mean outputs on real and fake images (fp32, bias-corrected
     as Adam's moments are, so that the first steps are not pulled towards 0). A call first updates the averages with
-    the batch, then returns the term against them; ``averages`` and ``steps`` are what a checkpoint must hold."""
+    the batch (all ranks' images under torchrun), then returns the term against them; ``averages`` and ``steps`` are
+    what a checkpoint must hold."""
 
     def __init__(self, decay: float) -> None:
         self.decay = decay
@@ -71,7 +72,7 @@ class LeCam:
     def __call__(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         real, fake = real.float(), fake.float()
         with torch.no_grad():
-            means = torch.stack([real.mean(), fake.mean()])
+            means = dist.all_reduce_sum(torch.stack([real.mean(), fake.mean()])) / dist.world_size()  # equal shares
             self.averages = self.averages.to(means.device).lerp(means, 1.0 - self.decay)
         self.steps += 1
         ema_real, ema_fake = self.averages / (1.0 - self.decay**self.steps)
