@@ -116,10 +116,11 @@ def main(out: Path) -> None:
                            class_weights=weights, checkpoint_dir=ckpt)
     keep("classifier_resumed", {"model": res.model}, res.history)
 
-    # GAN: MLP without dropout, conditional, class-balanced batches, DiffAugment, R1 and EMA (all exact).
+    # GAN: MLP without dropout, conditional, class-balanced batches, DiffAugment, R1, EMA, ADA, LeCam, bCR (exact).
     gan = GANConfig(architecture="mlp-gan", g_width=8, d_width=8, z_dim=16, epochs=2, batch_size=32, precision="fp32",
                     discriminator_kwargs={"input_dropout": 0.0, "dropout": 0.0}, diffaugment=["color", "translation"],
-                    r1_gamma=1.0, ema_decay=0.9)
+                    r1_gamma=1.0, ema_decay=0.9, ada={"enabled": True, "kimg": 20}, lecam={"enabled": True},
+                    bcr={"enabled": True})
     res = train_gan(gan, train, 0, device, progress=False)
     keep("gan", {"generator": res.generator, "discriminator": res.discriminator}, res.history)
 

@@ -72,8 +72,9 @@ def test_every_rank_ends_with_the_same_weights_buffers_and_predictions(runs):
 
 @pytest.mark.parametrize("name", EXACT)
 def test_without_batchnorm_two_processes_match_one(runs, name):
-    """Classifier (weighted sampler, class-weighted loss), GAN (class-balanced batches, DiffAugment, R1, EMA) and
-    a semi-supervised GAN (D partly used in G's update): the same weights, logits and losses up to float sums."""
+    """Classifier (weighted sampler, class-weighted loss), GAN (class-balanced batches, DiffAugment, R1, EMA, ADA,
+    LeCam, bCR) and a semi-supervised GAN (D partly used in G's update): the same weights, logits and losses up to
+    float sums."""
     (single, hist), (rank0, hist0), _ = runs
     ours, theirs = group(single, name), group(rank0, name)
     assert ours and ours.keys() == theirs.keys()

@@ -50,6 +50,42 @@ class ImbalanceConfig(Strict):
         return self
 
 
+class AdaConfig(Strict):
+    """Adaptive discriminator augmentation (Karras et al. 2020, "Training Generative Adversarial Networks with
+    Limited Data"): each op of ``ops`` is applied to each image D sees (real and fake) with probability p, and p
+    follows how sure D is on real images: every ``interval`` D steps, r = E[sign(D(real))] over those steps, and
+    p moves by sign(r - target) * batch_size * interval / (kimg * 1000), kept in [0, 1]."""
+
+    enabled: bool = False
+    target: float = Field(0.6, gt=0.0, lt=1.0)  # the r that ADA holds D at (0.6 in the paper)
+    interval: int = Field(4, ge=1)  # D steps between adjustments of p
+    kimg: float = Field(100.0, gt=0.0)  # thousands of real images for p to move by 1 (the paper's 500 suits runs of
+    # millions of images; 100 lets p move within the few hundred thousand images of a run here)
+    ops: list[Literal["xflip", "rot90", "translation", "color", "cutout"]] = ["xflip", "rot90", "translation", "color"]
+    # flips, 90-degree rotations, integer translation (1/8 of the size) and colour: the paper's "bgc" pipe without
+    # its fractional geometry; cutout is DiffAugment's
+
+
+class LeCamConfig(Strict):
+    """LeCam regulariser (Tseng et al. 2021, "Regularizing Generative Adversarial Networks under Limited Data"):
+    weight * (mean relu(D(real) - ema_fake)^2 + mean relu(ema_real - D(fake))^2) in D's loss, where ema_real and
+    ema_fake are moving averages of D's mean raw outputs; it keeps D's outputs near their recent means."""
+
+    enabled: bool = False
+    weight: float = Field(0.3, gt=0.0)  # lambda (0.3 for BigGAN on CIFAR in the paper's code)
+    decay: float = Field(0.99, gt=0.0, lt=1.0)  # of the two moving averages (bias-corrected: no warm-up)
+
+
+class ConsistencyConfig(Strict):
+    """Balanced consistency regularisation, bCR (Zhao et al. 2020, "Improved Consistency Regularization for GANs"):
+    real * mean ||D(T(x)) - D(x)||^2 over real images + fake * the same over generated ones, in D's loss, with T a
+    random horizontal flip and integer translation (1/8 of the size)."""
+
+    enabled: bool = False
+    real: float = Field(10.0, ge=0.0)  # lambda_real (10 in the paper)
+    fake: float = Field(10.0, ge=0.0)  # lambda_fake (10 in the paper)
+
+
 class GANConfig(Strict):
     architecture: str = "cdcgan"  # name in the GENERATORS and DISCRIMINATORS registries (`ganaug models`)
     conditional: bool = True  # class-conditional generator and discriminator
@@ -69,6 +105,9 @@ class GANConfig(Strict):
     g_steps: int = Field(1, ge=1)  # generator steps after every d_steps discriminator steps
     ema_decay: float | None = Field(None, gt=0.0, lt=1.0)  # EMA of generator weights, e.g. 0.999; None = off
     diffaugment: list[Literal["color", "translation", "cutout"]] = []  # DiffAugment ops on every D input
+    ada: AdaConfig = AdaConfig()  # adaptive augmentation of every D input (after it, DiffAugment's ops if any)
+    lecam: LeCamConfig = LeCamConfig()  # LeCam regulariser of D
+    bcr: ConsistencyConfig = ConsistencyConfig()  # consistency regulariser of D
     snapshot_epochs: list[int] = []  # also keep the generator of these epochs (the DCGAN study compares 50 and 100)
     steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps

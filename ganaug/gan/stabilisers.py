@@ -1,8 +1,9 @@
 """Training stabilisers that act in the loop (architecture options such as spectral norm live in the models).
 
 Each is a small function or module the GAN trainer calls when its config switch is on:
-gradient penalties (WGAN-GP, R1), feature matching, an exponential moving average of the generator,
-and DiffAugment-style differentiable augmentation applied to every image the discriminator sees.
+gradient penalties (WGAN-GP, R1), the LeCam and consistency (bCR) regularisers, feature matching, an exponential
+moving average of the generator, and DiffAugment-style differentiable augmentation, which ``AugmentedD`` applies to
+every image the discriminator sees (ADA's adaptive pipe is in ``ganaug.gan.ada``).
 
 Their random numbers are drawn per image of the global batch (``rand``, ``randint``), so that under torchrun
 each rank gets exactly the draws of its images in a one-process run.
@@ -49,6 +50,42 @@ def r1_penalty(D: nn.Module, real: torch.Tensor, y: torch.Tensor | None) -> torc
     return grad.pow(2).flatten(1).sum(1).mean()
 
 
+def lecam(real: torch.Tensor, fake: torch.Tensor, ema_real: torch.Tensor, ema_fake: torch.Tensor) -> torch.Tensor:
+    """LeCam (Tseng et al. 2021): mean relu(D(real) - ema_fake)^2 + mean relu(ema_real - D(fake))^2, on raw outputs.
+
+    Zero while D scores real images below the recent mean fake score and fakes above the recent mean real score;
+    it pulls D's outputs towards those means when it grows more certain, which bounds how far D can overfit."""
+    return torch.relu(real - ema_fake).pow(2).mean() + torch.relu(ema_real - fake).pow(2).mean()
+
+
+class LeCam:
+    """The LeCam term with its moving averages of D's mean outputs on real and fake images (fp32, bias-corrected
+    as Adam's moments are, so that the first steps are not pulled towards 0). A call first updates the averages with
+    the batch (all ranks' images under torchrun), then returns the term against them; ``averages`` and ``steps`` are
+    what a checkpoint must hold."""
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+        self.averages = torch.zeros(2)  # biased moving averages of mean D(real), mean D(fake)
+        self.steps = 0
+
+    def __call__(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real, fake = real.float(), fake.float()
+        with torch.no_grad():
+            means = dist.all_reduce_sum(torch.stack([real.mean(), fake.mean()])) / dist.world_size()  # equal shares
+            self.averages = self.averages.to(means.device).lerp(means, 1.0 - self.decay)
+        self.steps += 1
+        ema_real, ema_fake = self.averages / (1.0 - self.decay**self.steps)
+        return lecam(real, fake, ema_real, ema_fake)
+
+
+def consistency(D: nn.Module, x: torch.Tensor, out: torch.Tensor, augment: nn.Module,
+                y: torch.Tensor | None) -> torch.Tensor:
+    """Consistency (Zhao et al. 2020, bCR): mean over images of ||D(T(x)) - D(x)||^2, ``out`` being D(x)'s "adv"."""
+    gap = D(augment(x), y)["adv"].float() - out.float()
+    return gap.reshape(len(x), -1).pow(2).sum(1).mean()
+
+
 def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor,
                      reduction: Literal["sum", "mean"] = "sum") -> torch.Tensor:
     """Salimans et al. 2016: the squared distance between the batch means of D's features on real (detached) and
@@ -71,6 +108,21 @@ class EMA:
             ema_p.lerp_(p, 1.0 - self.decay)
         for ema_b, b in zip(self.model.buffers(), model.buffers()):
             ema_b.copy_(b)
+
+
+class AugmentedD(nn.Module):
+    """The discriminator ``net`` behind the augmentation ``pipe``: forward(x, y) = net(pipe(x), y).
+
+    Every D call of the trainer goes through it (losses, penalties, bCR), so none can forget the pipe, and the
+    penalties' input gradients are taken at the unaugmented image through the pipe, as ADA does for R1.
+    Checkpoints hold ``net``'s weights, under their own names."""
+
+    def __init__(self, net: nn.Module, pipe: nn.Module) -> None:
+        super().__init__()
+        self.net, self.pipe = net, pipe
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        return self.net(self.pipe(x), y)
 
 
 class DiffAugment(nn.Module):

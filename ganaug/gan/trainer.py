@@ -1,10 +1,11 @@
 """The GAN training loop: ``d_steps`` discriminator steps, then ``g_steps`` generator steps, over real batches.
 
-Every option of GANConfig acts through one of the small functions below (the loss, the penalties,
-DiffAugment, EMA); the loop itself stays the same. Deterministic for a seed on CPU: weights are
-initialised after ``torch.manual_seed(seed)``, batches and noise come from one ``torch.Generator`` and
-DiffAugment's draws from another, and every checkpoint holds all random states (``TrainingState``), so a
-run resumed from its last checkpoint ends bit for bit where an uninterrupted one would.
+Every option of GANConfig acts through one of the small functions below (the loss, ``regularisers``, the
+augmentation pipe that D is wrapped in, EMA); the loop itself stays the same. Deterministic for a seed on CPU:
+weights are initialised after ``torch.manual_seed(seed)``, batches and noise come from one ``torch.Generator`` and
+each augmentation's draws from its own, and every checkpoint holds all random states and the stabilisers' state
+(ADA's p, LeCam's averages: ``TrainingState``), so a run resumed from its last checkpoint ends bit for bit where an
+uninterrupted one would.
 
 Under torchrun, G and D are trained with DistributedDataParallel: every rank draws the same global batch
 and noise and keeps its share (``ganaug.distributed``); a network's gradients are averaged only in its
@@ -28,7 +29,10 @@ from ganaug.checkpoint import TrainingState
 from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES, GANLoss
-from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
+from ganaug.gan.ada import AdaController, AdaptiveAugment
+from ganaug.gan.stabilisers import (
+    EMA, AugmentedD, DiffAugment, LeCam, consistency, feature_matching, gradient_penalty, r1_penalty,
+)
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
     EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches,
@@ -58,17 +62,19 @@ class Parts:
 
     cfg: GANConfig
     G: nn.Module  # the networks to train with: DDP wrappers under torchrun (dist.unwrap gives the bare ones)
-    D: nn.Module
+    D: AugmentedD  # every D call goes through the augmentation pipe (ADA, DiffAugment); D.net: the network
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     loss: GANLoss
-    augment: nn.Module  # DiffAugment, or identity
     rng: torch.Generator  # batches and noise
     device: torch.device
     class_names: list[str]
     scalers: dict[str, torch.amp.GradScaler]  # fp16 loss scaling per optimizer (pass-throughs otherwise)
     precision: str = "fp32"  # the autocast precision now: cfg.precision, or fp32 after a bf16 fallback
     precision_fallback: dict[str, str] | None = None  # PrecisionFallback.event, once it has happened
+    ada: AdaController | None = None  # moves the pipe's p (gan.ada)
+    lecam: LeCam | None = None  # gan.lecam
+    bcr_augment: nn.Module | None = None  # gan.bcr's T
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -111,25 +117,32 @@ def train_gan(
     fits = getattr(G, "channels_last", True) and getattr(D, "channels_last", True)
     memory = torch.channels_last if cfg.channels_last and fits else torch.contiguous_format
     G, D = G.to(device, memory_format=memory), D.to(device, memory_format=memory)
-    augment_rng = torch.Generator().manual_seed(seed + 7919)  # DiffAugment's draws, apart from batches and noise
+    generators = {name: torch.Generator().manual_seed(seed + offset)  # each augmentation's draws, apart from
+                  for name, offset in (("diffaugment_rng", 7919), ("ada_rng", 7927), ("bcr_rng", 7933))}  # the rest
+    pipe, ada = augmentation_pipe(cfg, generators)
     p = Parts(
-        cfg, G, D,
+        cfg, G, AugmentedD(D, pipe),
         opt_g=adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas),  # two time-scale: lr_g != lr_d
         opt_d=adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas),
         loss=GAN_LOSSES.create(cfg.loss, real_target=1.0 - cfg.label_smoothing),
-        augment=DiffAugment(cfg.diffaugment, augment_rng) if cfg.diffaugment else nn.Identity(),
         rng=torch.Generator().manual_seed(seed),
         device=device,
         class_names=list(data.class_names),
         scalers={"generator": grad_scaler(device, cfg.precision), "discriminator": grad_scaler(device, cfg.precision)},
         precision=cfg.precision,
+        ada=ada,
+        lecam=LeCam(cfg.lecam.decay) if cfg.lecam.enabled else None,
+        bcr_augment=AdaptiveAugment(["xflip", "translation"], generators["bcr_rng"], p=1.0) if cfg.bcr.enabled else None,
     )
     ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
     models = {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])}
     if ema is not None:
         models["generator_ema"] = (ema.model, specs["generator"])
+    attributes = {"ada_p": (ada.pipe, "p"), "ada_signs": (ada, "signs"), "ada_steps": (ada, "steps")} if ada else {}
+    if p.lecam is not None:
+        attributes.update(lecam_averages=(p.lecam, "averages"), lecam_steps=(p.lecam, "steps"))
     state = TrainingState(models, {"generator": p.opt_g, "discriminator": p.opt_d}, device, p.scalers,
-                          generators={"rng": p.rng, "diffaugment_rng": augment_rng})
+                          generators={"rng": p.rng, **generators}, attributes=attributes)
     epochs = num_epochs(cfg.epochs, cfg.steps, len(data), cfg.batch_size)
     history: list[dict[str, float]] = []
     start_epoch = 0
@@ -141,7 +154,7 @@ def train_gan(
         history, start_epoch = meta["history"], meta["epoch"]
         p.precision = meta.get("precision", p.precision)  # a run that fell back to fp32 stays there
         p.precision_fallback = meta.get("precision_fallback")
-    p.G, p.D = dist.wrap(G, device), dist.wrap(D, device)  # after resuming: DDP starts from rank 0's weights
+    p.G, p.D.net = dist.wrap(G, device), dist.wrap(D, device)  # after resuming: DDP starts from rank 0's weights
 
     fallback = PrecisionFallback(p.precision, "GAN", state.snapshot, state.restore)
     images, labels = to_float(data.images), data.labels
@@ -181,7 +194,7 @@ def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.T
                 memory: torch.memory_format) -> dict[str, float]:
     """One pass over the real batches: ``d_steps`` D updates, then ``g_steps`` G updates; the epoch's mean losses."""
     cfg = p.cfg
-    dist.unwrap(p.G).train(), dist.unwrap(p.D).train()
+    dist.unwrap(p.G).train(), dist.unwrap(p.D.net).train()
     sums = torch.zeros(4, device=p.device)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
     d_count = g_count = 0
     for idx_global in real_batches(cfg, labels, p.rng):
@@ -198,10 +211,10 @@ def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.T
                 if ema is not None:
                     ema.update(dist.unwrap(p.G))
     means = (dist.all_reduce_sum(sums) / dist.world_size()).tolist()  # means over the ranks' shares
-    dist.average_buffers(dist.unwrap(p.G), dist.unwrap(p.D), *([ema.model] if ema else []))  # BatchNorm statistics
+    dist.average_buffers(dist.unwrap(p.G), dist.unwrap(p.D.net), *([ema.model] if ema else []))  # BatchNorm stats
     return {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),
             "d_real": means[2] / max(d_count, 1), "d_fake": means[3] / max(d_count, 1),
-            "d_updates": d_count, "g_updates": g_count}
+            "d_updates": d_count, "g_updates": g_count, **({"ada_p": p.ada.pipe.p} if p.ada else {})}
 
 
 def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -210,18 +223,47 @@ def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> 
     with autocast(p.device, p.precision):
         fake_with_graph = p.G(noise(p, len(real)), y)  # fake labels follow the real batch's class mix
         fake = fake_with_graph.detach()
-        out_real, out_fake = p.D(p.augment(real), y), p.D(p.augment(fake), y)
+        out_real, out_fake = p.D(real, y), p.D(fake, y)
         loss = p.loss.discriminator(out_real["adv"].float(), out_fake["adv"].float())
         if "cls" in out_real:  # auxiliary classifier (acgan): classify real and generated images
             loss = loss + cfg.aux_class_weight * (
                 F.cross_entropy(out_real["cls"].float(), y) + F.cross_entropy(out_fake["cls"].float(), y))
-    if cfg.gradient_penalty:
-        loss = loss + cfg.gradient_penalty * gradient_penalty(p.D, real, fake, y)
-    if cfg.r1_gamma:
-        loss = loss + cfg.r1_gamma / 2 * r1_penalty(p.D, p.augment(real), y)
+    loss = loss + regularisers(p, real, fake, y, out_real["adv"], out_fake["adv"])
     update(p.opt_d, loss, p.scalers["discriminator"])
+    if p.ada is not None:
+        p.ada.update(out_real["adv"])
     scores = [logit_score(out["adv"], p.loss) for out in (out_real, out_fake)]
     return torch.stack([loss.detach(), *scores]), fake_with_graph
+
+
+def regularisers(p: Parts, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None,
+                 out_real: torch.Tensor, out_fake: torch.Tensor) -> torch.Tensor:
+    """The sum of D's enabled regularisers, given its outputs ("adv") on this step's real and fake images: WGAN-GP,
+    R1 (both at the unaugmented images, through the pipe, in fp32), LeCam and bCR (0 when none is on)."""
+    cfg, terms = p.cfg, [torch.zeros((), device=p.device)]
+    if cfg.gradient_penalty:
+        terms.append(cfg.gradient_penalty * gradient_penalty(p.D, real, fake, y))
+    if cfg.r1_gamma:
+        terms.append(cfg.r1_gamma / 2 * r1_penalty(p.D, real, y))
+    if p.lecam is not None:
+        terms.append(cfg.lecam.weight * p.lecam(out_real, out_fake))
+    if p.bcr_augment is not None:
+        with autocast(p.device, p.precision):
+            terms.append(cfg.bcr.real * consistency(p.D, real, out_real, p.bcr_augment, y)
+                         + cfg.bcr.fake * consistency(p.D, fake, out_fake, p.bcr_augment, y))
+    return sum(terms[1:], terms[0])
+
+
+def augmentation_pipe(cfg: GANConfig, generators: dict[str, torch.Generator]) -> tuple[nn.Module, AdaController | None]:
+    """What D sees every image through: ADA's adaptive ops (gan.ada), then DiffAugment's (gan.diffaugment), and
+    ADA's controller of p."""
+    pipe, ada = nn.Sequential(), None
+    if cfg.ada.enabled:
+        pipe.append(AdaptiveAugment(cfg.ada.ops, generators["ada_rng"]))
+        ada = AdaController(pipe[0], cfg.ada.target, cfg.ada.interval, cfg.ada.kimg, cfg.batch_size)
+    if cfg.diffaugment:
+        pipe.append(DiffAugment(cfg.diffaugment, generators["diffaugment_rng"]))
+    return pipe, ada
 
 
 def generator_step(
@@ -233,15 +275,15 @@ def generator_step(
     ``no_sync``, so that only G's gradients are averaged over the ranks.
     """
     cfg = p.cfg
-    with autocast(p.device, p.precision), dist.no_sync(p.D):
+    with autocast(p.device, p.precision), dist.no_sync(p.D.net):
         fake = p.G(noise(p, len(real)), y) if fake is None else fake
-        out_fake = p.D(p.augment(fake), y)
+        out_fake = p.D(fake, y)
         loss = p.loss.generator(out_fake["adv"].float())
         if "cls" in out_fake:
             loss = loss + cfg.aux_class_weight * F.cross_entropy(out_fake["cls"].float(), y)
         if cfg.feature_matching:
             with torch.no_grad():
-                real_features = p.D(p.augment(real), y)["features"]
+                real_features = p.D(real, y)["features"]
             loss = loss + cfg.feature_matching * feature_matching(real_features.float(), out_fake["features"].float())
     update(p.opt_g, loss, p.scalers["generator"])
     return loss.detach()

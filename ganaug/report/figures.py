@@ -49,7 +49,8 @@ def sample_grid(real: ImageDataset, synthetic: dict[str, ImageDataset], path: Pa
 def training_curves(histories: dict[str, list[dict]], path: Path, gan_history: list[dict] | None = None,
                     x: str = "epoch") -> Path:
     """Against ``x`` (epoch, or ``step`` for iteration-based trainers): the GAN's losses (when ``gan_history`` is
-    given), each model's training loss, and its validation accuracy (its training accuracy when it has none)."""
+    given, with ADA's augmentation probability p on a right-hand axis when it was on), each model's training loss,
+    and its validation accuracy (its training accuracy when it has none)."""
     n = 2 + bool(gan_history)
     fig, axes = subplots(1, n, figsize=(4.2 * n, 3.5))
     if gan_history:
@@ -57,6 +58,11 @@ def training_curves(histories: dict[str, list[dict]], path: Path, gan_history: l
         _curve(axes[0], gan_history, "epoch", "loss_g", "generator")
         axes[0].set(xlabel="epoch", ylabel="loss", title="GAN losses")
         axes[0].legend(fontsize=7)
+        if "ada_p" in gan_history[-1]:
+            ax_p = axes[0].twinx()
+            _curve(ax_p, gan_history, "epoch", "ada_p", "ADA p", color="grey", linestyle="--")
+            ax_p.set(ylabel="ADA augmentation probability p", ylim=(0, 1))
+            ax_p.legend(fontsize=7, loc="lower right")
     ax_loss, ax_acc = axes[-2], axes[-1]
     accuracy = "validation accuracy"
     for name, hist in histories.items():
@@ -180,10 +186,10 @@ def difference_intervals(rows: list[tuple[str, float, float | None, float | None
     return _save(fig, path)
 
 
-def _curve(ax: Axes, history: list[dict], x: str, y: str, label: str) -> None:
+def _curve(ax: Axes, history: list[dict], x: str, y: str, label: str, **style) -> None:
     """``history``'s ``y`` against ``x`` (NaN where a row lacks it); dots too when there are few points."""
     ax.plot([r[x] for r in history], [r.get(y, np.nan) for r in history], marker="o" if len(history) < 20 else None,
-            markersize=3, label=label)
+            markersize=3, label=label, **style)
 
 
 def _montage(images: np.ndarray, pad: int = 1) -> np.ndarray:

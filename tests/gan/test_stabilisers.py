@@ -8,8 +8,10 @@ from ganaug.checkpoint import Checkpoint
 from ganaug.config import GANConfig
 from ganaug.data import load_dataset
 from ganaug.gan.losses import GAN_LOSSES
-from ganaug.gan.stabilisers import EMA, DiffAugment, feature_matching, gradient_penalty, r1_penalty
-from ganaug.gan.trainer import train_gan
+from ganaug.gan.stabilisers import (
+    EMA, AugmentedD, DiffAugment, LeCam, consistency, feature_matching, gradient_penalty, lecam, r1_penalty,
+)
+from ganaug.gan.trainer import build_gan, train_gan
 
 CPU = torch.device("cpu")
 
@@ -37,6 +39,60 @@ def test_gradient_penalty_closed_form():
 def test_r1_closed_form():
     D = LinearCritic(torch.tensor([1.0, 2.0, 0.0, 2.0]))
     assert r1_penalty(D, torch.randn(3, 1, 2, 2), None).item() == pytest.approx(9.0)
+
+
+class Scale(nn.Module):
+    """A stand-in augmentation pipe: x -> factor * x."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return self.factor * x
+
+
+def test_penalties_see_what_d_sees():
+    """Through AugmentedD the penalties' gradients are taken at the unaugmented image, through the pipe: a pipe that
+    blanks every image leaves D no input gradient (R1 = 0, WGAN-GP = (0 - 1)^2); one that doubles them doubles it."""
+    w = torch.tensor([1.0, 2.0, 0.0, 2.0])  # ||w||^2 = 9
+    real, fake = torch.randn(3, 1, 2, 2), torch.randn(3, 1, 2, 2)
+    assert r1_penalty(AugmentedD(LinearCritic(w), Scale(0.0)), real, None).item() == 0.0
+    assert gradient_penalty(AugmentedD(LinearCritic(w), Scale(0.0)), real, fake, None).item() == pytest.approx(1.0)
+    assert r1_penalty(AugmentedD(LinearCritic(w), Scale(2.0)), real, None).item() == pytest.approx(4 * 9.0)
+    assert gradient_penalty(AugmentedD(LinearCritic(w), Scale(2.0)), real, fake, None).item() == pytest.approx(
+        (2 * 3.0 - 1) ** 2)
+
+
+def test_lecam_formula():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.0, 3.0])
+    # relu(real - 0.5) = [1.5, 0] -> 1.125; relu(1 - fake) = [1, 0] -> 0.5
+    assert lecam(real, fake, torch.tensor(1.0), torch.tensor(0.5)).item() == pytest.approx(1.625)
+    # Real outputs at or below the mean fake output, fake ones at or above the mean real one: nothing to correct.
+    assert lecam(torch.tensor([-1.0, 0.5]), torch.tensor([1.0, 4.0]), torch.tensor(1.0), torch.tensor(0.5)) == 0.0
+
+
+def test_lecam_moving_averages():
+    """Bias-corrected EMAs with decay 0.99 of D's mean outputs, updated before the term is taken against them."""
+    reg = LeCam(decay=0.99)
+    real, fake = torch.tensor([1.0, 3.0], requires_grad=True), torch.tensor([-2.0, 0.0])
+    first = reg(real, fake)  # the averages are the first batch's means: 2 and -1
+    assert first.item() == pytest.approx(((1 + 1) ** 2 + (3 + 1) ** 2) / 2 + ((2 + 2) ** 2 + (2 - 0) ** 2) / 2)
+    first.backward()
+    assert real.grad.tolist() == pytest.approx([2 * 2 / 2, 2 * 4 / 2])  # the averages carry no gradient
+    reg(torch.tensor([5.0]), torch.tensor([1.0]))
+    expected = (0.99 * 0.01 * torch.tensor([2.0, -1.0]) + 0.01 * torch.tensor([5.0, 1.0])) / (1 - 0.99**2)
+    assert (reg.averages / (1 - 0.99**reg.steps)).tolist() == pytest.approx(expected.tolist())
+    assert reg.steps == 2
+
+
+def test_consistency_formula_and_zero_for_the_identity():
+    w = torch.tensor([1.0, 2.0, 0.0, 2.0])
+    D, x = LinearCritic(w), torch.randn(5, 1, 2, 2)
+    out = D(x)["adv"]
+    assert consistency(D, x, out, nn.Identity(), None).item() == 0.0
+    # T doubles the image: D(T(x)) - D(x) = w . x
+    assert consistency(D, x, out, Scale(2.0), None).item() == pytest.approx(out.pow(2).mean().item(), rel=1e-6)
 
 
 def test_feature_matching_zero_for_equal_means_and_grad_only_to_fakes():
@@ -114,6 +170,7 @@ def tiny(**kw) -> GANConfig:
         {"r1_gamma": 1.0},
         {"feature_matching": 1.0},
         {"diffaugment": ["color", "translation", "cutout"]},
+        {"loss": "hinge", "ada": {"enabled": True}, "lecam": {"enabled": True}, "bcr": {"enabled": True}},
         {"lr_g": 1e-4, "lr_d": 4e-4},
     ],
 )
@@ -145,10 +202,40 @@ def test_switches_change_training(digits):
     same = train_gan(tiny(epochs=1), digits, 0, CPU, progress=False)
     assert all(torch.equal(v, same.discriminator.state_dict()[k]) for k, v in base.discriminator.state_dict().items())
     for option, role in (({"r1_gamma": 10.0}, "discriminator"), ({"diffaugment": ["translation"]}, "discriminator"),
-                         ({"label_smoothing": 0.2}, "discriminator"), ({"feature_matching": 1.0}, "generator")):
+                         ({"label_smoothing": 0.2}, "discriminator"), ({"feature_matching": 1.0}, "generator"),
+                         ({"ada": {"enabled": True, "kimg": 1}}, "discriminator"),
+                         ({"lecam": {"enabled": True}}, "discriminator"), ({"bcr": {"enabled": True}}, "discriminator")):
         other = getattr(train_gan(tiny(epochs=1, **option), digits, 0, CPU, progress=False), role).state_dict()
         reference = getattr(base, role).state_dict()
         assert any(not torch.equal(reference[k], other[k]) for k in reference), option
+
+
+def test_every_d_call_goes_through_the_pipe_and_checkpoints_hold_the_bare_d(digits, tmp_path, monkeypatch):
+    """With every stabiliser that calls D on (losses, R1, bCR, feature matching), D's network only ever runs behind
+    its augmentation pipe; the checkpoint and the result hold the bare network's weights under their own names."""
+    from ganaug.gan import trainer
+
+    calls = {"pipe": 0, "net": 0}
+    forward = AugmentedD.forward
+
+    def counted_forward(self, x, y=None):
+        calls["pipe"] += 1
+        return forward(self, x, y)
+
+    def counted_build(*args):
+        G, D, specs = build_gan(*args)
+        D.register_forward_hook(lambda *_: calls.__setitem__("net", calls["net"] + 1))
+        return G, D, specs
+
+    monkeypatch.setattr(AugmentedD, "forward", counted_forward)
+    monkeypatch.setattr(trainer, "build_gan", counted_build)
+    cfg = tiny(epochs=1, r1_gamma=1.0, feature_matching=1.0, diffaugment=["translation"], ada={"enabled": True},
+               lecam={"enabled": True}, bcr={"enabled": True})
+    result = train_gan(cfg, digits, 0, CPU, checkpoint_dir=tmp_path, progress=False)
+    assert calls["net"] == calls["pipe"] > 0
+    bare = build_gan(cfg, digits.image_size, digits.channels, digits.num_classes)[1].state_dict().keys()
+    assert Checkpoint(tmp_path / "last").state_dict("discriminator").keys() == bare
+    assert result.discriminator.state_dict().keys() == bare
 
 
 def test_snapshots_kept_at_chosen_epochs(digits, tmp_path):

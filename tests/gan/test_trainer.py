@@ -68,11 +68,15 @@ def assert_same_run(a, b):
 
 def test_resume_after_a_crash_matches_uninterrupted_run(digits, tmp_path, monkeypatch):
     """Killed in epoch 3 with checkpoints every 2 epochs, then resumed in a fresh trainer: the same networks (EMA
-    included) and history, bit for bit, as a run that never stopped."""
+    included) and history, bit for bit, as a run that never stopped; ADA's p (moving: it is in the history) and
+    LeCam's averages and bCR's draws included."""
     from ganaug.gan import trainer
 
-    cfg = tiny(epochs=3, checkpoint_every=2)
+    cfg = tiny(epochs=3, checkpoint_every=2, ada={"enabled": True, "kimg": 20}, lecam={"enabled": True},
+               bcr={"enabled": True})
     straight = train_gan(cfg, digits, seed=1, device=CPU, progress=False)
+    p = [row["ada_p"] for row in straight.history]
+    assert 0 < p[0] and len(set(p)) == 3  # p changes within each epoch, so resuming must restore it
     step, calls = trainer.generator_step, []
 
     def crash(*args, **kwargs):
