@@ -5,7 +5,7 @@ import torch
 
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.models.attention import SelfAttention2d
-from ganaug.models.sagan import place_attention
+from ganaug.models.common import place_attention
 
 
 def test_acgan_discriminator_has_adv_and_cls_heads_and_no_projection():
