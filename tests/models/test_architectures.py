@@ -137,6 +137,8 @@ BAD = [
     (DISCRIMINATORS, "style-lite", {"channels": 0}, "channels must be >= 1"),
     (GENERATORS, "triple-gan-attn", {"heads": 0}, "heads must be >= 1"),
     (DISCRIMINATORS, "triple-gan-attn", {"dropout": 1.5}, "dropout probability"),
+    (GENERATORS, "biggan", {"z_dim": 2}, "hierarchical z needs z_dim >= 3"),
+    (DISCRIMINATORS, "biggan", {"heads": 0}, "heads must be >= 1"),
 ]
 
 
