@@ -322,7 +322,7 @@ def generate(
     n: Annotated[Optional[int], typer.Option(help="number of images of --class (or in total, unconditional)")] = None,
     seed: Annotated[int, typer.Option(help="the same seed gives the same images")] = 0,
     truncation: Annotated[float, typer.Option(help="truncation psi (< 1: less diverse, more typical; style-lite "
-                                                   "only)")] = 1.0,
+                                                   "and biggan)")] = 1.0,
     raw: Raw = False,
 ) -> None:
     """Generate images from a trained GAN, per class, as PNG folders or one .npz; deterministic for a seed."""
@@ -345,7 +345,7 @@ def evaluate_gan_command(
     inception_weights: Annotated[Optional[Path], typer.Option(help="FID Inception-v3 weights file; adds Inception "
                                                                    "metrics")] = None,
     truncation: Annotated[Optional[float], typer.Option(help="truncation psi (< 1: less diverse; style-lite "
-                                                             "only)")] = None,
+                                                             "and biggan)")] = None,
     raw: Raw = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
     no_progress: NoProgress = False,
 ) -> None:

@@ -86,7 +86,19 @@ class ConsistencyConfig(Strict):
     fake: float = Field(10.0, ge=0.0)  # lambda_fake (10 in the paper)
 
 
+# What an architecture's paper trains with, applied by GANConfig to each key that no layer gives (YAML, flags,
+# --set, --quick): a config that names the key keeps its value. The resolved config holds the values applied.
+ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
+    # Brock et al. 2019: hinge loss, an EMA generator averaged from a later step (PyTorch-StudioGAN's CIFAR-10 BigGAN:
+    # decay 0.9999 from step 1000; 0.999 here, as ganaug's runs are a few thousand steps), D half as wide as G.
+    "biggan": {"loss": "hinge", "ema_decay": 0.999, "ema_start": 1000, "d_width": 64},
+}
+
+
 class GANConfig(Strict):
+    """A GAN and how it is trained. Some keys default per architecture (``ARCHITECTURE_DEFAULTS``, e.g. biggan:
+    hinge loss and an EMA generator), unless given."""
+
     architecture: str = "cdcgan"  # name in the GENERATORS and DISCRIMINATORS registries (`ganaug models`)
     conditional: bool = True  # class-conditional generator and discriminator
     generator_kwargs: dict[str, Any] = {}  # extra architecture options, passed to the generator's factory
@@ -104,6 +116,7 @@ class GANConfig(Strict):
     d_steps: int = Field(1, ge=1)  # discriminator steps per generator step (n_D:n_G, with g_steps)
     g_steps: int = Field(1, ge=1)  # generator steps after every d_steps discriminator steps
     ema_decay: float | None = Field(None, gt=0.0, lt=1.0)  # EMA of generator weights, e.g. 0.999; None = off
+    ema_start: int = Field(0, ge=0)  # generator updates before the EMA starts averaging (until then it copies G)
     diffaugment: list[Literal["color", "translation", "cutout"]] = []  # DiffAugment ops on every D input
     ada: AdaConfig = AdaConfig()  # adaptive augmentation of every D input (after it, DiffAugment's ops if any)
     lecam: LeCamConfig = LeCamConfig()  # LeCam regulariser of D
@@ -119,6 +132,13 @@ class GANConfig(Strict):
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
     precision: Precision = "bf16"  # bf16 autocast of G and D (2.2x on this CPU, see docs/benchmarks.md); fp16: GPU only
     channels_last: bool = True  # NHWC memory layout for convolutions (pairs with bf16 on CPU)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _architecture_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("architecture") in ARCHITECTURE_DEFAULTS:
+            return {**ARCHITECTURE_DEFAULTS[data["architecture"]], **data}
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> "GANConfig":

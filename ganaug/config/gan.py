@@ -44,7 +44,7 @@ class EvaluateGANConfig(Strict):
     # trained on the real training split only; the CAS classifiers are trained with the same settings
     inception_weights: str | None = None  # FID Inception-v3 weights (pt_inception-2015-12-05-6726825d.pth or a
     # .safetensors made from it); None: no Inception metrics, nothing is downloaded
-    truncation_psi: float = Field(1.0, gt=0.0, le=1.0)  # < 1: less diverse, more typical samples (style-lite only)
+    truncation_psi: float = Field(1.0, gt=0.0, le=1.0)  # < 1: less diverse, more typical samples (style-lite, biggan)
     use_ema: bool = True  # the checkpoint's EMA generator when it has one; False: the raw generator
 
     @model_validator(mode="after")

@@ -24,13 +24,13 @@ def generate(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``counts[c]`` images of each class c as float [-1, 1] (N, C, H, W) with their labels; deterministic for a seed.
 
-    ``truncation_psi`` < 1 trades diversity for fidelity on generators that support it (style-lite).
+    ``truncation_psi`` < 1 trades diversity for fidelity on generators that support it (style-lite, biggan).
     """
     generator.eval()
     extra = {}
     if truncation_psi != 1.0:
         if "truncation_psi" not in inspect.signature(generator.forward).parameters:
-            raise ValueError(f"{type(generator).__name__} has no truncation; use truncation_psi=1 (only style-lite has it)")
+            raise ValueError(f"{type(generator).__name__} has no truncation; use truncation_psi=1 (style-lite, biggan)")
         extra["truncation_psi"] = truncation_psi
     rng = torch.Generator().manual_seed(seed)
     labels = torch.cat([torch.full((n,), c, dtype=torch.int64) for c, n in enumerate(counts)])

@@ -96,16 +96,22 @@ def feature_matching(real_features: torch.Tensor, fake_features: torch.Tensor,
 
 
 class EMA:
-    """Exponential moving average of the generator's weights (buffers such as BatchNorm statistics are copied)."""
+    """Exponential moving average of the generator's weights (buffers such as BatchNorm statistics are copied).
 
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.decay = decay
+    For the first ``start`` updates the copy just follows the model (BigGAN starts averaging late); ``updates``
+    counts them, and the trainer sets it from its step count when it resumes.
+    """
+
+    def __init__(self, model: nn.Module, decay: float, start: int = 0) -> None:
+        self.decay, self.start, self.updates = decay, start, 0
         self.model = copy.deepcopy(model).eval().requires_grad_(False)
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
+        weight = 1.0 - self.decay if self.updates >= self.start else 1.0
+        self.updates += 1
         for ema_p, p in zip(self.model.parameters(), model.parameters()):
-            ema_p.lerp_(p, 1.0 - self.decay)
+            ema_p.lerp_(p, weight)
         for ema_b, b in zip(self.model.buffers(), model.buffers()):
             ema_b.copy_(b)
 

@@ -134,7 +134,7 @@ def train_gan(
         lecam=LeCam(cfg.lecam.decay) if cfg.lecam.enabled else None,
         bcr_augment=AdaptiveAugment(["xflip", "translation"], generators["bcr_rng"], p=1.0) if cfg.bcr.enabled else None,
     )
-    ema = EMA(G, cfg.ema_decay) if cfg.ema_decay else None
+    ema = EMA(G, cfg.ema_decay, cfg.ema_start) if cfg.ema_decay else None
     models = {"generator": (G, specs["generator"]), "discriminator": (D, specs["discriminator"])}
     if ema is not None:
         models["generator_ema"] = (ema.model, specs["generator"])
@@ -166,9 +166,13 @@ def train_gan(
         for epoch in range(start_epoch, epochs):
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
+            if ema is not None:
+                ema.updates = epoch * per_epoch  # generator updates so far, for gan.ema_start (also after a resume)
             row = train_epoch(p, ema, images, labels, memory)
             if not all_finite(row) and fallback.recover(f"epoch {epoch + 1}"):
                 p.precision, p.precision_fallback = fallback.precision, fallback.event
+                if ema is not None:
+                    ema.updates = epoch * per_epoch
                 row = train_epoch(p, ema, images, labels, memory)
             check_divergence(row, epoch, last, p.loss.probabilistic)
             row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size, row["g_updates"],

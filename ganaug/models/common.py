@@ -1,7 +1,10 @@
 """Shape helpers every GAN architecture shares: the size plan of its convolutions, its layer widths, its
-argument checks. A model imports these from here, not from another model."""
+argument checks, where its attention blocks go. A model imports these from here, not from another model."""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 
 def conv_plan(image_size: int) -> tuple[int, int, int]:
@@ -35,3 +38,11 @@ def check_gan_args(image_size: int, channels: int, num_classes: int, width: int,
     for name, value in {"width": width, **positive}.items():
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def place_attention(requested: Sequence[int], available: list[int]) -> list[int]:
+    """Each requested resolution moved to the nearest available one (log scale, ties up), deduplicated."""
+    if isinstance(requested, (int, str)) or any(not isinstance(r, int) or r < 1 for r in requested):
+        raise ValueError("attention_resolutions must be a list of positive ints (feature-map sizes in px), "
+                         f"got {requested!r}")
+    return sorted({min(available, key=lambda a: (abs(math.log2(a / r)), -a)) for r in requested})

@@ -14,22 +14,13 @@ as SAGAN): attention heads. Plus the options of ``cdcgan`` (``norm`` on G, ``min
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from functools import partial
 
 from ganaug.models.attention import SelfAttention2d
-from ganaug.models.common import conv_plan
+from ganaug.models.common import conv_plan, place_attention
 from ganaug.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
-
-
-def place_attention(requested: Sequence[int], available: list[int]) -> list[int]:
-    """Each requested resolution moved to the nearest available one (log scale, ties up), deduplicated."""
-    if isinstance(requested, (int, str)) or any(not isinstance(r, int) or r < 1 for r in requested):
-        raise ValueError("attention_resolutions must be a list of positive ints (feature-map sizes in px), "
-                         f"got {requested!r}")
-    return sorted({min(available, key=lambda a: (abs(math.log2(a / r)), -a)) for r in requested})
 
 
 def _check_heads(heads: int) -> None:

@@ -5,7 +5,7 @@ import torch
 
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.models.attention import SelfAttention2d
-from ganaug.models.sagan import place_attention
+from ganaug.models.common import place_attention
 
 
 def test_acgan_discriminator_has_adv_and_cls_heads_and_no_projection():
@@ -137,6 +137,8 @@ BAD = [
     (DISCRIMINATORS, "style-lite", {"channels": 0}, "channels must be >= 1"),
     (GENERATORS, "triple-gan-attn", {"heads": 0}, "heads must be >= 1"),
     (DISCRIMINATORS, "triple-gan-attn", {"dropout": 1.5}, "dropout probability"),
+    (GENERATORS, "biggan", {"z_dim": 2}, "hierarchical z needs z_dim >= 3"),
+    (DISCRIMINATORS, "biggan", {"heads": 0}, "heads must be >= 1"),
 ]
 
 
