@@ -203,7 +203,7 @@ def train_gan_command(
     architecture: Annotated[Optional[str], typer.Option(help="the GAN (default cdcgan), one of: "
                                                              + _names("gans"))] = None,
     steps: Annotated[Optional[int], typer.Option(help="generator updates (default 4,500)")] = None,
-    seed: Seed = None, device: Device = None, config: ConfigFile = None, set_: Set = [],
+    seed: Seed = None, quick: Quick = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
     tensorboard: TensorBoard = False, no_progress: NoProgress = False,
 ) -> None:
     """Train a GAN on a training split; resumes from its last checkpoint; prints the checkpoint's path."""
@@ -212,7 +212,7 @@ def train_gan_command(
 
     flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard),
              "gan.architecture": architecture, "gan.steps": steps}
-    cfg = configure(TrainGANConfig, config, flags, set_)
+    cfg = configure(TrainGANConfig, config, flags, set_, under={"gan": {"steps": 200}} if quick else None)
     join_processes(cfg)
     echo(f"checkpoint: {run_train_gan(cfg)}")
 

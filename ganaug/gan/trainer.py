@@ -15,6 +15,7 @@ own update (in the generator's step, D runs under ``no_sync``); losses are avera
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,6 +165,9 @@ def train_gan(
                        unit="step" if in_steps else "epoch", asked=cfg.steps if in_steps else None, enabled=progress,
                        resumed_from=str(last) if start_epoch else None, silent=not dist.is_main()) as bar:
         for epoch in range(start_epoch, epochs):
+            if budget_spent(cfg, history):
+                break
+            tic = time.perf_counter()
             threads.adapt()  # the CLI's choice of torch threads follows the free cores
             fallback.mark_good(f"the start of epoch {epoch + 1}")
             if ema is not None:
@@ -177,21 +181,28 @@ def train_gan(
             check_divergence(row, epoch, last, p.loss.probabilistic)
             row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size, row["g_updates"],
                                                  loss_d=row["loss_d"], loss_g=row["loss_g"])
-            row["epoch"] = epoch + 1
+            seconds = dist.all_reduce_sum(torch.tensor([time.perf_counter() - tic])) / dist.world_size()
+            row["epoch"], row["seconds"] = epoch + 1, float(seconds)  # the same on every rank: they stop together
             history.append(row)
+            final = epoch + 1 == epochs or budget_spent(cfg, history)
             if log is not None:
                 log.scalars(row, epoch + 1)
-                if (epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs:
+                if (epoch + 1) % cfg.checkpoint_every == 0 or final:
                     log.samples(ema.model if ema else G, cfg.z_dim, epoch + 1)
             meta = {"epoch": epoch + 1, "history": history, "seed": seed, "config": cfg.model_dump(mode="json"),
                     "precision": p.precision, "precision_fallback": p.precision_fallback, "class_names": p.class_names}
-            if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or epoch + 1 == epochs):
+            if last is not None and ((epoch + 1) % cfg.checkpoint_every == 0 or final):
                 dist.on_main(state.save, last, meta)
             if checkpoint_dir is not None and epoch + 1 in cfg.snapshot_epochs:
                 dist.on_main(state.save, checkpoint_dir / f"epoch-{epoch + 1:04d}", meta)
     # Back to the default layout, so that sampling from the result equals sampling from its checkpoint.
     G_out = (ema.model if ema else G).to(memory_format=torch.contiguous_format).eval()
     return GANResult(G_out, D.to(memory_format=torch.contiguous_format).eval(), specs, history, p.precision_fallback)
+
+
+def budget_spent(cfg: GANConfig, history: list[dict[str, float]]) -> bool:
+    """Has training (every epoch so far, resumed calls included) used up ``gan.time_budget_s``?"""
+    return cfg.time_budget_s is not None and sum(r.get("seconds", 0.0) for r in history) >= cfg.time_budget_s
 
 
 def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.Tensor,

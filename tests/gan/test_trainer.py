@@ -62,7 +62,7 @@ def assert_same_run(a, b):
     for net_a, net_b in ((a.generator, b.generator), (a.discriminator, b.discriminator)):
         for (k, va), vb in zip(net_a.state_dict().items(), net_b.state_dict().values()):
             assert torch.equal(va, vb), k
-    drop = lambda rows: [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows]  # noqa: E731
+    drop = lambda rows: [{k: v for k, v in r.items() if k not in ("images_per_s", "seconds")} for r in rows]  # noqa: E731
     assert drop(a.history) == drop(b.history)
 
 
@@ -158,3 +158,18 @@ def test_a_run_that_fell_back_resumes_in_fp32(digits, inject_nan, tmp_path):
     more = train_gan(cfg.model_copy(update={"epochs": 3}), digits, seed=0, device=torch.device("cpu"),
                      checkpoint_dir=tmp_path, progress=False)
     assert more.precision_fallback == first.precision_fallback and len(more.history) == 3
+
+
+def test_a_time_budget_ends_training_at_the_epoch_that_spends_it_and_a_rerun_adds_nothing(digits, tmp_path):
+    """gan.time_budget_s (equal wall-clock comparisons): training stops after the epoch in which the recorded
+    seconds reach the budget, whatever epochs says; the checkpoint is written then, and a re-run trains no more."""
+    cfg = small(epochs=50, time_budget_s=1e-6)
+    data = digits.subset(torch.arange(256))
+    first = train_gan(cfg, data, 0, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
+    assert len(first.history) == 1 and first.history[0]["seconds"] > 0
+    assert Checkpoint(tmp_path / "last").info["meta"]["epoch"] == 1
+    again = train_gan(cfg, data, 0, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
+    assert again.history == first.history
+    spent = sum(r["seconds"] for r in first.history)
+    longer = train_gan(small(epochs=3, time_budget_s=spent * 1e6), data, 0, torch.device("cpu"), progress=False)
+    assert len(longer.history) == 3  # a budget not reached: epochs decide
