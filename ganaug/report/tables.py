@@ -267,20 +267,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 }
 
 
-PENDING = {  # tables whose artifact is not committed yet: (artifact, command, scale)
-    "gan-evaluation-mnist": ("gan-evaluation-mnist.metrics.json",
-                             "ganaug train-gan --dataset mnist --data-dir PATH --out runs/mnist-gan && ganaug "
-                             "evaluate-gan --checkpoint runs/mnist-gan/checkpoints/gan/last --dataset mnist "
-                             "--data-dir PATH",
-                             "cdcgan 4,500 generator steps (5 epochs of MNIST), 100 generated images per class"),
-    "augment-digits": ("augment-digits.metrics.json",
-                       "ganaug augment --dataset digits --strategy exp1,exp1+exp2,exp1+exp2+exp3,exp3,class-weighted "
-                       "--ratio 0.2,0.5,1",
-                       "classes 0, 1, 2 cut to 10 %, cdcgan 4,500 generator steps, small-cnn 600 steps, 3 seeds"),
-    "gan-losses-grid": ("gan-losses-grid.results.json",
-                        "ganaug run configs/gan-losses-grid.yaml && ganaug results runs/gan-losses-grid --json",
-                        "3 losses x 2 architectures x 2 repeats = 12 cells on digits, 1,500 generator steps each"),
-}
+PENDING: dict[str, tuple[str, str, str]] = {}  # tables whose artifact is not committed yet: (artifact, command, scale)
 
 
 def pending(name: str) -> list[str]:

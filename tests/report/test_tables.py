@@ -62,3 +62,13 @@ def test_grid_columns_follow_the_grid_axes_whatever_order_a_row_stores_them(tmp_
     lines = grid(tmp_path, "g.results.json")
     header, rows = lines[-3], lines[-1]
     assert header.startswith("| a | b | n |") and rows.startswith("| 1 | x | 2 |")
+
+
+def test_a_table_whose_artifact_is_missing_shows_its_command_and_no_number(tmp_path, monkeypatch):
+    import ganaug.report.tables as T
+
+    monkeypatch.setitem(T.PENDING, "smoke-grid", ("smoke-grid.results.json", "ganaug run configs/smoke-grid.yaml", "8 cells"))
+    body = render(tmp_path, "smoke-grid")  # tmp_path holds no artifact
+    assert body.startswith("*No artifact committed yet* (`docs/reports/smoke-grid.results.json`)")
+    assert "ganaug run configs/smoke-grid.yaml" in body and not any(c.isdigit() for c in body.split("·")[-1][:20])
+    assert render(REPORTS, "smoke-grid") == MARKED["smoke-grid"]  # with its artifact: the table
