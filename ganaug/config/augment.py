@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Strict
+from ganaug.config.core import ClassifierConfig, DataConfig, GANConfig, ImbalanceConfig, RunOptions, Strict
 
 
-class DemoConfig(Strict):
+class DemoConfig(RunOptions):
     """The main job: imbalance a dataset, train a conditional GAN on it, rebalance with synthetic images, compare."""
 
     data: DataConfig = DataConfig()
@@ -20,10 +20,7 @@ class DemoConfig(Strict):
     synthetic: str | None = None  # images made by any model (folder <class>/*.png or .npz) to use instead of
     # training a GAN: checked against the data, then mixed, judged and audited alike (see ganaug/data/imageset.py)
     quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
-    seed: int = Field(0, ge=0)
     out: str = "runs/demo"
-    device: Device = "auto"
-    progress: bool = True  # progress bars on the terminal
     tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
 
@@ -109,7 +106,7 @@ class Preset(Strict):
         return self
 
 
-class AugmentConfig(Strict):
+class AugmentConfig(RunOptions):
     """``ganaug augment``: does synthetic (or classically augmented) data help a classifier, per strategy and ratio?
 
     A grid: every classifier x every strategy (x every ratio and generator, for strategies that use generated
@@ -149,10 +146,7 @@ class AugmentConfig(Strict):
     variant: str | None = None  # apply variants[variant] over the scale (e.g. mnist, stl10); None: none
     variants: dict[str, Preset] = {}
     quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
-    seed: int = Field(0, ge=0)
     out: str = "runs/augment"
-    device: Device = "auto"
-    progress: bool = True  # progress bars on the terminal
     tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
     @model_validator(mode="after")

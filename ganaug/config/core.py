@@ -20,6 +20,14 @@ Device = Literal["auto", "cpu", "cuda", "mps"]  # auto: CUDA, then MPS, then CPU
 Precision = Literal["fp32", "bf16", "fp16"]  # autocast dtype of forward passes; weights and optimisers stay fp32
 
 
+class RunOptions(Strict):
+    """What every command's config holds besides its experiment: the seed, the device, progress bars."""
+
+    seed: int = Field(0, ge=0)  # seed of splits, networks, samples and every random subset
+    device: Device = "auto"
+    progress: bool = True  # progress bars on the terminal
+
+
 class DataConfig(Strict):
     dataset: str = "digits"  # digits | mnist | fashion-mnist | cifar10 | svhn | stl10 | folder:PATH
     data_dir: str | None = None  # None: $GANAUG_DATA_DIR, else ./data

@@ -6,23 +6,20 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, ImbalanceConfig, Strict
+from ganaug.config.core import ClassifierConfig, DataConfig, GANConfig, ImbalanceConfig, RunOptions
 
 
-class TrainGANConfig(Strict):
+class TrainGANConfig(RunOptions):
     """Train a GAN on a training split (``imbalance.profile: none`` keeps it whole) for generate / evaluate-gan."""
 
     data: DataConfig = DataConfig()
     imbalance: ImbalanceConfig = ImbalanceConfig(profile="none")
     gan: GANConfig = GANConfig()
-    seed: int = Field(0, ge=0)
     out: str = "runs/gan"
-    device: Device = "auto"
-    progress: bool = True
     tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
 
-class EvaluateGANConfig(Strict):
+class EvaluateGANConfig(RunOptions):
     """``ganaug evaluate-gan``: every generative metric of a trained GAN checkpoint against its dataset, in one report."""
 
     checkpoint: str | None = None  # a GAN checkpoint (NAME of NAME.json + NAME.safetensors), e.g.
@@ -36,10 +33,7 @@ class EvaluateGANConfig(Strict):
     samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class (unconditional: the same total)
     reference_size: int | None = Field(None, ge=10)  # real training images in the FID/KID/PRDC reference, a seeded
     # random subset; None: as many as there are generated images (FID is biased by N: compare at equal sizes)
-    seed: int = Field(0, ge=0)  # seed of the feature classifier, the generated samples and every random subset
     out: str = "runs/evaluate-gan"
-    device: Device = "auto"
-    progress: bool = True  # progress bars on the terminal
     feature_classifier: ClassifierConfig = ClassifierConfig()  # the dataset-specific feature extractor and judge,
     # trained on the real training split only; the CAS classifiers are trained with the same settings
     inception_weights: str | None = None  # FID Inception-v3 weights (pt_inception-2015-12-05-6726825d.pth or a
@@ -54,7 +48,7 @@ class EvaluateGANConfig(Strict):
         return self
 
 
-class GANStudyConfig(Strict):
+class GANStudyConfig(RunOptions):
     """Task ``gan`` of ``ganaug run``: train a GAN (as ``train-gan``) and evaluate it (as ``evaluate-gan``) in one
     folder, so a grid compares architectures, losses and stabilisers on the same data and metrics."""
 
@@ -63,7 +57,4 @@ class GANStudyConfig(Strict):
     gan: GANConfig = GANConfig()
     samples_per_class: int = Field(100, ge=10, le=5000)  # generated images per class for the metrics
     feature_classifier: ClassifierConfig = ClassifierConfig()  # features and judge (see EvaluateGANConfig)
-    seed: int = Field(0, ge=0)
     out: str = "runs/gan-study"
-    device: Device = "auto"
-    progress: bool = True

@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from ganaug.config.core import ClassifierConfig, DataConfig, Device, Precision, Strict
+from ganaug.config.core import ClassifierConfig, DataConfig, Precision, RunOptions
 
 
-class SSLConfig(Strict):
+class SSLConfig(RunOptions):
     """``ganaug ssl``: semi-supervised classifiers (Hu et al.'s triple-gan-attn, semi-gan, semi-cnn, supervised floor).
 
     Every algorithm in ``algorithms`` is trained at every ``labeled`` setting, ``repeats`` seeds each, on the
@@ -36,10 +36,7 @@ class SSLConfig(Strict):
     judge: ClassifierConfig = ClassifierConfig(steps=1500)  # judge of generated images: trained on the whole
     # labelled training split, used only to score generators (never by the algorithms)
     quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
-    seed: int = Field(0, ge=0)
     out: str = "runs/ssl"
-    device: Device = "auto"
-    progress: bool = True
     tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard
 
     @model_validator(mode="after")
