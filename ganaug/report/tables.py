@@ -264,6 +264,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "augment-digits": lambda r: augment_paired(r, "augment-digits.metrics.json"),
     "smoke-grid": lambda r: grid(r, "smoke-grid.results.json"),
     "gan-losses-grid": lambda r: grid(r, "gan-losses-grid.results.json"),
+    "gan-bakeoff": lambda r: grid(r, "gan-bakeoff.results.json"),
 }
 
 
