@@ -8,11 +8,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-
 from ganaug.metrics.classification import MIN_SEEDS  # no interval below it: with 2 seeds a t-interval is +-12.7 SE
-from ganaug.report.format import direction, interval, is_fraction, number
+from ganaug.report.format import direction, interval, is_fraction, number, verdict
 
 WIDTH = 100  # columns of `ganaug results` without --wide
+GENERATOR = "uses_generator"  # a cell's scalar: 1 for an arm (or method) that trains on generated images, else 0
+
+
 def direction_word(diff: dict) -> str:
     """"higher" / "lower" when the 95 % interval excludes 0, else "cannot tell" (always, with too few seeds)."""
     way = direction(diff)
@@ -22,7 +24,7 @@ def direction_word(diff: dict) -> str:
 def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
     """(header, cells, is a metric) per column: the axes, the arm, n, ``mean ± std`` per metric, the comparison."""
     entries, axes = data["table"], data["axes"]
-    names = list(dict.fromkeys(m for e in entries for m in e["metrics"]))
+    names = [m for m in dict.fromkeys(m for e in entries for m in e["metrics"]) if m != GENERATOR]
     compared = list(dict.fromkeys(m for e in entries for m in e.get("vs_baseline", {})))
     columns = [(a, [str(e["axes"].get(a)) for e in entries], False) for a in axes]
     if any(e["arm"] for e in entries):
@@ -38,7 +40,34 @@ def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
             too_few = d is not None and (d["low"] is None or d["n"] < MIN_SEEDS)
             cells.append("baseline" if d is None else interval(d, m) + ("" if too_few else f" {direction_word(d)}"))
         columns.append((f"Δ {m}" + (" (points)" if is_fraction(m) else ""), cells, False))
+    if any("vs_best_remedy" in e for e in entries):
+        cells = [f"{interval(v['difference'], v['metric'])} vs {label(v['best'])}" if (v := e.get("vs_best_remedy"))
+                 else "" for e in entries]
+        columns.append(("Δ vs best without GAN", cells, False))
     return columns
+
+
+def label(group: dict) -> str:
+    """An (axes, arm) group in a few words: its arm, else its axis values."""
+    return group["arm"] or ", ".join(map(str, group["axes"].values()))
+
+
+def best_remedy_lines(data: dict[str, Any]) -> list[str]:
+    """The grid report's first answer: does each group with generated images beat the best group without them
+    (chosen on the validation split, never test), paired by repeat? Empty when no group uses generated images."""
+    compared = [e for e in data["table"] if "vs_best_remedy" in e]
+    if not compared:
+        return []
+    lines = ["**Do generated images add anything over the best remedy without them?** Each group with generated "
+             "images against the group without them that scored best on the validation split (same other axes), "
+             "paired by repeat on the test split:", ""]
+    for e in compared:
+        v = e["vs_best_remedy"]
+        where = ", ".join(f"{k}={x}" for k, x in e["axes"].items())
+        lines.append(f"- {label(e)}{f' ({where})' if where and e['arm'] else ''} vs {label(v['best'])} "
+                     f"(validation {number(v['selected_value'], v['metric'])}): {verdict(v['difference'])}, "
+                     f"{interval(v['difference'], v['metric'])} ({v['metric']}, points)")
+    return lines + [""]
 
 
 def table_rows(data: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -122,10 +151,10 @@ def write_grid_report(data: dict[str, Any], run_dir: Path, command: str) -> Path
     from ganaug.report.html import write_report
 
     run_dir = Path(run_dir)
-    names = list(dict.fromkeys(m for e in data["table"] for m in e["metrics"]))
-    md = [f"# Grid: {data['task']}, {data['cells_finished']} cells", "",
+    names = [m for m in dict.fromkeys(m for e in data["table"] for m in e["metrics"]) if m != GENERATOR]
+    md = [f"# Grid: {data['task']}, {data['cells_finished']} cells", "", *best_remedy_lines(data),
           "Mean ± std over repeats (n), in percent for accuracies and other fractions; the last column is the "
-          f"paired difference to the baseline ({data['baseline'] or 'none'}) over repeats with the same seed "
+          f"paired difference to the baseline ({', '.join(f'{k}={v}' for k, v in (data['baseline'] or {}).items()) or 'none'}) over repeats with the same seed "
           f"(points for fractions), with its 95 % t-interval: *higher* or *lower* only where the interval excludes "
           f"0, and no interval with fewer than {MIN_SEEDS} seeds.", "", results_markdown(data), ""]
     for metric in names[:4]:

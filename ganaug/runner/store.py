@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from ganaug.metrics import paired_difference
+from ganaug.report.grid import GENERATOR
+from ganaug.runner.tasks import TASKS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cells (id TEXT PRIMARY KEY, task TEXT, axes TEXT, repeat INTEGER, seed INTEGER,
@@ -117,6 +119,40 @@ def aggregate(rows: list[dict], baseline: dict[str, Any] | None = None, metrics:
     return table
 
 
+def versus_best_remedy(table: list[dict], rows: list[dict], method_keys: set[str], metric: str, select: str) -> None:
+    """Add ``vs_best_remedy`` to every entry that uses generated images: the paired difference of ``metric`` (same
+    repeat) to the entry without them that has the best mean ``select`` (a validation score, never test) among the
+    entries that differ from it only in ``method_keys`` (the arm and/or the axes that name the method)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(group_key(row), []).append(row)
+
+    def context(entry: dict) -> str:  # what the compared entries share: every axis that does not name the method
+        return json.dumps({k: v for k, v in entry["axes"].items() if k not in method_keys}
+                          | ({} if "arm" in method_keys else {"arm": entry["arm"]}), sort_keys=True)
+
+    def mean(entry: dict, name: str) -> float | None:
+        return entry["metrics"].get(name, {}).get("mean")
+
+    for ctx in dict.fromkeys(map(context, table)):
+        members = [e for e in table if context(e) == ctx]
+        without = [e for e in members if mean(e, GENERATOR) == 0 and mean(e, select) is not None]
+        if not without:
+            continue
+        best = max(without, key=lambda e: mean(e, select))  # the first listed of tied entries
+        best_rows = {r["repeat"]: r["metrics"] for r in groups[(json.dumps(best["axes"], sort_keys=True), best["arm"])]}
+        for e in members:
+            if mean(e, GENERATOR) != 1:
+                continue
+            pairs = [(r["metrics"][metric], best_rows[r["repeat"]][metric])
+                     for r in groups[(json.dumps(e["axes"], sort_keys=True), e["arm"])]
+                     if metric in r["metrics"] and metric in best_rows.get(r["repeat"], {})]
+            if pairs:
+                e["vs_best_remedy"] = {"best": {"axes": best["axes"], "arm": best["arm"]}, "metric": metric,
+                                       "chosen_by": f"mean {select} over repeats", "selected_value": mean(best, select),
+                                       "difference": paired_difference([a for a, _ in pairs], [b for _, b in pairs])}
+
+
 def check_baseline(baseline: dict[str, Any], axes: dict[str, list], arms: set[str]) -> None:
     """``--baseline`` must name an axis and one of its values (or an arm of the cells): else one line saying which."""
     from ganaug.config import ConfigError
@@ -180,5 +216,13 @@ def load_results(run_dir: Path, baseline: dict[str, Any] | None = None, metrics:
                 entry["arm"])
 
     table = sorted(aggregate(rows, baseline, metrics), key=position)
+    primary = TASKS.get(grid["task"])().primary if grid["task"] in TASKS else None
+    if primary is not None and any(r["metrics"].get(GENERATOR) == 1 for r in rows):
+        everything = aggregate(rows, None, [*{m for r in rows for m in r["metrics"]}])  # selection needs every scalar
+        by_key = {group_key(e): e for e in table}
+        versus_best_remedy(everything, rows, set(baseline or {"arm": ""}), *primary)
+        for e in everything:
+            if "vs_best_remedy" in e:
+                by_key[group_key(e)]["vs_best_remedy"] = e["vs_best_remedy"]
     return {"run_dir": str(run_dir), "task": grid["task"], "axes": list(axes), "baseline": baseline,
             "cells_finished": len({r["cell"] for r in rows}), "table": table}

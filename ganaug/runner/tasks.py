@@ -32,6 +32,9 @@ class Task:
     run: Callable[[Any, str], Path]  # (config, command) -> the report's path
     scalars: Callable[[dict], Scalars]  # the experiment's metrics.json -> per-arm scalars
     builder: Callable[..., BaseModel] | None = None  # (yaml, *layers, scale=) -> config; None: build_config
+    # (test metric, validation metric): `ganaug results` compares every arm with generated images with the best arm
+    # without them chosen on the validation metric (the scalars then hold store.GENERATOR); None: no such comparison
+    primary: tuple[str, str] | None = None
 
     def build(self, yaml_path: str | None, *layers: dict[str, Any], scale: str | None = None) -> BaseModel:
         """The experiment's config from its own YAML file (with its ``scales``), then ``layers``, validated (registry
@@ -80,15 +83,21 @@ def augment_task() -> Task:
 
     def scalars(metrics: dict) -> Scalars:
         per_classifier = metrics["results"]
+        generated = {a["key"]: a["generator"] is not None for a in metrics["arms"]}
         out: Scalars = {}
         for name, result in per_classifier.items():
             for arm, summary in result["arms"].items():
-                out[arm if len(per_classifier) == 1 else f"{name} {arm}"] = numbers({k: v for k, v in summary.items()
-                                                                                     if k != "repeats"})
+                values = numbers({k: v for k, v in summary.items() if k != "repeats"})
+                val = result.get("validation_balanced_accuracy", {}).get(arm)
+                if val:  # one repeat per cell: its validation score, what chooses the best remedy
+                    values["val_balanced_accuracy"] = float(sum(val) / len(val))
+                values["uses_generator"] = float(generated.get(arm, False))
+                out[arm if len(per_classifier) == 1 else f"{name} {arm}"] = values
         return out
 
     return Task(AugmentConfig, {"classifier": {"repeats": 1}}, lambda cfg: prepare_run(cfg, resolve_device(cfg.device)),
-                run_augment, scalars, builder=build_augment_config)  # applies the file's `variants` too
+                run_augment, scalars, builder=build_augment_config,  # applies the file's `variants` too
+                primary=("balanced_accuracy", "val_balanced_accuracy"))
 
 
 @TASKS.register("demo")

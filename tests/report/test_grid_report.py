@@ -80,3 +80,25 @@ def test_grid_report_is_self_contained(tmp_path):
     page = write_grid_report(DATA, tmp_path, "ganaug run grid.yaml").read_text()
     assert "<table>" in page and "data:image/png;base64," in page
     assert "ganaug run grid.yaml" in page and 'src="figures/' not in page
+
+
+def test_best_remedy_column_and_first_answer():
+    data = {**DATA, "axes": [], "baseline": {"arm": "baseline"}, "table": [
+        {"axes": {}, "arm": "baseline", "repeats": [0, 1, 2], "metrics": {"balanced_accuracy": {"mean": 0.5, "std": 0.01,
+                                                                                               "n": 3}}},
+        {"axes": {}, "arm": "exp1", "repeats": [0, 1, 2],
+         "metrics": {"balanced_accuracy": {"mean": 0.52, "std": 0.01, "n": 3},
+                     "uses_generator": {"mean": 1.0, "std": 0.0, "n": 3}},
+         "vs_baseline": {"balanced_accuracy": diff(0.02, 0.01, 0.03)},
+         "vs_best_remedy": {"best": {"axes": {}, "arm": "mixup"}, "metric": "balanced_accuracy", "selected_value": 0.6,
+                            "chosen_by": "mean val_balanced_accuracy over repeats",
+                            "difference": diff(-0.04, -0.06, -0.02)}}]}
+    header, rows = table_rows(data)
+    assert "uses_generator" not in " ".join(header)  # a bookkeeping scalar, not a metric to show
+    assert header[-1] == "Δ vs best without GAN" and rows[1][-1] == "-4.0 [-6.0, -2.0] vs mixup" and rows[0][-1] == ""
+    from ganaug.report.grid import best_remedy_lines
+
+    lines = best_remedy_lines(data)
+    assert lines[0].startswith("**Do generated images add anything over the best remedy without them?**")
+    assert "exp1 vs mixup (validation 60.0): **did not help** (it hurt), -4.0 [-6.0, -2.0]" in lines[2]
+    assert best_remedy_lines(DATA) == []  # no group uses generated images: no such question
