@@ -152,9 +152,10 @@ def write_grid_report(data: dict[str, Any], run_dir: Path, command: str) -> Path
 
     run_dir = Path(run_dir)
     names = [m for m in dict.fromkeys(m for e in data["table"] for m in e["metrics"]) if m != GENERATOR]
+    baseline = ", ".join(f"{k}={v}" for k, v in (data["baseline"] or {}).items()) or "none"
     md = [f"# Grid: {data['task']}, {data['cells_finished']} cells", "", *best_remedy_lines(data),
           "Mean ± std over repeats (n), in percent for accuracies and other fractions; the last column is the "
-          f"paired difference to the baseline ({', '.join(f'{k}={v}' for k, v in (data['baseline'] or {}).items()) or 'none'}) over repeats with the same seed "
+          f"paired difference to the baseline ({baseline}) over repeats with the same seed "
           f"(points for fractions), with its 95 % t-interval: *higher* or *lower* only where the interval excludes "
           f"0, and no interval with fewer than {MIN_SEEDS} seeds.", "", results_markdown(data), ""]
     for metric in names[:4]:
