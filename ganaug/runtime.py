@@ -195,14 +195,16 @@ class EpochProgress:
 
     ``steps``: the run's length in updates; ``epochs``: its length in epochs (None: no epochs, as in SSL); the
     ``start_*`` counts are where a resumed run starts, ``resumed_from`` the checkpoint it resumed from;
-    ``asked``: the steps the options asked for, shown when whole epochs round them up.
+    ``asked``: the steps the options asked for, shown when whole epochs round them up; ``budget``: a time limit
+    that may end training first, in words (e.g. ``300 s (gan.time_budget_s)``), said in the start line.
     """
 
     line_every_s = 2.0
 
     def __init__(self, title: str, steps: int, start_step: int = 0, epochs: int | None = None, start_epoch: int = 0,
                  unit: str = "step", asked: int | None = None, enabled: bool = True,
-                 resumed_from: str | None = None, silent: bool = False, stream=None) -> None:
+                 resumed_from: str | None = None, silent: bool = False, stream=None,
+                 budget: str | None = None) -> None:
         self.title, self.steps, self.step, self.epochs, self.epoch = title, steps, start_step, epochs, start_epoch
         self.unit, self.asked, self._start_step = unit, asked, start_step
         self.stream = stream or sys.stderr
@@ -215,7 +217,8 @@ class EpochProgress:
         if self.mode in ("phases", "lines"):
             todo = ("nothing to train," if start_step >= steps else
                     f"training {steps - start_step:,} more steps, to" if start_step else "training")
-            self._say(f"{title}: {todo} {self.length()}")
+            limit = f" for {budget}, at most" if budget and start_step < steps else ""
+            self._say(f"{title}: {todo}{limit} {self.length()}")
         by_epoch = unit == "epoch" and epochs is not None
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(bar_width=20),

@@ -88,6 +88,16 @@ def test_without_epochs_the_lines_count_steps_only():
     assert lines[2].startswith("fixmatch  step 3,000/3,000  loss 0.500  ") and lines[3].startswith("fixmatch: done, 3,000 steps in")
 
 
+def test_a_time_budget_is_said_in_the_start_line():
+    """Equal wall-clock runs set steps very high and stop on time: the start line must not read as a promise."""
+    log = io.StringIO()
+    with EpochProgress("GAN", 1_000_040, epochs=58_826, enabled=False, stream=log, asked=1_000_000,
+                       budget="300 s (gan.time_budget_s)"):
+        pass
+    assert log.getvalue().splitlines() == [
+        "GAN: training for 300 s (gan.time_budget_s), at most 1,000,040 steps (58,826 whole epochs; 1,000,000 asked)"]
+
+
 def test_silent_ranks_print_nothing():
     log = io.StringIO()
     two_epochs(log, silent=True, resumed_from="x")

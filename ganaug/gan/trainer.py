@@ -163,7 +163,8 @@ def train_gan(
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: generator updates, or epochs
     with EpochProgress("GAN", epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
                        unit="step" if in_steps else "epoch", asked=cfg.steps if in_steps else None, enabled=progress,
-                       resumed_from=str(last) if start_epoch else None, silent=not dist.is_main()) as bar:
+                       resumed_from=str(last) if start_epoch else None, silent=not dist.is_main(),
+                       budget=f"{cfg.time_budget_s:,.0f} s (gan.time_budget_s)" if cfg.time_budget_s else None) as bar:
         for epoch in range(start_epoch, epochs):
             if budget_spent(cfg, history):
                 break

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from ganaug.config.keys import flatten
 from ganaug.metrics.classification import MIN_SEEDS  # no interval below it: with 2 seeds a t-interval is +-12.7 SE
 from ganaug.report.format import direction, interval, is_fraction, number, verdict
 
@@ -21,12 +22,23 @@ def direction_word(diff: dict) -> str:
     return "cannot tell" if way in (None, "unclear") else way
 
 
+def axis_value(value: Any) -> str:
+    """A grid axis value in a few words: ``ada.enabled=true, lecam.enabled=true`` for a layer of keys (``none`` for
+    an empty one), ``0.2, 0.5`` for a list, else the value itself."""
+    if isinstance(value, dict):
+        flat = flatten(value)
+        return ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in flat.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(map(axis_value, value))
+    return str(value)
+
+
 def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
     """(header, cells, is a metric) per column: the axes, the arm, n, ``mean ± std`` per metric, the comparison."""
     entries, axes = data["table"], data["axes"]
     names = [m for m in dict.fromkeys(m for e in entries for m in e["metrics"]) if m != GENERATOR]
     compared = list(dict.fromkeys(m for e in entries for m in e.get("vs_baseline", {})))
-    columns = [(a, [str(e["axes"].get(a)) for e in entries], False) for a in axes]
+    columns = [(a, [axis_value(e["axes"].get(a)) for e in entries], False) for a in axes]
     if any(e["arm"] for e in entries):
         columns.append(("arm", [e["arm"] for e in entries], False))
     columns.append(("n", [str(len(e["repeats"])) for e in entries], False))
@@ -49,7 +61,7 @@ def table_columns(data: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
 
 def label(group: dict) -> str:
     """An (axes, arm) group in a few words: its arm, else its axis values."""
-    return group["arm"] or ", ".join(map(str, group["axes"].values()))
+    return group["arm"] or "; ".join(map(axis_value, group["axes"].values()))
 
 
 def best_remedy_lines(data: dict[str, Any]) -> list[str]:
@@ -63,7 +75,7 @@ def best_remedy_lines(data: dict[str, Any]) -> list[str]:
              "paired by repeat on the test split:", ""]
     for e in compared:
         v = e["vs_best_remedy"]
-        where = ", ".join(f"{k}={x}" for k, x in e["axes"].items())
+        where = "; ".join(f"{k}={axis_value(x)}" for k, x in e["axes"].items())
         lines.append(f"- {label(e)}{f' ({where})' if where and e['arm'] else ''} vs {label(v['best'])} "
                      f"(validation {number(v['selected_value'], v['metric'])}): {verdict(v['difference'])}, "
                      f"{interval(v['difference'], v['metric'])} ({v['metric']}, points)")
@@ -127,7 +139,7 @@ def group_bars(data: dict[str, Any], metric: str, path: Path) -> Path:
     from ganaug.report.figures import _save, subplots
 
     entries = [e for e in data["table"] if metric in e["metrics"]]
-    labels = [", ".join([*map(str, e["axes"].values()), *([e["arm"]] if e["arm"] else [])]) for e in entries]
+    labels = ["; ".join([*map(axis_value, e["axes"].values()), *([e["arm"]] if e["arm"] else [])]) for e in entries]
     fig, ax = subplots(figsize=(max(4.0, 0.7 * len(entries) + 2), 3.6))
     means = [e["metrics"][metric]["mean"] for e in entries]
     stds = [e["metrics"][metric]["std"] for e in entries]

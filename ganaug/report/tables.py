@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ganaug.report.format import direction, interval, mean_std, number, verdict
+from ganaug.report.grid import axis_value
 
 MARKER = re.compile(r"<!-- table:(?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- /table -->", re.S)
 RENAMED = {"configs/augment-002.yaml": "configs/augment-gao-cifar10.yaml",  # configs renamed since the runs
@@ -242,7 +243,7 @@ def grid(reports: Path, artifact: str) -> list[str]:
     for g in data["table"]:
         cells = [number(g["metrics"][k]["mean"], k) + " ± " + number(g["metrics"][k]["std"], k) for k in metrics]
         delta = paired(g["vs_baseline"][first], first) if "vs_baseline" in g else "baseline"
-        rows.append([*(str(g["axes"].get(a)) for a in data["axes"]), str(len(g["repeats"])), *cells, delta])
+        rows.append([*(axis_value(g["axes"].get(a)) for a in data["axes"]), str(len(g["repeats"])), *cells, delta])
     header = [*data["axes"], "n", *(METRIC_NAMES.get(k, k) for k in metrics), f"Δ {METRIC_NAMES.get(first, first)}"
               " vs baseline"]
     return provenance(reports, artifact) + table(header, rows)

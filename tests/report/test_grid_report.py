@@ -102,3 +102,11 @@ def test_best_remedy_column_and_first_answer():
     assert lines[0].startswith("**Do generated images add anything over the best remedy without them?**")
     assert "exp1 vs mixup (validation 60.0): **did not help** (it hurt), -4.0 [-6.0, -2.0]" in lines[2]
     assert best_remedy_lines(DATA) == []  # no group uses generated images: no such question
+
+
+def test_axis_values_read_as_words_not_python_reprs():
+    from ganaug.report.grid import axis_value
+
+    assert axis_value({}) == "none"
+    assert axis_value({"ada": {"enabled": True}, "lecam": {"enabled": True}}) == "ada.enabled=true, lecam.enabled=true"
+    assert axis_value([0.2, 0.5]) == "0.2, 0.5" and axis_value("cdcgan") == "cdcgan"
