@@ -40,8 +40,8 @@ def resolve_imbalance(train: ImageDataset, imb: ImbalanceConfig, balanced_small:
     counts, k = train.class_counts(), train.num_classes
     ratio = imbalance_ratio(counts)
     if imb.profile != "auto":
-        return imb, f"imbalance profile `{imb.profile}` as configured (the training split's largest / smallest " \
-                    f"class = {ratio:.1f})"
+        return imb, f"imbalance profile `{imb.profile}` as configured (before it, the training split's largest / " \
+                    f"smallest class = {ratio:.1f})"
     defaults = ImbalanceConfig()
     changed = [k for k in ("classes", "fraction", "rho", "counts") if getattr(imb, k) != getattr(defaults, k)]
     if changed:
