@@ -36,6 +36,12 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path:
     return Path(data_dir or os.environ.get("GANAUG_DATA_DIR") or "data").expanduser()
 
 
+def dataset_root(base: Path, name: str) -> Path:
+    """``base/name``; or ``base`` itself when it is already the dataset's folder (``--data-dir .../cifar10``), so
+    that pointing at the dataset rather than its parent never starts a download into ``.../cifar10/cifar10``."""
+    return base if base.name == name and not (base / name).exists() else base / name
+
+
 def _register_file_loaders() -> None:
     # Imported lazily so that a missing optional module never breaks the embedded default.
     import importlib
@@ -63,7 +69,7 @@ def load_dataset(
     else:
         if name not in DATASETS:
             raise DataError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS.names())}, or folder:PATH")
-        root = resolve_data_dir(data_dir) / name if name != "digits" else None
+        root = dataset_root(resolve_data_dir(data_dir), name) if name != "digits" else None
         splits = DATASETS.create(name, root=root, download=download)
     if image_size is not None or channels is not None:
         splits = DatasetSplits(

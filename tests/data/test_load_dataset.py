@@ -31,3 +31,14 @@ def test_load_dataset_converts_every_split(monkeypatch):
     for part in (splits.train, splits.val, splits.test):
         assert part.images.shape == (4, 3, 4, 4) and int(part.images.min()) == 7 == int(part.images.max())
     assert splits.unlabeled.shape == (6, 3, 4, 4) and int(splits.unlabeled.float().mean()) == 9
+
+
+def test_the_dataset_folder_itself_is_taken_for_its_parent(tmp_path):
+    """--data-dir .../cifar10 means the dataset's folder: never a download into .../cifar10/cifar10."""
+    from ganaug.data import dataset_root
+
+    (tmp_path / "cifar10").mkdir()
+    assert dataset_root(tmp_path, "cifar10") == tmp_path / "cifar10"
+    assert dataset_root(tmp_path / "cifar10", "cifar10") == tmp_path / "cifar10"
+    (tmp_path / "cifar10" / "cifar10").mkdir()  # a dataset folder inside one of the same name is still taken
+    assert dataset_root(tmp_path / "cifar10", "cifar10") == tmp_path / "cifar10" / "cifar10"
