@@ -123,7 +123,8 @@ def test_exit_code_2_and_one_line_on_the_terminal(tmp_path):
 
 
 @pytest.mark.parametrize("scale", ["cpu", "paper"])
-@pytest.mark.parametrize("study", ["augment-gao-cifar10", "augment-dcgan-study-cifar10", "augment-longtail"])
+@pytest.mark.parametrize("study", ["augment-gao-cifar10", "augment-dcgan-study-cifar10", "augment-longtail",
+                                   "augment-small-cifar10"])
 def test_study_configs_check_out_at_both_scales(tmp_path, study, scale):
     """Every study config validates and plans its grid (here on digits: the studies' data is not needed for this)."""
     config = Path(__file__).resolve().parents[1] / "configs" / f"{study}.yaml"
