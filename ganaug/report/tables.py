@@ -77,11 +77,28 @@ def augment_paired(reports: Path, artifact: str, classifier: str | None = None) 
     data = load(reports, artifact)
     res = data["results"][classifier or next(iter(data["results"]))]
     metric, refs = data["primary_metric"], data["compare_to"]
+    best = res.get("vs_best_remedy") or {}
+    versus = best.get("comparisons") or {}
     rows = [[arm, mean_std({"mean": m[metric], "std": m["std"][metric]}),
-             *(paired(res["comparisons"].get(arm, {}).get(f"vs {ref}", {}).get(metric)) for ref in refs)]
+             *(paired(res["comparisons"].get(arm, {}).get(f"vs {ref}", {}).get(metric)) for ref in refs),
+             *([paired(versus[arm][metric]) if arm in versus else "best" if arm == best["best"] else ""]
+               if versus else [])]
             for arm, m in res["arms"].items()]
-    header = ["arm", f"{METRIC_NAMES[metric]} (%)", *(f"vs {ref} (points, 95 % CI)" for ref in refs)]
-    return provenance(reports, artifact, data) + table(header, rows)
+    header = ["arm", f"{METRIC_NAMES[metric]} (%)", *(f"vs {ref} (points, 95 % CI)" for ref in refs),
+              *([f"vs best remedy, {best['best']} (points, 95 % CI)"] if versus else [])]
+    lines = provenance(reports, artifact, data) + table(header, rows)
+    if best:
+        val = best["validation_balanced_accuracy"]
+        lines += ["", f"Best remedy without generated images, chosen on the validation split: `{best['best']}` "
+                      f"(validation balanced accuracy {100 * val[best['best']]:.1f} %; the next: " +
+                  ", ".join(f"`{k}` {100 * v:.1f} %" for k, v in sorted(((k, v) for k, v in val.items() if k not in
+                                                                           versus), key=lambda kv: -kv[1])[1:4]) + ")."]
+    if res.get("resolution", {}).get("median") is not None:
+        r = res["resolution"]
+        lines += ["", f"With {r['seeds']} seeds, the paired differences' spread resolves about "
+                      f"{100 * r['median']:.1f} points (median over the comparisons; "
+                      f"{100 * r['range'][0]:.1f}-{100 * r['range'][1]:.1f}): smaller true effects read as cannot tell."]
+    return lines
 
 
 def gao_beside_claims(reports: Path) -> list[str]:
