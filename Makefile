@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 # torch is pinned to the CPU build on this machine's disk; pip would otherwise fetch a CUDA build.
 TORCH   ?= torch==2.13.0
+# Test worker processes (pytest-xdist), each with one torch thread (tests/conftest.py), one per core.
+JOBS    ?= 2
 
 .PHONY: demo test test-data test-browser install clean
 
@@ -22,7 +24,7 @@ demo: install
 	$(BIN)/ganaug demo
 
 test: install test-data test-browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 
 # Best effort: Debian's Fashion-MNIST package, so its loader test runs on the real files (skipped otherwise).
 test-data:

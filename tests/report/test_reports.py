@@ -36,7 +36,7 @@ def test_tables_and_the_command_to_reproduce(report):
     name, page = report
     assert page.count("<table>") >= 1 and "<td>" in page
     reproduce = page.split("<h2>Reproduce</h2>")[1]
-    assert re.match(r"\s*<pre><code>ganaug ", reproduce)  # the command line (in-process runs: the test runner's)
+    assert re.match(r"\s*<pre><code>ganaug\b", reproduce)  # the command line (in-process runs: the test runner's)
 
 
 def test_precision_note_names_every_trainer_that_fell_back():
