@@ -138,6 +138,16 @@ def adam(params, lr: float, betas: tuple[float, float] = (0.9, 0.999), weight_de
                             fused=device in ("cpu", "cuda") or None)
 
 
+def optimizer(name: str, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> torch.optim.Optimizer:
+    """A classifier's optimizer by name: ``adam`` (fused, above) or ``sgd`` (with ``momentum``; fused on CPU/CUDA)."""
+    if name == "adam":
+        return adam(params, lr=lr, weight_decay=weight_decay)
+    params = list(params)
+    device = params[0].device.type if params else "cpu"
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay,
+                           fused=device in ("cpu", "cuda") or None)
+
+
 def num_epochs(epochs: int | None, steps: int, n: int, batch_size: int) -> int:
     """``epochs`` if given, else the fewest whole epochs that make at least ``steps`` updates over ``n`` images.
 

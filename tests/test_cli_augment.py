@@ -134,6 +134,17 @@ def test_study_configs_check_out_at_both_scales(tmp_path, study, scale):
     assert not (tmp_path / "x").exists()
 
 
+def test_plain_classifiers_train_the_baseline_arm_alone(tmp_path):
+    """strategies [] with compare_to [baseline]: no GAN, no mixing, one arm (the overview's classifier configs)."""
+    config = Path(__file__).resolve().parents[1] / "configs" / "classifier-mlp-fashion-mnist.yaml"
+    r = invoke("--config", str(config), "--dataset", "digits", "--dry-run", "--out", str(tmp_path / "x"))
+    assert r.exit_code == 0, r.output
+    assert "GAN: none" in r.output and "arms (1): baseline" in r.output and "mixing" not in r.output
+    assert "classifiers: mlp-128; 3 classifier trainings" in r.output
+    r = invoke("--set", "strategies=[]", "--set", "compare_to=[]", "--dry-run", "--out", str(tmp_path / "y"))
+    assert r.exit_code == 2 and "compare_to: [baseline] alone" in r.output
+
+
 def test_scale_is_chosen_with_the_flag_not_set():
     r = invoke("--set", "scale=paper", "--dry-run")
     assert r.exit_code == 2 and "--scale NAME" in r.output

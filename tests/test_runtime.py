@@ -8,7 +8,9 @@ from ganaug.config import ClassifierConfig, ConfigError, GANConfig, SSLConfig
 from ganaug.data import load_dataset
 from ganaug.data import splits as S
 from ganaug.gan.trainer import train_gan
-from ganaug.runtime import autocast, grad_scaler, load_scaler_states, resolve_device, scaler_states, update
+from ganaug.runtime import (
+    autocast, grad_scaler, load_scaler_states, optimizer, resolve_device, scaler_states, update,
+)
 from ganaug.ssl.trainer import train_ssl
 
 CPU = torch.device("cpu")
@@ -80,3 +82,24 @@ def test_resolve_device_has_no_side_effect(monkeypatch):
     monkeypatch.setenv("RANK", "1")
     assert resolve_device("cpu") == CPU
     assert not torch.distributed.is_initialized()
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_takes_the_stated_steps(momentum):
+    """classifier.optimizer=sgd: w <- w - lr * v with v <- momentum * v + grad (torch's and Keras' SGD), on
+    f(w) = w^2 / 2 whose gradient is w; adam stays the default."""
+    w = torch.nn.Parameter(torch.tensor([1.0]))
+    opt = optimizer("sgd", [w], lr=0.1, momentum=momentum)
+    assert isinstance(opt, torch.optim.SGD)
+    expected, v = 1.0, 0.0
+    for _ in range(3):
+        opt.zero_grad()
+        (w ** 2 / 2).sum().backward()
+        opt.step()
+        v = momentum * v + expected
+        expected -= 0.1 * v
+        assert w.item() == pytest.approx(expected)
+    assert isinstance(optimizer("adam", [w], lr=0.1), torch.optim.Adam)
+    assert ClassifierConfig().optimizer == "adam"
+    with pytest.raises(ValueError):
+        ClassifierConfig(optimizer="rmsprop")

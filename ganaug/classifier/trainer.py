@@ -22,8 +22,8 @@ from ganaug.config import ClassifierConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import (
-    EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, grad_scaler, num_epochs,
-    update,
+    EpochProgress, PrecisionFallback, all_finite, autocast, batches, check_precision, grad_scaler, num_epochs,
+    optimizer, update,
 )
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def train_classifier(
     model, spec = build_classifier(cfg, train.image_size, train.channels, train.num_classes)
     memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(device, memory_format=memory)
-    opt = adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt = optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.momentum, cfg.weight_decay)
     scaler = grad_scaler(device, cfg.precision)
     rng = torch.Generator().manual_seed(seed)
     epochs = num_epochs(cfg.epochs, cfg.steps, len(train), cfg.batch_size)

@@ -122,6 +122,7 @@ class AugmentConfig(RunOptions):
     strategies: list[str] = ["exp1"]  # names in ganaug.augment.STRATEGIES (listed by `ganaug augment --help`) or
     # their combinations joined by + (e.g. exp1+logit-adjusted); options of the remedies under `remedies`
     compare_to: list[str] = ["baseline", "exp2"]  # always run; every other arm is compared with each of them
+    # (strategies [] and compare_to [baseline]: plain classifiers, e.g. a grid over their optimizers)
     target_classes: list[int | str] | None = None  # classes that get synthetic images (index or name); None: those
     # the imbalance made smaller (all classes when it made none smaller)
     mixing: Literal["ratio", "balance", "add"] = "ratio"  # synthetic images per target class (ganaug/augment/mixing.py):
@@ -151,8 +152,9 @@ class AugmentConfig(RunOptions):
 
     @model_validator(mode="after")
     def _coherent(self) -> "AugmentConfig":
-        if not self.strategies:  # the names themselves: ganaug.names.check_names, where the config is built
-            raise ValueError("strategies: give at least one strategy, e.g. [exp1]")
+        if not self.strategies and not self.compare_to:  # names: ganaug.names.check_names, where the config is built
+            raise ValueError("strategies: give at least one strategy, e.g. [exp1], or compare_to: [baseline] alone "
+                             "for plain classifiers")
         for r in self.ratios:
             if not 0.0 <= r <= 1.0:
                 raise ValueError(f"ratios: {r} is outside [0, 1]; the GAN ratio is the share of a target class's "

@@ -167,7 +167,9 @@ class ClassifierConfig(Strict):
     steps: int = Field(600, ge=1)  # training length in optimizer updates (digits: about 30 epochs)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
     batch_size: int = Field(64, ge=2)
-    lr: float = Field(1e-3, gt=0)  # Adam
+    optimizer: Literal["adam", "sgd"] = "adam"  # sgd: SGD with `momentum` (compared in the GAN overview's Table 1)
+    lr: float = Field(1e-3, gt=0)  # the optimizer's learning rate
+    momentum: float = Field(0.0, ge=0, lt=1)  # SGD only (0: Keras' default SGD, as in the GAN overview)
     weight_decay: float = Field(0.0, ge=0)
     repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)

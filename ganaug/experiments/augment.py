@@ -102,7 +102,9 @@ def dry_run(cfg: AugmentConfig) -> str:
                         else f"reused {cfg.generator}" if p.reused else
                         f"{cfg.gan.architecture}, trained here" + (f", generators of epochs {cfg.gan_epochs}"
                                                                    if cfg.gan_epochs else ""))]
-    lines += [f"mixing {key}: real {list(plan.real)}, synthetic {list(plan.synthetic)}" for key, plan in p.plans.items()]
+    if p.gan_cfg is not None:  # the mixing plans only matter to arms with generated images
+        lines += [f"mixing {key}: real {list(plan.real)}, synthetic {list(plan.synthetic)}"
+                  for key, plan in p.plans.items()]
     runs = sum(c.repeats for c in p.classifiers.values()) * len(p.arms)
     lines += [f"arms ({len(p.arms)}): {', '.join(a.key for a in p.arms)}",
               f"classifiers: {', '.join(p.classifiers)}; {runs} classifier trainings"

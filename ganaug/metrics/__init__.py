@@ -22,7 +22,7 @@ from ganaug.metrics.generative import generative_metrics, report_label
 from ganaug.metrics.inception_score import inception_score
 from ganaug.metrics.kid import kid
 from ganaug.metrics.leak_audit import memorisation_audit, split_duplicates
-from ganaug.metrics.mode_collapse import mode_collapse
+from ganaug.metrics.mode_collapse import intensity_divergence, mode_collapse
 from ganaug.metrics.prdc import prdc
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "kid",
     "memorisation_audit",
     "mode_collapse",
+    "intensity_divergence",
     "paired_difference",
     "resolvable_difference",
     "prdc",

@@ -92,7 +92,7 @@ def resolution_lines(m: dict) -> list[str]:
                          f"a {METRICS[r['metric']]} difference of about {pct(r['median'])} points (median of "
                          f"{len(r['per_comparison'])} comparisons, {pct(lo)}–{pct(hi)}; t_0.975,n-1 · sd / √n): a "
                          "smaller true difference reads \"cannot tell\".")
-        elif r:
+        elif r and r["per_comparison"]:
             lines.append(f"- `{clf}`: with {r['seeds']} seeds no difference can be resolved (an interval needs 3).")
     return [""] + lines if lines else []
 

@@ -104,6 +104,7 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         f"Mode collapse: {mc['modes_found']} of {len(names)} classes found among the generated images (a class counts "
         f"when it receives at least {pct(mc['min_share'], '%')} of them); missing: {missing}. "
         f"KL(real ‖ generated) {fmt(mc['kl_real_generated'])} nats, Jensen-Shannon {fmt(mc['js_divergence'])} bits.",
+        *intensity_line(m.get("pixel_intensity")),
         "",
         "![class histograms](figures/class_histograms.png)",
         "",
@@ -160,3 +161,11 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         "",
     ]
     return write_report(out, "\n".join(lines), f"ganaug evaluate-gan: {g['architecture']} on {m['dataset']}")
+
+
+def intensity_line(pi: dict | None) -> list[str]:
+    """The pixel-intensity histograms' divergences (absent from reports written before they were measured)."""
+    if not pi:
+        return []
+    return ["", f"Pixel-intensity histograms ({pi['bins']} bins over 0-255, real reference vs generated): "
+            f"KL(real ‖ generated) {fmt(pi['kl_real_generated'])} nats, Jensen-Shannon {fmt(pi['js_divergence'])} bits."]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganaug.metrics import mode_collapse
+from ganaug.metrics import intensity_divergence, mode_collapse
 
 
 def test_matching_histograms():
@@ -57,3 +57,26 @@ def test_class_absent_from_real_data_does_not_count_against_coverage():
 def test_label_range_is_checked():
     with pytest.raises(ValueError, match="labels must lie"):
         mode_collapse([0, 5], [0, 1], 3)
+
+
+def test_intensity_divergence_of_pixel_histograms():
+    """Same pixels in another order: 0; disjoint intensities: JS = 1 bit and KL infinite; a half overlap by hand."""
+    real = torch.arange(256, dtype=torch.uint8).repeat(4).reshape(4, 1, 16, 16)
+    shuffled = real.flatten()[torch.randperm(real.numel())].reshape(real.shape)
+    same = intensity_divergence(real, shuffled, bins=16)
+    assert same["js_divergence"] == pytest.approx(0.0, abs=1e-12) and same["kl_real_generated"] == pytest.approx(0.0)
+    assert sum(same["real_share"]) == pytest.approx(1.0) and len(same["real_share"]) == 16
+    dark, bright = torch.zeros(2, 1, 4, 4, dtype=torch.uint8), torch.full((2, 1, 4, 4), 255, dtype=torch.uint8)
+    apart = intensity_divergence(dark, bright)
+    assert apart["js_divergence"] == pytest.approx(1.0) and math.isinf(apart["kl_real_generated"])
+    # generated: half its pixels in the real set's only bin, half in another: KL(real || gen) = log 2 nats;
+    # JS: the mean of both sets' KL to their mixture M = (3/4, 1/4), in bits.
+    half = torch.cat([dark, bright])
+    d = intensity_divergence(dark, half)
+    assert d["kl_real_generated"] == pytest.approx(math.log(2))
+    m = np.array([0.75, 0.25])
+    kl_p = np.log2(1 / 0.75)
+    kl_q = 0.5 * np.log2(0.5 / m[0]) + 0.5 * np.log2(0.5 / m[1])
+    assert d["js_divergence"] == pytest.approx((kl_p + kl_q) / 2)
+    with pytest.raises(ValueError, match="uint8"):
+        intensity_divergence(real.float(), real)

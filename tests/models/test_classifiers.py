@@ -17,7 +17,8 @@ from ganaug.models.classifier_base import InputResize
 SIZES = [8, 28, 32, 64, 96]
 NAMES = CLASSIFIERS.names()
 # Narrow versions (the first layer's channels) keep these tests fast; a classifier not listed runs at its own width.
-SMALL = {"alexnet": 8, "googlenet": 12, "lenet5": 6, "mlp": 32, "resnet18": 8, "simple-cnn": 8, "small-cnn": 8}
+SMALL = {"alexnet": 8, "googlenet": 12, "lenet5": 6, "mlp": 32, "mlp-5": 32, "mlp-128": 16, "resnet18": 8,
+         "simple-cnn": 8, "small-cnn": 8}
 CPU = torch.device("cpu")
 
 
@@ -114,9 +115,11 @@ def test_input_size_resizes_before_the_network(name):
 
 
 # Reference counts at default width, K = 10: kuangliu/pytorch-cifar's LeNet, ResNet18 and GoogLeNet, the common
-# CIFAR AlexNet (torchvision's channels, 3x3 stride-2 first conv, 256*2*2 -> 4096 -> 4096), and 001's "2,97,910".
+# CIFAR AlexNet (torchvision's channels, 3x3 stride-2 first conv, 256*2*2 -> 4096 -> 4096), the GAN
+# overview's "2,97,910" (Table 1's 4-layer MLP; its 5-layer one adds a 100-unit layer) and the TensorFlow tutorial's Fashion-MNIST MLP.
 PAPER_PARAMETERS = {("lenet5", 32, 3): 62_006, ("alexnet", 32, 3): 23_272_266, ("resnet18", 32, 3): 11_173_962,
-                    ("googlenet", 32, 3): 6_166_250, ("mlp", 28, 1): 297_910}
+                    ("googlenet", 32, 3): 6_166_250, ("mlp", 28, 1): 297_910,
+                    ("mlp-5", 28, 1): 308_010, ("mlp-128", 28, 1): 101_770}
 
 
 @pytest.mark.parametrize("name, size, channels", list(PAPER_PARAMETERS))
