@@ -44,6 +44,29 @@ def resolve_device(name: str) -> torch.device:
 PRECISION_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX). Without them torch emulates bf16, and
+    training in it was 10x slower than fp32 on an AMD EPYC without AVX512-BF16 (docs/benchmarks.md)."""
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    if any(probe is not None for probe in probes):
+        return any(probe() for probe in probes if probe is not None)
+    try:  # an older torch: the kernel's flags (Linux)
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto``: bf16 where the device computes in it natively (a CUDA GPU that supports it, a CPU with AVX512-BF16
+    or AMX), else fp32; the other choices unchanged. What a trainer autocasts to, and what its checkpoint records."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
+
+
 def check_precision(key: str, precision: str, device: torch.device) -> None:
     """fp16 needs a GPU (its loss scaling is a GPU feature); refuse it on the CPU, naming the key."""
     if precision == "fp16" and device.type == "cpu":

@@ -1,5 +1,7 @@
 """Devices and mixed precision: fp16 refused on the CPU naming the key, bf16 training, the loss-scaling path."""
 
+import json
+
 import pytest
 import torch
 
@@ -9,7 +11,8 @@ from ganaug.data import load_dataset
 from ganaug.data import splits as S
 from ganaug.gan.trainer import train_gan
 from ganaug.runtime import (
-    autocast, grad_scaler, load_scaler_states, optimizer, resolve_device, scaler_states, update,
+    autocast, cpu_has_bf16, grad_scaler, load_scaler_states, optimizer, resolve_device, resolve_precision,
+    scaler_states, update,
 )
 from ganaug.ssl.trainer import train_ssl
 
@@ -103,3 +106,18 @@ def test_sgd_takes_the_stated_steps(momentum):
     assert ClassifierConfig().optimizer == "adam"
     with pytest.raises(ValueError):
         ClassifierConfig(optimizer="rmsprop")
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_in_it(monkeypatch, digits, tmp_path):
+    """The default ``auto``: bf16 on a CPU with AVX512-BF16 or AMX, fp32 on one without (where torch emulates bf16,
+    10x slower); explicit choices pass through; the trainer records what it used."""
+    assert ClassifierConfig().precision == "auto" and GANConfig().precision == "auto"
+    assert resolve_precision("auto", CPU) == ("bf16" if cpu_has_bf16() else "fp32")
+    import ganaug.runtime as runtime
+
+    for native, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(runtime, "cpu_has_bf16", lambda native=native: native)
+        assert resolve_precision("auto", CPU) == expected
+        assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
+    train_classifier(ClassifierConfig(epochs=1, width=8), digits.train, 0, CPU, checkpoint_dir=tmp_path, progress=False)
+    assert json.loads((tmp_path / "last.json").read_text())["meta"]["precision"] == "fp32"  # cpu_has_bf16 -> False

@@ -23,7 +23,7 @@ from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.models import CLASSIFIERS
 from ganaug.runtime import (
     EpochProgress, PrecisionFallback, all_finite, autocast, batches, check_precision, grad_scaler, num_epochs,
-    optimizer, update,
+    optimizer, resolve_precision, update,
 )
 
 if TYPE_CHECKING:
@@ -97,12 +97,13 @@ def train_classifier(
     memory = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = model.to(device, memory_format=memory)
     opt = optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.momentum, cfg.weight_decay)
-    scaler = grad_scaler(device, cfg.precision)
+    precision = resolve_precision(cfg.precision, device)
+    scaler = grad_scaler(device, precision)
     rng = torch.Generator().manual_seed(seed)
     epochs = num_epochs(cfg.epochs, cfg.steps, len(train), cfg.batch_size)
     history: list[dict[str, float]] = []
     start_epoch = 0
-    precision, precision_fallback = cfg.precision, None
+    precision_fallback: dict[str, str] | None = None
     sampler_state = {"sampler_weights": (sampler, "weights")} if sampler is not None else {}
     if hasattr(sampler, "history"):  # the difficulty sampler's per-class validation errors
         sampler_state["sampler_history"] = (sampler, "history")

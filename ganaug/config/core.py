@@ -17,7 +17,8 @@ class Strict(BaseModel):
 
 
 Device = Literal["auto", "cpu", "cuda", "mps"]  # auto: CUDA, then MPS, then CPU
-Precision = Literal["fp32", "bf16", "fp16"]  # autocast dtype of forward passes; weights and optimisers stay fp32
+Precision = Literal["auto", "fp32", "bf16", "fp16"]  # autocast dtype of forward passes; weights and optimisers stay
+# fp32; auto: bf16 where the device computes in it natively, else fp32 (ganaug.runtime.resolve_precision)
 
 
 class RunOptions(Strict):
@@ -141,7 +142,7 @@ class GANConfig(Strict):
     lr_d: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
-    precision: Precision = "bf16"  # bf16 autocast of G and D (2.2x on this CPU, see docs/benchmarks.md); fp16: GPU only
+    precision: Precision = "auto"  # autocast of G and D: bf16 (2.2x on an AMX CPU, docs/benchmarks.md) where native
     channels_last: bool = True  # NHWC memory layout for convolutions (pairs with bf16 on CPU)
 
     @model_validator(mode="before")
@@ -173,6 +174,6 @@ class ClassifierConfig(Strict):
     weight_decay: float = Field(0.0, ge=0)
     repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
-    precision: Precision = "bf16"  # autocast of the forward passes (fp16: GPU only, with loss scaling); bf16 with
+    precision: Precision = "auto"  # autocast of the forward passes (fp16: GPU only, with loss scaling); bf16 with
     # channels_last: 2.6x fp32 at 28x28, 3.7x at 32x32x3, 1.1x at 8x8 on an Intel AMX CPU (docs/benchmarks.md)
     channels_last: bool = True  # NHWC memory layout of the network and its input batches (pairs with bf16)

@@ -37,7 +37,7 @@ from ganaug.gan.stabilisers import (
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
     EpochProgress, PrecisionFallback, adam, all_finite, autocast, batches, check_precision, class_balanced_batches,
-    grad_scaler, num_epochs, update,
+    grad_scaler, num_epochs, resolve_precision, update,
 )
 
 if TYPE_CHECKING:
@@ -111,6 +111,7 @@ def train_gan(
 
     ``log`` (TensorBoard) gets each epoch's history row, and a sample grid at every checkpoint epoch."""
     check_precision("gan.precision", cfg.precision, device)
+    precision = resolve_precision(cfg.precision, device)
     dist.check_batch_size("gan.batch_size", cfg.batch_size)
     torch.manual_seed(seed)
     G, D, specs = build_gan(cfg, data.image_size, data.channels, data.num_classes)
@@ -129,8 +130,8 @@ def train_gan(
         rng=torch.Generator().manual_seed(seed),
         device=device,
         class_names=list(data.class_names),
-        scalers={"generator": grad_scaler(device, cfg.precision), "discriminator": grad_scaler(device, cfg.precision)},
-        precision=cfg.precision,
+        scalers={"generator": grad_scaler(device, precision), "discriminator": grad_scaler(device, precision)},
+        precision=precision,
         ada=ada,
         lecam=LeCam(cfg.lecam.decay) if cfg.lecam.enabled else None,
         bcr_augment=AdaptiveAugment(["xflip", "translation"], generators["bcr_rng"], p=1.0) if cfg.bcr.enabled else None,

@@ -81,13 +81,13 @@ class SSLAlgorithm(ABC):
 
     def __init__(self, cfg: SSLConfig, options: dict[str, Any], shape: Shape, device: torch.device) -> None:
         self.cfg, self.opt, self.shape, self.device = cfg, self.Options.model_validate(options), shape, device
-        self.precision = cfg.precision  # autocast now: cfg.precision, or fp32 after a bf16 fallback (the trainer's)
+        self.precision = runtime.resolve_precision(cfg.precision, device)  # autocast now; fp32 after a bf16 fallback
         self.precision_fallback: dict[str, str] | None = None  # runtime.PrecisionFallback.event, once it happened
         self.networks: dict[str, tuple[nn.Module, dict]] = {}  # role -> (bare module, rebuild spec)
         self.trained: dict[str, nn.Module] = {}  # role -> the handle to train with (DDP under torchrun)
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.build()
-        self.scalers = {role: runtime.grad_scaler(device, cfg.precision) for role in self.optimizers}  # fp16 loss scaling
+        self.scalers = {role: runtime.grad_scaler(device, self.precision) for role in self.optimizers}  # fp16 scaling
 
     @abstractmethod
     def build(self) -> None:

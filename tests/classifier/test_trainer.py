@@ -24,11 +24,13 @@ def test_learns_far_above_chance(digits):
     assert res.history[-1]["loss"] < 0.5 * res.history[0]["loss"]
 
 
-def test_deterministic_and_resumable(digits, tmp_path):
-    """In the default bf16 too, a run resumed from its checkpoint ends with the very same weights."""
-    cfg = ClassifierConfig(epochs=3, width=8)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_deterministic_and_resumable(digits, tmp_path, precision):
+    """In fp32 and in bf16, a run resumed from its checkpoint ends with the very same weights."""
+    cfg = ClassifierConfig(epochs=3, width=8, precision=precision)
     a = train_classifier(cfg, digits.train, 7, CPU, progress=False)
-    b = train_classifier(ClassifierConfig(epochs=1, width=8), digits.train, 7, CPU, checkpoint_dir=tmp_path, progress=False)
+    b = train_classifier(cfg.model_copy(update={"epochs": 1}), digits.train, 7, CPU, checkpoint_dir=tmp_path,
+                         progress=False)
     b = train_classifier(cfg, digits.train, 7, CPU, checkpoint_dir=tmp_path, progress=False)
     for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
         assert torch.equal(va, vb), k
