@@ -101,6 +101,10 @@ ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     # Brock et al. 2019: hinge loss, an EMA generator averaged from a later step (PyTorch-StudioGAN's CIFAR-10 BigGAN:
     # decay 0.9999 from step 1000; 0.999 here, as ganaug's runs are a few thousand steps), D half as wide as G.
     "biggan": {"loss": "hinge", "ema_decay": 0.999, "ema_start": 1000, "d_width": 64},
+    # Karras et al. 2020: lazy R1 every 16 D steps (gamma 0.01: StyleGAN2-ADA's CIFAR-10), path length regularisation
+    # (weight 2, every 4 G steps), an EMA generator. (StyleGAN2-ADA's CIFAR-10 config turns path length and style
+    # mixing off; `--set gan.path_length=0 --set gan.generator_kwargs='{mixing_prob: 0}'` does the same here.)
+    "stylegan2": {"r1_gamma": 0.01, "r1_every": 16, "path_length": 2.0, "ema_decay": 0.999},
 }
 
 
@@ -120,6 +124,10 @@ class GANConfig(Strict):
     label_smoothing: float = Field(0.0, ge=0.0, lt=0.5)  # one-sided: D's target for real images is 1 - this
     gradient_penalty: float = Field(0.0, ge=0.0)  # WGAN-GP weight lambda (10 in Gulrajani et al.); 0 = off
     r1_gamma: float = Field(0.0, ge=0.0)  # R1 penalty weight gamma on real images (Mescheder et al.); 0 = off
+    r1_every: int = Field(1, ge=1)  # lazy R1 (StyleGAN2): every k-th D step only, weighted by k; 1 = every step
+    path_length: float = Field(0.0, ge=0.0)  # StyleGAN2's path length regularisation weight (2); 0 = off; needs a
+    # generator with mapping_ws/synthesis (stylegan2)
+    path_length_every: int = Field(4, ge=1)  # lazy: every k-th G step, on half the batch, weighted by k
     feature_matching: float = Field(0.0, ge=0.0)  # weight of the feature-matching term in G's loss; 0 = off
     aux_class_weight: float = Field(1.0, ge=0.0)  # weight of the class loss when D has a "cls" head (acgan)
     d_steps: int = Field(1, ge=1)  # discriminator steps per generator step (n_D:n_G, with g_steps)

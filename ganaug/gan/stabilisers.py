@@ -79,6 +79,31 @@ class LeCam:
         return lecam(real, fake, ema_real, ema_fake)
 
 
+class PathLength:
+    """StyleGAN2's path length regulariser (Karras et al. 2020): for ws = G.mapping_ws(z, y) and images
+    G.synthesis(ws), the lengths a_i = || J_i^T r ||_2 with r ~ N(0, 1) / sqrt(H W) (one vector-Jacobian product, summed
+    over the layers' ws and averaged over them, as the official code); the penalty is mean (a_i - a)^2, ``a`` the
+    moving average of the lengths (``decay`` 0.01). Computed in fp32; ``mean`` is what a checkpoint must hold."""
+
+    def __init__(self, decay: float = 0.01) -> None:
+        self.decay, self.mean = decay, torch.zeros(())
+
+    def lengths(self, G: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        ws = G.mapping_ws(z, y)
+        if not ws.requires_grad:  # a mapping without parameters (tests): the lengths are still taken at ws
+            ws.requires_grad_(True)
+        images = G.synthesis(ws).float()
+        r = torch.randn_like(images) / (images.shape[2] * images.shape[3]) ** 0.5
+        (grad,) = torch.autograd.grad((images * r).sum(), ws, create_graph=True)
+        return grad.float().square().sum(2).mean(1).sqrt()
+
+    def __call__(self, G: nn.Module, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        lengths = self.lengths(G, z, y)
+        with torch.no_grad():
+            self.mean = self.mean.to(lengths.device).lerp(lengths.mean(), self.decay)
+        return (lengths - self.mean).square().mean()
+
+
 def consistency(D: nn.Module, x: torch.Tensor, out: torch.Tensor, augment: nn.Module,
                 y: torch.Tensor | None) -> torch.Tensor:
     """Consistency (Zhao et al. 2020, bCR): mean over images of ||D(T(x)) - D(x)||^2, ``out`` being D(x)'s "adv"."""

@@ -32,7 +32,7 @@ from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.ada import AdaController, AdaptiveAugment
 from ganaug.gan.stabilisers import (
-    EMA, AugmentedD, DiffAugment, LeCam, consistency, feature_matching, gradient_penalty, r1_penalty,
+    EMA, AugmentedD, DiffAugment, LeCam, PathLength, consistency, feature_matching, gradient_penalty, r1_penalty,
 )
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
@@ -76,6 +76,9 @@ class Parts:
     ada: AdaController | None = None  # moves the pipe's p (gan.ada)
     lecam: LeCam | None = None  # gan.lecam
     bcr_augment: nn.Module | None = None  # gan.bcr's T
+    path_length: PathLength | None = None  # gan.path_length (StyleGAN2)
+    d_done: int = 0  # discriminator / generator updates so far (lazy R1 and path length: every k-th one)
+    g_done: int = 0
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -141,6 +144,16 @@ def train_gan(
     if ema is not None:
         models["generator_ema"] = (ema.model, specs["generator"])
     attributes = {"ada_p": (ada.pipe, "p"), "ada_signs": (ada, "signs"), "ada_steps": (ada, "steps")} if ada else {}
+    if cfg.path_length:
+        if not hasattr(G, "mapping_ws"):
+            raise ConfigError(f"gan.path_length={cfg.path_length} needs a generator with per-layer styles "
+                              f"(stylegan2), not {cfg.architecture!r}; set gan.path_length=0")
+        if dist.is_distributed():
+            raise ConfigError("gan.path_length is not supported under torchrun yet; set gan.path_length=0")
+        p.path_length = PathLength()
+        attributes["path_length_mean"] = (p.path_length, "mean")
+    if cfg.path_length or cfg.r1_every > 1:  # lazy regularisers count the updates across epochs and resumes
+        attributes.update(d_done=(p, "d_done"), g_done=(p, "g_done"))
     if p.lecam is not None:
         attributes.update(lecam_averages=(p.lecam, "averages"), lecam_steps=(p.lecam, "steps"))
     state = TrainingState(models, {"generator": p.opt_g, "discriminator": p.opt_d}, device, p.scalers,
@@ -247,6 +260,7 @@ def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> 
                 F.cross_entropy(out_real["cls"].float(), y) + F.cross_entropy(out_fake["cls"].float(), y))
     loss = loss + regularisers(p, real, fake, y, out_real["adv"], out_fake["adv"])
     update(p.opt_d, loss, p.scalers["discriminator"])
+    p.d_done += 1
     if p.ada is not None:
         p.ada.update(out_real["adv"])
     scores = [logit_score(out["adv"], p.loss) for out in (out_real, out_fake)]
@@ -260,8 +274,8 @@ def regularisers(p: Parts, real: torch.Tensor, fake: torch.Tensor, y: torch.Tens
     cfg, terms = p.cfg, [torch.zeros((), device=p.device)]
     if cfg.gradient_penalty:
         terms.append(cfg.gradient_penalty * gradient_penalty(p.D, real, fake, y))
-    if cfg.r1_gamma:
-        terms.append(cfg.r1_gamma / 2 * r1_penalty(p.D, real, y))
+    if cfg.r1_gamma and p.d_done % cfg.r1_every == 0:  # lazy (StyleGAN2): every r1_every-th step, weighted by it
+        terms.append(cfg.r1_gamma / 2 * cfg.r1_every * r1_penalty(p.D, real, y))
     if p.lecam is not None:
         terms.append(cfg.lecam.weight * p.lecam(out_real, out_fake))
     if p.bcr_augment is not None:
@@ -302,7 +316,12 @@ def generator_step(
             with torch.no_grad():
                 real_features = p.D(real, y)["features"]
             loss = loss + cfg.feature_matching * feature_matching(real_features.float(), out_fake["features"].float())
+    if p.path_length is not None and p.g_done % cfg.path_length_every == 0:  # lazy, on half the batch, in fp32
+        half = max(1, len(real) // 2)
+        penalty = p.path_length(dist.unwrap(p.G), noise(p, half), None if y is None else y[:half])
+        loss = loss + cfg.path_length * cfg.path_length_every * penalty
     update(p.opt_g, loss, p.scalers["generator"])
+    p.g_done += 1
     return loss.detach()
 
 

@@ -7,7 +7,7 @@ own), ``lenet5``, ``alexnet`` (CIFAR-sized), ``resnet18`` and ``googlenet`` (CIF
 ``simple-cnn`` (Gao) and ``mlp`` (the GAN overview's 300-100-100-200).
 """
 
-from ganaug.models import acgan, biggan, cnn, dcgan, mlp, sagan, style  # noqa: F401  (register the built-in models)
+from ganaug.models import acgan, biggan, cnn, dcgan, mlp, sagan, style, stylegan2  # noqa: F401  (the built-in GANs)
 from ganaug.models import alexnet, googlenet, lenet, mlp_classifier, resnet, simple_cnn  # noqa: F401  (classifiers)
 from ganaug.models import improved_gan, triple_gan_attn  # noqa: F401  (the semi-supervised GANs' networks)
 from ganaug.models.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS

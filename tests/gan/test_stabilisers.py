@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from ganaug.checkpoint import Checkpoint
-from ganaug.config import GANConfig
+from ganaug.config import ConfigError, GANConfig
 from ganaug.data import load_dataset
 from ganaug.gan.losses import GAN_LOSSES
 from ganaug.gan.stabilisers import (
@@ -247,3 +247,55 @@ def test_snapshots_kept_at_chosen_epochs(digits, tmp_path):
 
 def test_every_registered_loss_is_covered():
     assert set(GAN_LOSSES.names()) == {"minimax", "non-saturating", "hinge", "least-squares", "wasserstein"}
+
+
+class LinearStyles(torch.nn.Module):
+    """A toy generator with per-layer styles: images = (sum of the layers' ws) @ A, so J^T r = A r for every layer."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__()
+        self.A = torch.nn.Parameter(scale * torch.randn(4, 16, generator=torch.Generator().manual_seed(0)))
+
+    def mapping_ws(self, z, y):
+        return z[:, None].repeat(1, 3, 1)
+
+    def synthesis(self, ws):
+        return (ws.sum(1) @ self.A).reshape(-1, 1, 4, 4)
+
+
+def test_path_length_penalty_follows_its_definition():
+    """Lengths ||A r|| (r ~ N(0, 1/(H W))); twice the Jacobian, twice the lengths; the mean moves by decay; the
+    penalty is mean (length - mean)^2."""
+    from ganaug.gan.stabilisers import PathLength
+
+    z = torch.randn(5, 4)
+    pl = PathLength(decay=0.01)
+    torch.manual_seed(1)
+    one = pl.lengths(LinearStyles(), z, None)
+    torch.manual_seed(1)
+    r = torch.randn(5, 1, 4, 4) / 4.0
+    expected = (r.flatten(1) @ LinearStyles().A.detach().T).norm(dim=1)
+    torch.testing.assert_close(one.detach(), expected)
+    torch.manual_seed(1)
+    torch.testing.assert_close(pl.lengths(LinearStyles(2.0), z, None).detach(), 2 * expected)
+    torch.manual_seed(1)
+    penalty = pl(LinearStyles(), z, None)
+    mean = 0.01 * expected.mean()
+    torch.testing.assert_close(pl.mean, mean)
+    torch.testing.assert_close(penalty.detach(), ((expected - mean) ** 2).mean())
+
+
+def test_lazy_r1_runs_every_kth_discriminator_step_weighted_by_k(monkeypatch):
+    """gan.r1_every=4: R1 on D updates 0, 4, 8, ... only (22 updates of digits at batch 64: 6 of them)."""
+    import ganaug.gan.trainer as trainer
+
+    calls = []
+    real_r1 = trainer.r1_penalty
+    monkeypatch.setattr(trainer, "r1_penalty", lambda *a: calls.append(1) or real_r1(*a))
+    data = load_dataset("digits").train
+    cfg = GANConfig(g_width=16, d_width=16, z_dim=16, batch_size=64, epochs=1, r1_gamma=1.0, r1_every=4,
+                    precision="fp32")
+    train_gan(cfg, data, 0, torch.device("cpu"), progress=False)
+    assert len(calls) == 6
+    with pytest.raises(ConfigError, match="gan.path_length=2.0 needs a generator with per-layer styles"):
+        train_gan(cfg.model_copy(update={"path_length": 2.0}), data, 0, torch.device("cpu"), progress=False)

@@ -139,6 +139,8 @@ BAD = [
     (DISCRIMINATORS, "triple-gan-attn", {"dropout": 1.5}, "dropout probability"),
     (GENERATORS, "biggan", {"z_dim": 2}, "hierarchical z needs z_dim >= 3"),
     (DISCRIMINATORS, "biggan", {"heads": 0}, "heads must be >= 1"),
+    (GENERATORS, "stylegan2", {"mixing_prob": 1.5}, r"mixing_prob must lie in \[0, 1\]"),
+    (DISCRIMINATORS, "stylegan2", {"channels": 0}, "channels must be >= 1"),
 ]
 
 
@@ -157,3 +159,25 @@ def test_every_factory_rejects_sizes_outside_its_range(registry, name):
     for size in (4, 256):
         with pytest.raises(ValueError, match=r"image_size must lie in \[8, 128\]"):
             registry.create(name, image_size=size, channels=1, num_classes=0 if name == "dcgan" else 3)
+
+
+def test_stylegan2_mixes_styles_from_a_cutoff_in_training_only():
+    """mixing_prob=1: the layers before a cutoff in [1, num_ws) keep z's w, the rest take a second z's w (the same
+    class); in eval mode (and with mixing_prob=0) every layer has z's w; one w broadcasts to every layer."""
+    torch.manual_seed(0)
+    G = GENERATORS.create("stylegan2", image_size=16, channels=1, num_classes=3, z_dim=8, width=16, w_dim=16,
+                          mapping_layers=2, mixing_prob=1.0)
+    z, y = torch.randn(4, 8), torch.tensor([0, 1, 2, 0])
+    G.eval()
+    w = G.map(z, y)
+    assert torch.equal(G.mapping_ws(z, y), w[:, None].expand(-1, G.num_ws, -1))
+    G.train()
+    for _ in range(5):
+        ws = G.mapping_ws(z, y)
+        same = [torch.allclose(ws[:, i], w, atol=1e-6) for i in range(G.num_ws)]
+        cutoff = same.index(False)
+        assert cutoff >= 1 and not any(same[cutoff:])
+        assert all(torch.equal(ws[:, i], ws[:, cutoff]) for i in range(cutoff, G.num_ws))
+    G.eval()
+    torch.testing.assert_close(G.synthesis(w, "const"), G.synthesis(G.mapping_ws(z, y), "const"))
+    assert G.num_ws == len(G.convs) + 1

@@ -63,7 +63,7 @@ def test_conditional_models_use_the_label(name):
     G.eval(), D.eval()
     z, x = torch.randn(1, 16).repeat(2, 1), torch.randn(1, 1, 16, 16).repeat(2, 1, 1, 1)
     y = torch.tensor([1, 7])
-    g = G(z, y, noise_mode="const") if name == "style-lite" else G(z, y)
+    g = G(z, y, noise_mode="const") if name in ("style-lite", "stylegan2") else G(z, y)
     assert not torch.allclose(g[0], g[1])
     out = D(x, y)
     if "cls" in out:  # auxiliary classifier: the label is a target, not an input
