@@ -4,11 +4,11 @@ GAN architectures (one generator and one discriminator per name): ``mlp-gan``, `
 ``acgan``, ``sagan``, ``style-lite``, ``biggan``. Classifiers (``head(features(x))``, any size from 8 px; ``width``
 scales a network from its first layer, ``input_size`` resizes inputs first): ``small-cnn`` (ganaug's
 own), ``lenet5``, ``alexnet`` (CIFAR-sized), ``resnet18`` and ``googlenet`` (CIFAR variants) as in the DCGAN study,
-``simple-cnn`` (Gao) and ``mlp`` (the GAN overview's 300-100-100-200).
+``simple-cnn`` (Gao), ``mlp`` (the GAN overview's 300-100-100-200) and ``wrn-28-2`` (the FixMatch / USB backbone).
 """
 
 from ganaug.models import acgan, biggan, cnn, dcgan, mlp, sagan, style  # noqa: F401  (register the built-in models)
-from ganaug.models import alexnet, googlenet, lenet, mlp_classifier, resnet, simple_cnn  # noqa: F401  (classifiers)
+from ganaug.models import alexnet, googlenet, lenet, mlp_classifier, resnet, simple_cnn, wide_resnet  # noqa: F401
 from ganaug.models import improved_gan, triple_gan_attn  # noqa: F401  (the semi-supervised GANs' networks)
 from ganaug.models.registry import CLASSIFIERS, DISCRIMINATORS, GENERATORS
 
