@@ -10,7 +10,8 @@ from ganaug.data import splits as S
 from ganaug.ssl import ALGORITHMS, Batch, Shape
 from ganaug.ssl.trainer import IndexStream, train_ssl
 
-SMALL = {"triple-gan-attn": {"g_width": 32, "d_width": 32}, "semi-gan": {"layout": "mlp"}}
+SMALL = {"triple-gan-attn": {"g_width": 32, "d_width": 32}, "semi-gan": {"layout": "mlp"}, "bad-gan": {"layout": "mlp"},
+         "fixmatch": {"mu": 1}, "freematch": {"mu": 1}}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def test_every_algorithm_steps_and_classifies(name, precision):
     torch.manual_seed(0)
     algo = ALGORITHMS.get(name)(config(steps=10, precision=precision), SMALL.get(name, {}), Shape(8, 1, 10),
                                 torch.device("cpu"))
-    batch = Batch(torch.rand(16, 1, 8, 8) * 2 - 1, torch.arange(16) % 10, torch.rand(16, 1, 8, 8) * 2 - 1)
+    u = torch.rand(16, 1, 8, 8) * 2 - 1
+    batch = Batch(torch.rand(16, 1, 8, 8) * 2 - 1, torch.arange(16) % 10, u, *(algo.views(u) if algo.views else ()))
     algo.train()
     for step in range(4):  # covers the phases that run every other step
         logs = algo.train_step(batch, step)
