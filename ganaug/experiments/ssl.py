@@ -181,6 +181,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
         "results": summary,
         f"vs_{FLOOR}": comparisons,
         "uses_generator": {a: ALGORITHMS.get(a).is_gan for a in cfg.algorithms},
+        "unlabeled_per_step": {a: unlabeled_per_step(cfg, a) for a in cfg.algorithms},
         "vs_best_without_generator": {tag: verdict(results, tag, test.num_classes) for tag in map(label_tag, cfg.labeled)},
         "judge": {"name": judge_name, "test_accuracy": judge_accuracy(results),
                   "trained_on": "the whole labelled training split (scoring only)"} if cfg.generation_metrics else None,
@@ -192,6 +193,12 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     }
     run.write_json("metrics.json", metrics)
     return run.report(write_ssl_report, cfg, metrics, results, command, train)
+
+
+def unlabeled_per_step(cfg: SSLConfig, algorithm: str) -> int:
+    """Unlabelled images per iteration: mu x ``batch_size`` for FixMatch-style methods, else ``unlabeled_batch_size``."""
+    mu = getattr(ALGORITHMS.get(algorithm).Options.model_validate(cfg.options.get(algorithm, {})), "mu", None)
+    return cfg.unlabeled_batch_size if mu is None else mu * cfg.batch_size
 
 
 def verdict(results: dict[str, dict[str, list[dict]]], tag: str, num_classes: int) -> dict:

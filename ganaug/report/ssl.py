@@ -45,7 +45,8 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
         *verdict_section(m),
         f"Test-split metrics in % (mean ± std over {repeats} repeats; each repeat draws its own labelled subset and "
         f"seed, shared by all algorithms). {cfg.steps:,} iterations of {cfg.batch_size} labelled + "
-        f"{cfg.unlabeled_batch_size} unlabelled images; the final networks are evaluated (no early stopping).",
+        f"{cfg.unlabeled_batch_size} unlabelled images" + unlabeled_note(m, cfg.unlabeled_batch_size) +
+        "; the final networks are evaluated (no early stopping; fixmatch and freematch: their EMA copy).",
         "",
         *precision_note(fallbacks),
         "| labelled | algorithm | " + " | ".join(COLUMNS.values()) + " | class consistency | FID | IS | train s |",
@@ -90,6 +91,12 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
               "Labelled images per class: " + "; ".join(f"{t}: {m['labeled'][t]['per_class']}" for t in tags) + ". "
               f"Device: {m['device']}. Wall time: {m['total_seconds']:.0f} s."]
     return write_report(out, "\n".join(lines) + "\n", f"ganaug ssl: {m['dataset']}")
+
+
+def unlabeled_note(m: dict, default: int) -> str:
+    """`` (fixmatch: 448)``: the methods whose unlabelled batch differs from ``unlabeled_batch_size`` (mu x B)."""
+    other = {a: n for a, n in m.get("unlabeled_per_step", {}).items() if n != default}
+    return f" ({', '.join(f'{a}: {n}' for a, n in other.items())}, mu x the labelled batch)" if other else ""
 
 
 def headline(m: dict) -> str:

@@ -8,6 +8,8 @@ on the threshold is low and most pseudo-labels count, and it rises as the model 
 self-adaptive fairness term L_f = -H(SumNorm(p~ / h~), SumNorm(p_bar / h_bar)) = sum_c a_c log b_c (h~: EMA histogram
 of the weak views' argmax; p_bar, h_bar: mean probabilities and argmax histogram of the confident strong views),
 added with weight ``lambda_f``: the sign and form of USB's ``entropy_loss`` (semilearn/algorithms/freematch).
+Minimising it drives the confident strong views' mean prediction away from the smoothed target; the authors read it
+as maximising the entropy of the average prediction (USB issue 182). FixMatch's ``threshold`` option is unused here.
 """
 
 from __future__ import annotations

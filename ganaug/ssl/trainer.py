@@ -3,7 +3,9 @@
 Each iteration draws a labelled batch and an unlabelled batch (each from its own seeded sequence of
 shuffled epochs, a pure function of the iteration), calls ``algorithm.train_step``, and every ``eval_every``
 iterations records the logged scalars and the validation accuracy (for curves only: nothing is selected on
-it). The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
+it). The unlabelled batch has ``algorithm.unlabeled_batch_size()`` images (FixMatch: mu x the labelled batch); for an
+algorithm with ``views`` the trainer also draws their weak and strong views (``ganaug.ssl.views``); an algorithm's
+EMA copy (``add_ema``) is checkpointed with its networks. The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
 
 Under torchrun every rank draws the same global batches and trains on its share (``ganaug.distributed``);
 the logged scalars are averaged over the ranks, and only rank 0 writes checkpoints.
