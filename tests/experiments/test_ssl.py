@@ -151,3 +151,17 @@ def test_cli_rejects_a_class_without_labels(tmp_path):
     assert r.exit_code == 2
     assert "would get no labelled image" in r.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_grid_cells_carry_what_ganaug_results_needs_for_the_verdict():
+    """An SSL grid cell's scalars hold val_accuracy (the selection) and uses_generator; the task compares on accuracy."""
+    from ganaug.runner.tasks import TASKS
+
+    task = TASKS.get("ssl")()
+    summary = {"accuracy": {"mean": 0.9}, "val_accuracy": {"mean": 0.8}, "fid": None}
+    metrics = {"results": {"fixmatch": {"10%": summary}, "bad-gan": {"10%": summary}},
+               "uses_generator": {"fixmatch": False, "bad-gan": True}}
+    scalars = task.scalars(metrics)
+    assert scalars["fixmatch 10%"] == {"accuracy": 0.9, "val_accuracy": 0.8, "uses_generator": 0.0}
+    assert scalars["bad-gan 10%"]["uses_generator"] == 1.0
+    assert task.primary == ("accuracy", "val_accuracy")
