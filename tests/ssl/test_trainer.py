@@ -63,15 +63,16 @@ def test_unlabelled_images_change_semi_supervised_results_and_not_supervised_one
     assert not torch.allclose(run["a"]["semi-cnn"], run["b"]["semi-cnn"])
 
 
-def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["triple-gan-attn", "freematch"])  # freematch: EMA, thresholds and views too
+def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypatch, name):
     """Killed at iteration 15 with checkpoints every 6 (so between two evaluations), then resumed in a fresh trainer:
     the same networks and history, bit for bit, as a run that never stopped."""
     train, labeled, unlabeled = digits
     cfg = config(steps=24, checkpoint_every=6)
     device, val = torch.device("cpu"), train.subset(torch.arange(100))
-    whole = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, progress=False)
+    whole = train_ssl(cfg, name, labeled, unlabeled, 3, device, val=val, progress=False)
 
-    cls = ALGORITHMS.get("triple-gan-attn")
+    cls = ALGORITHMS.get(name)
     original = cls.train_step
 
     def crash(self, batch, step):
@@ -81,10 +82,10 @@ def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypa
 
     monkeypatch.setattr(cls, "train_step", crash)
     with pytest.raises(KeyboardInterrupt):
-        train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path, progress=False)
+        train_ssl(cfg, name, labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path, progress=False)
     assert Checkpoint(tmp_path / "last").meta["step"] == 12
     monkeypatch.setattr(cls, "train_step", original)
-    resumed = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path,
+    resumed = train_ssl(cfg, name, labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path,
                         progress=False)
     assert torch.equal(params(whole.algorithm), params(resumed.algorithm))
     drop = lambda rows: [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows]  # noqa: E731
