@@ -34,24 +34,29 @@ def masked_consistency(logits_strong: torch.Tensor, pseudo: torch.Tensor, mask: 
     return (F.cross_entropy(logits_strong.float(), pseudo, reduction="none") * mask).mean()
 
 
+class ConsistencyOptions(Strict):
+    """What FixMatch and FreeMatch share."""
+
+    mu: int = Field(7, ge=1)  # unlabelled images per labelled one in a batch (the papers: 7)
+    lambda_u: float = Field(1.0, ge=0)  # weight of the unlabelled loss (the papers: 1)
+    ema_decay: float = Field(0.999, ge=0, lt=1)  # of the evaluated EMA classifier (the papers: 0.999)
+    network: str = "cbn-cnn"  # a classifier name (`ganaug models`): wrn-28-2 is the papers'
+    flip: bool | None = None  # random horizontal flip in the views; None: for RGB images only (not digits)
+
+    @field_validator("network")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in CLASSIFIERS:
+            raise ValueError(f"unknown classifier {v!r}; valid names: {', '.join(CLASSIFIERS.names())}")
+        return v
+
+
 @ALGORITHMS.register("fixmatch")
 class FixMatch(SSLAlgorithm):
     uses_unlabeled = True
 
-    class Options(Strict):
+    class Options(ConsistencyOptions):
         threshold: float = Field(0.95, gt=0, le=1)  # confidence a pseudo-label needs (the paper: 0.95)
-        mu: int = Field(7, ge=1)  # unlabelled images per labelled one in a batch (the paper: 7)
-        lambda_u: float = Field(1.0, ge=0)  # weight of the unlabelled loss (the paper: 1)
-        ema_decay: float = Field(0.999, ge=0, lt=1)  # of the evaluated EMA classifier (the paper: 0.999)
-        network: str = "cbn-cnn"  # a classifier name (`ganaug models`): wrn-28-2 is the paper's
-        flip: bool | None = None  # random horizontal flip in the views; None: for RGB images only (not digits)
-
-        @field_validator("network")
-        @classmethod
-        def _known(cls, v: str) -> str:
-            if v not in CLASSIFIERS:
-                raise ValueError(f"unknown classifier {v!r}; valid names: {', '.join(CLASSIFIERS.names())}")
-            return v
 
     def build(self) -> None:
         s, o = self.shape, self.opt

@@ -9,7 +9,7 @@ self-adaptive fairness term L_f = -H(SumNorm(p~ / h~), SumNorm(p_bar / h_bar)) =
 of the weak views' argmax; p_bar, h_bar: mean probabilities and argmax histogram of the confident strong views),
 added with weight ``lambda_f``: the sign and form of USB's ``entropy_loss`` (semilearn/algorithms/freematch).
 Minimising it drives the confident strong views' mean prediction away from the smoothed target; the authors read it
-as maximising the entropy of the average prediction (USB issue 182). FixMatch's ``threshold`` option is unused here.
+as maximising the entropy of the average prediction (USB issue 182). No fixed ``threshold`` option: it adapts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import Field
 from torch import nn
 
 from ganaug.ssl.base import ALGORITHMS
-from ganaug.ssl.fixmatch import FixMatch
+from ganaug.ssl.fixmatch import ConsistencyOptions, FixMatch
 
 
 class SelfAdaptiveThresholds(nn.Module):
@@ -76,7 +76,7 @@ def fairness_loss(logits_strong: torch.Tensor, mask: torch.Tensor, p_model: torc
 
 @ALGORITHMS.register("freematch")
 class FreeMatch(FixMatch):
-    class Options(FixMatch.Options):
+    class Options(ConsistencyOptions):
         ema_p: float = Field(0.999, gt=0, lt=1)  # momentum of tau, p~ and h~ (the paper: 0.999)
         lambda_f: float = Field(0.01, ge=0)  # weight of the fairness term (USB's default ent_loss_ratio: 0.01)
 
