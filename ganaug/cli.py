@@ -237,7 +237,8 @@ def ssl(
     flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress, tensorboard),
              "algorithms": algorithm or None, "labeled": labeled or None, "repeats": repeats, "steps": steps}
     quick_layer = {"steps": 300, "eval_every": 100, "generated_per_class": 20, "judge": {"steps": 300},
-                   "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}}, "quick": True}
+                   "options": {"triple-gan-attn": {"g_width": 64, "d_width": 128}, "fixmatch": {"mu": 1},
+                               "freematch": {"mu": 1}}, "quick": True}
     cfg = configure(SSLConfig, config, flags, set_, scale=scale, under=quick_layer if quick else None)
     join_processes(cfg)
     echo(f"report: {run_ssl(cfg, command=command_line())}")

@@ -10,7 +10,8 @@ from ganaug.config.core import ClassifierConfig, DataConfig, Precision, RunOptio
 
 
 class SSLConfig(RunOptions):
-    """``ganaug ssl``: semi-supervised classifiers (Hu et al.'s triple-gan-attn, semi-gan, semi-cnn, supervised floor).
+    """``ganaug ssl``: semi-supervised classifiers (triple-gan-attn, semi-gan, bad-gan, fixmatch, freematch, semi-cnn and
+    the supervised floor).
 
     Every algorithm in ``algorithms`` is trained at every ``labeled`` setting, ``repeats`` seeds each, on the
     same splits, the same number of steps and the same batch sizes, and evaluated on the untouched test split.
@@ -23,7 +24,7 @@ class SSLConfig(RunOptions):
     options: dict[str, dict[str, Any]] = {}  # per algorithm, its own hyperparameters, e.g. {semi-gan: {lr: 3e-3}}
     steps: int = Field(3000, ge=1)  # training iterations (one labelled + one unlabelled batch each); Hu et al.: 100,000
     batch_size: int = Field(64, ge=2)  # labelled images per iteration (Hu et al.: 64)
-    unlabeled_batch_size: int = Field(64, ge=2)  # unlabelled images per iteration
+    unlabeled_batch_size: int = Field(64, ge=2)  # unlabelled images per iteration (fixmatch/freematch: mu x batch_size)
     lr: float = Field(1e-3, gt=0)  # Adam learning rate of every network (Hu et al.: 1e-3) unless the options say
     width: int = Field(32, ge=4)  # the classifier's first layer (Hu et al., Table 2: 32)
     eval_every: int = Field(250, ge=1)  # iterations between validation-accuracy points (curves only, no selection)

@@ -16,7 +16,7 @@ from ganaug.classifier.losses import log_prior
 from ganaug.classifier.posthoc import choose_tau
 from ganaug.classifier.trainer import predict_logits
 from ganaug.data import ImageDataset
-from ganaug.experiments.common import compare
+from ganaug.experiments.common import versus_best_without_generator
 from ganaug.metrics import heldout_metrics, resolvable_difference
 
 PRIMARY = "balanced_accuracy"
@@ -39,20 +39,8 @@ def score(model: nn.Module, p: TrainingPlan, val: ImageDataset, test: ImageDatas
 
 def versus_best_remedy(runs: dict[str, list[dict]], val: dict[str, list[float]], with_gan: set[str],
                        num_classes: int) -> dict:
-    """The arm without GAN images that has the best mean validation balanced accuracy (``best``), each GAN arm's
-    paired test differences against it (``comparisons``), or, with no GAN arm, its differences against the baseline
-    (``vs_baseline``, when there is a baseline arm and it is not the best)."""
-    without = [k for k in runs if k not in with_gan]
-    if not without:
-        return {}
-    means = {k: float(np.mean(val[k])) for k in without}
-    best = max(without, key=lambda k: means[k])  # the first listed of tied arms
-    out = {"best": best, "chosen_by": "mean validation balanced accuracy over seeds",
-           "validation_balanced_accuracy": means,
-           "comparisons": {k: compare(runs[k], runs[best], num_classes) for k in runs if k in with_gan}}
-    if not with_gan and "baseline" in runs and best != "baseline":
-        out["vs_baseline"] = compare(runs[best], runs["baseline"], num_classes)
-    return out
+    """:func:`ganaug.experiments.common.versus_best_without_generator` on validation balanced accuracy."""
+    return versus_best_without_generator(runs, val, with_gan, num_classes, criterion=PRIMARY)
 
 
 def resolution(runs: dict[str, list[dict]], pairs: list[tuple[str, str]], metric: str = PRIMARY) -> dict:

@@ -175,6 +175,27 @@ def compare(treatment: list[dict], control: list[dict], num_classes: int, scalar
     return out
 
 
+def versus_best_without_generator(runs: dict[str, list[dict]], val: dict[str, list[float]], with_gan: set[str],
+                                  num_classes: int, criterion: str = "balanced_accuracy",
+                                  scalars: tuple[str, ...] | None = None) -> dict:
+    """The verdict of augment and SSL studies: the arm (or method) without a generator that has the best mean
+    validation ``criterion`` over seeds (``val``: its per-seed validation scores; never test), as ``best``; each arm
+    in ``with_gan``'s paired test differences against it (``comparisons``, same seed); and, with no GAN arm, the best
+    one's differences against a ``baseline`` arm (``vs_baseline``, when there is one and it is not the best).
+    ``{}`` when every arm uses a generator."""
+    without = [k for k in runs if k not in with_gan]
+    if not without:
+        return {}
+    means = {k: float(np.mean(val[k])) for k in without}
+    best = max(without, key=lambda k: means[k])  # the first listed of tied arms
+    out = {"best": best, "chosen_by": f"mean validation {criterion.replace('_', ' ')} over seeds",
+           f"validation_{criterion}": means,
+           "comparisons": {k: compare(runs[k], runs[best], num_classes, scalars) for k in runs if k in with_gan}}
+    if not with_gan and "baseline" in runs and best != "baseline":
+        out["vs_baseline"] = compare(runs[best], runs["baseline"], num_classes, scalars)
+    return out
+
+
 def seeded_choice(total: int, n: int, seed: int) -> torch.Tensor:
     """At most ``n`` of the positions ``0..total-1``, a seeded random choice, sorted: every seeded subset's draw."""
     return torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values

@@ -1,7 +1,7 @@
 """Semi-supervised study: every algorithm x every labelled amount x ``repeats`` seeds, on the same splits.
 
 1. load the dataset; hold out a validation split (curves only) from the training split; the test split
-   is only evaluated on;
+   is only evaluated on, the validation split also chooses the best method without a generator (step 5);
 2. per labelled amount and repeat, draw the labelled images per class (seed + repeat); every other
    training image is unlabelled; all algorithms of that repeat get the same split (paired comparison);
 3. train each algorithm with the shared trainer; evaluate its classifier on the test split: accuracy,
@@ -9,7 +9,9 @@
 4. for GAN methods, score generated images with a judge classifier trained on the whole labelled
    training split (used for scoring only): class consistency (the "generation quality" of Hu, Zeng & Tian) for
    conditional generators, FID / KID / IS on the judge's features;
-5. write metrics.json, figures, report.md and report.html.
+5. the verdict: each GAN method against the method without a generator with the best mean validation accuracy,
+   paired by repeat on test accuracy, with its 95 % interval (helped / did not help / cannot tell);
+6. write metrics.json, figures, report.md and report.html (its first line states the verdict).
 
 Each run's result is saved as soon as it is done, so re-running the command skips finished runs and
 resumes an interrupted one from its last checkpoint.
@@ -34,7 +36,7 @@ from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ConfigError, SSLConfig
 from ganaug.data import ImageDataset, to_uint8
 from ganaug.data import splits as S
-from ganaug.experiments.common import compare, images_digest, seeded_subset, summarize
+from ganaug.experiments.common import compare, images_digest, seeded_subset, summarize, versus_best_without_generator
 from ganaug.experiments.run import Run, hold_out_validation, load_data
 from ganaug.gan.sampling import generate
 from ganaug.metrics import ClassifierFeatures, class_consistency, generative_metrics, heldout_metrics
@@ -166,7 +168,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                     dist.on_main(write_json, path, done)
                 results.setdefault(algorithm, {}).setdefault(tag, []).append(json.loads(path.read_text()))
 
-    scalars = (*SCALARS, *GENERATIVE, "train_seconds")
+    scalars = (*SCALARS, *GENERATIVE, "val_accuracy", "train_seconds")
     summary = {a: {tag: summarize(runs, scalars, layout="nested") for tag, runs in per.items()}
                for a, per in results.items()}
     comparisons = {a: {tag: compare(runs, results[FLOOR][tag], test.num_classes, SCALARS) for tag, runs in per.items()}
@@ -178,6 +180,9 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
         "counts": {"train": train.class_counts(), "val": val.class_counts(), "test": test.class_counts()},
         "results": summary,
         f"vs_{FLOOR}": comparisons,
+        "uses_generator": {a: ALGORITHMS.get(a).is_gan for a in cfg.algorithms},
+        "unlabeled_per_step": {a: unlabeled_per_step(cfg, a) for a in cfg.algorithms},
+        "vs_best_without_generator": {tag: verdict(results, tag, test.num_classes) for tag in map(label_tag, cfg.labeled)},
         "judge": {"name": judge_name, "test_accuracy": judge_accuracy(results),
                   "trained_on": "the whole labelled training split (scoring only)"} if cfg.generation_metrics else None,
         "steps": cfg.steps,
@@ -188,6 +193,23 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
     }
     run.write_json("metrics.json", metrics)
     return run.report(write_ssl_report, cfg, metrics, results, command, train)
+
+
+def unlabeled_per_step(cfg: SSLConfig, algorithm: str) -> int:
+    """Unlabelled images per iteration: mu x ``batch_size`` for FixMatch-style methods, else ``unlabeled_batch_size``."""
+    mu = getattr(ALGORITHMS.get(algorithm).Options.model_validate(cfg.options.get(algorithm, {})), "mu", None)
+    return cfg.unlabeled_batch_size if mu is None else mu * cfg.batch_size
+
+
+def verdict(results: dict[str, dict[str, list[dict]]], tag: str, num_classes: int) -> dict:
+    """Each GAN method against the method without a generator of best mean validation accuracy, paired by repeat on
+    the test split (``ganaug.experiments.common.versus_best_without_generator``); {} without both kinds."""
+    runs = {a: per[tag] for a, per in results.items()}
+    if any("val_accuracy" not in r for rs in runs.values() for r in rs):  # a run saved before val_accuracy existed
+        return {}
+    with_gan = {a for a in runs if ALGORITHMS.get(a).is_gan}
+    val = {a: [r["val_accuracy"] for r in rs] for a, rs in runs.items()}
+    return versus_best_without_generator(runs, val, with_gan, num_classes, criterion="accuracy", scalars=SCALARS)
 
 
 def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: ImageDataset, val: ImageDataset,
@@ -202,6 +224,8 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
                     progress=cfg.progress, log=log)
     seconds = time.perf_counter() - tic
     m, curves = evaluate_classifier(res.algorithm.classifier(), test, device)
+    m["val_accuracy"] = float((predict(res.algorithm.classifier(), val.images, device) == val.labels).float().mean())
+    m["uses_generator"] = ALGORITHMS.get(algorithm).is_gan
     G = res.algorithm.generator()
     if G is not None and judge is not None:
         z_dim = res.algorithm.opt.z_dim

@@ -9,7 +9,7 @@ import torch
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.format import interval, mean_std, quick_banner
+from ganaug.report.format import interval, mean_std, pct, quick_banner, verdict
 from ganaug.report.html import precision_note, write_report
 
 COLUMNS = {"accuracy": "accuracy", "macro_precision": "macro precision", "macro_recall": "macro recall",
@@ -39,12 +39,14 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
                  for a, by_tag in results.items() for tag, runs in by_tag.items() for run in runs
                  if run.get("precision_fallback")]
     lines = [
-        f"# ganaug ssl: semi-supervised classification on {m['dataset']}",
+        headline(m),
         "",
         *quick_banner(cfg.quick),
+        *verdict_section(m),
         f"Test-split metrics in % (mean ± std over {repeats} repeats; each repeat draws its own labelled subset and "
         f"seed, shared by all algorithms). {cfg.steps:,} iterations of {cfg.batch_size} labelled + "
-        f"{cfg.unlabeled_batch_size} unlabelled images; the final networks are evaluated (no early stopping).",
+        f"{cfg.unlabeled_batch_size} unlabelled images" + unlabeled_note(m, cfg.unlabeled_batch_size) +
+        "; the final networks are evaluated (no early stopping; fixmatch and freematch: their EMA copy).",
         "",
         *precision_note(fallbacks),
         "| labelled | algorithm | " + " | ".join(COLUMNS.values()) + " | class consistency | FID | IS | train s |",
@@ -89,6 +91,38 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
               "Labelled images per class: " + "; ".join(f"{t}: {m['labeled'][t]['per_class']}" for t in tags) + ". "
               f"Device: {m['device']}. Wall time: {m['total_seconds']:.0f} s."]
     return write_report(out, "\n".join(lines) + "\n", f"ganaug ssl: {m['dataset']}")
+
+
+def unlabeled_note(m: dict, default: int) -> str:
+    """`` (fixmatch: 448)``: the methods whose unlabelled batch differs from ``unlabeled_batch_size`` (mu x B)."""
+    other = {a: n for a, n in m.get("unlabeled_per_step", {}).items() if n != default}
+    return f" ({', '.join(f'{a}: {n}' for a, n in other.items())}, mu x the labelled batch)" if other else ""
+
+
+def headline(m: dict) -> str:
+    """The report's first line: each GAN method against the best method without a generator, in words."""
+    said = [f"`{gan}` vs the best without a generator (`{v['best']}`) at {tag}: {verdict(d['accuracy']).replace('**', '')}"
+            for tag, v in m.get("vs_best_without_generator", {}).items() if v for gan, d in v["comparisons"].items()]
+    return (f"# ganaug ssl on {m['dataset']}: " + ("; ".join(said) if said else
+            "no GAN method met a method without a generator here (the verdict needs both kinds)"))
+
+
+def verdict_section(m: dict) -> list[str]:
+    """Is a GAN worth it? Each GAN method against the method without a generator that scored best on validation."""
+    rows = [(tag, v, gan, d) for tag, v in m.get("vs_best_without_generator", {}).items() if v
+            for gan, d in v["comparisons"].items()]
+    if not rows:
+        return []
+    lines = ["## Is a generator worth it?", "",
+             "Each GAN method against the method without a generator with the best mean validation accuracy (chosen "
+             "on the validation split, never on test), test accuracy paired by repeat (same labelled split and seed), "
+             "percentage points with the 95% t-interval: helped (above 0), did not help (below 0), cannot tell.", "",
+             "| labelled | GAN method | best without a generator (validation accuracy) | test accuracy difference | "
+             "verdict |", "|---|---|---|---|---|"]
+    for tag, v, gan, d in rows:
+        best = f"`{v['best']}` ({pct(v['validation_accuracy'][v['best']])}%)"
+        lines.append(f"| {tag} | `{gan}` | {best} | {interval(d['accuracy'])} | {verdict(d['accuracy'])} |")
+    return lines + [""]
 
 
 def generated_samples(run: dict, names: list[str], per_row: int = 8) -> ImageDataset:

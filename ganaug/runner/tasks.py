@@ -69,9 +69,12 @@ def ssl_task() -> Task:
     def scalars(metrics: dict) -> Scalars:
         runs = [(a, tag, m) for a, per in metrics["results"].items() for tag, m in per.items()]
         single = len(runs) == 1
-        return {"" if single else f"{a} {tag}": numbers(m, (*SCALARS, *GENERATIVE)) for a, tag, m in runs}
+        gan = metrics.get("uses_generator", {})  # and val_accuracy: what chooses the best method without a generator
+        return {"" if single else f"{a} {tag}": {**numbers(m, (*SCALARS, *GENERATIVE, "val_accuracy")),
+                                                 **({"uses_generator": float(gan[a])} if a in gan else {})}
+                for a, tag, m in runs}
 
-    return Task(SSLConfig, {"repeats": 1}, plan_ssl, run_ssl, scalars)
+    return Task(SSLConfig, {"repeats": 1}, plan_ssl, run_ssl, scalars, primary=("accuracy", "val_accuracy"))
 
 
 @TASKS.register("augment")

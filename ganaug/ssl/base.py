@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from ganaug.config import SSLConfig, Strict
 from ganaug.errors import ConfigError
 from ganaug.registry import Registry
+from ganaug.ssl.ema import ModelEMA
 
 ALGORITHMS = Registry("semi-supervised algorithm")
 
@@ -48,7 +49,8 @@ def check_algorithms(algorithms: list[str], options: dict[str, dict[str, Any]]) 
         try:
             ALGORITHMS.get(name).Options.model_validate(values)
         except ValidationError as err:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e['input']!r}: {e['msg']}" if e["loc"] else e["msg"]
+                                 for e in err.errors())
             raise ConfigError(f"options.{name}: {problems}") from None
 
 
@@ -68,6 +70,8 @@ class Batch:
     x: torch.Tensor  # labelled images (B, C, H, W)
     y: torch.Tensor  # their labels (B,)
     u: torch.Tensor  # unlabelled images (B_u, C, H, W); empty for algorithms that do not use them
+    u_weak: torch.Tensor | None = None  # weak and strong views of ``u`` (``ganaug.ssl.views``), for algorithms
+    u_strong: torch.Tensor | None = None  # whose ``views`` is set (FixMatch, FreeMatch); None otherwise
 
 
 class SSLAlgorithm(ABC):
@@ -78,6 +82,17 @@ class SSLAlgorithm(ABC):
 
     uses_unlabeled: ClassVar[bool] = True  # False: the trainer passes an empty unlabelled batch
     is_gan: ClassVar[bool] = False  # True: has a generator, whose samples are scored after training
+    views: nn.Module | None = None  # set in build (a views.WeakStrong): the trainer fills Batch.u_weak / u_strong
+
+    def unlabeled_batch_size(self) -> int:
+        """Unlabelled images per iteration: ``unlabeled_batch_size``; FixMatch-style methods: mu x ``batch_size``."""
+        return self.cfg.unlabeled_batch_size
+
+    def add_ema(self, role: str, decay: float) -> ModelEMA:
+        """An EMA copy of ``role``'s network under the role ``ema`` (checkpointed with the others), to evaluate."""
+        ema = ModelEMA(self.network(role), decay).to(self.device)
+        self.networks["ema"] = (ema, {"registry": "ganaug.ssl.ema.ModelEMA", "name": role, "kwargs": {"decay": decay}})
+        return ema
 
     def __init__(self, cfg: SSLConfig, options: dict[str, Any], shape: Shape, device: torch.device) -> None:
         self.cfg, self.opt, self.shape, self.device = cfg, self.Options.model_validate(options), shape, device

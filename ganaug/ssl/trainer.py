@@ -3,7 +3,9 @@
 Each iteration draws a labelled batch and an unlabelled batch (each from its own seeded sequence of
 shuffled epochs, a pure function of the iteration), calls ``algorithm.train_step``, and every ``eval_every``
 iterations records the logged scalars and the validation accuracy (for curves only: nothing is selected on
-it). The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
+it). The unlabelled batch has ``algorithm.unlabeled_batch_size()`` images (FixMatch: mu x the labelled batch); for an
+algorithm with ``views`` the trainer also draws their weak and strong views (``ganaug.ssl.views``); an algorithm's
+EMA copy (``add_ema``) is checkpointed with its networks. The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
 
 Under torchrun every rank draws the same global batches and trains on its share (``ganaug.distributed``);
 the logged scalars are averaged over the ranks, and only rank 0 writes checkpoints.
@@ -98,7 +100,7 @@ def train_ssl(
     x_all, y_all = to_float(labeled.images), labeled.labels
     u_all = to_float(unlabeled.images) if cls.uses_unlabeled else None
     idx_x = IndexStream(len(labeled), cfg.batch_size, seed)
-    idx_u = IndexStream(max(1, len(unlabeled)), cfg.unlabeled_batch_size, seed + 7919)
+    idx_u = IndexStream(max(1, len(unlabeled)), algo.unlabeled_batch_size(), seed + 7919)
     nets = [net for net, _ in algo.networks.values()]
 
     fallback = PrecisionFallback(algo.precision, algorithm, state.snapshot, state.restore)
@@ -112,7 +114,8 @@ def train_ssl(
             i, j = dist.shard(idx_x(it)), dist.shard(idx_u(it))
             u = u_all[j].to(device) if u_all is not None else x_all[:0].to(device)
             algo.train()
-            logs.append(algo.train_step(Batch(x_all[i].to(device), y_all[i].to(device), u), it))
+            views = algo.views(u) if algo.views is not None else (None, None)  # weak and strong, drawn afresh
+            logs.append(algo.train_step(Batch(x_all[i].to(device), y_all[i].to(device), u, *views), it))
 
             evaluate = (it + 1) % cfg.eval_every == 0 or it + 1 == cfg.steps
             save = last is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.steps)

@@ -51,10 +51,54 @@ def test_labeled_counts_errors_name_the_problem(value, message):
 def test_config_refuses_bad_labeled_values_and_unknown_algorithms():
     with pytest.raises(ValueError, match="labeled: 2.5 is neither"):
         SSLConfig(labeled=[2.5])
-    with pytest.raises(ConfigError, match="unknown algorithm 'fixmatch'"):
-        check_names(SSLConfig(algorithms=["fixmatch"]))
+    with pytest.raises(ConfigError, match="unknown algorithm 'nosuch'"):
+        check_names(SSLConfig(algorithms=["nosuch"]))
     with pytest.raises(ConfigError, match="options.semi-gan: lr"):
         check_names(SSLConfig(options={"semi-gan": {"lr": -1}}))
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"fixmatch": {"threshold": 0.0}}, r"options.fixmatch: threshold=0.0: Input should be greater than 0"),
+    ({"fixmatch": {"threshold": 1.5}}, r"options.fixmatch: threshold=1.5: Input should be less than or equal to 1"),
+    ({"freematch": {"mu": 0}}, r"options.freematch: mu=0: Input should be greater than or equal to 1"),
+])
+def test_bad_threshold_or_mu_fails_in_one_line_before_training(options, message):
+    with pytest.raises(ConfigError, match=message) as err:
+        check_names(SSLConfig(algorithms=["fixmatch", "freematch"], options=options))
+    assert "\n" not in str(err.value)
+
+
+def test_cli_bad_threshold_fails_before_anything_is_written(tmp_path):
+    r = ssl("--dataset", "digits", "--algorithm", "fixmatch", "--set", "options.fixmatch.threshold=2", "--out", "run",
+            cwd=tmp_path)
+    assert r.exit_code == 2 and "options.fixmatch: threshold=2" in r.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_all_labelled_leaves_fixmatch_no_unlabelled_image(tmp_path):
+    cfg = SSLConfig(algorithms=["fixmatch"], labeled=[1.0], out=str(tmp_path / "run"), progress=False)
+    with pytest.raises(ConfigError, match="fixmatch would have no unlabelled image"):
+        run_ssl(cfg)
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_verdict_against_the_best_method_without_a_generator(tmp_path):
+    r = ssl("--dataset", "digits", "--labeled", "0.1", "--repeats", "2", "--out", "run", *TINY,
+            "--set", "options.fixmatch.mu=1", "--set", "options.freematch.mu=1", "--set", "generation_metrics=false",
+            *[x for a in ("fixmatch", "freematch", "bad-gan") for x in ("--algorithm", a)], cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["uses_generator"] == {"fixmatch": False, "freematch": False, "bad-gan": True}
+    v = m["vs_best_without_generator"]["10%"]
+    val = {a: m["results"][a]["10%"]["val_accuracy"]["mean"] for a in ("fixmatch", "freematch")}
+    assert v["best"] == max(val, key=val.get) and v["validation_accuracy"] == pytest.approx(val)
+    d = v["comparisons"]["bad-gan"]["accuracy"]
+    runs = {a: m["results"][a]["10%"]["accuracy"]["runs"] for a in ("bad-gan", v["best"])}
+    assert d["mean"] == pytest.approx(sum(runs["bad-gan"]) / 2 - sum(runs[v["best"]]) / 2)
+    assert list(v["comparisons"]) == ["bad-gan"]
+    first = (tmp_path / "run" / "report.md").read_text().splitlines()[0]
+    assert first.startswith("# ganaug ssl on digits: `bad-gan` vs the best without a generator (`" + v["best"])
+    assert "cannot tell" in first  # 2 repeats: too few for an interval
 
 
 def test_all_labelled_with_a_semi_supervised_algorithm_fails_before_training(tmp_path):
@@ -107,3 +151,17 @@ def test_cli_rejects_a_class_without_labels(tmp_path):
     assert r.exit_code == 2
     assert "would get no labelled image" in r.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_grid_cells_carry_what_ganaug_results_needs_for_the_verdict():
+    """An SSL grid cell's scalars hold val_accuracy (the selection) and uses_generator; the task compares on accuracy."""
+    from ganaug.runner.tasks import TASKS
+
+    task = TASKS.get("ssl")()
+    summary = {"accuracy": {"mean": 0.9}, "val_accuracy": {"mean": 0.8}, "fid": None}
+    metrics = {"results": {"fixmatch": {"10%": summary}, "bad-gan": {"10%": summary}},
+               "uses_generator": {"fixmatch": False, "bad-gan": True}}
+    scalars = task.scalars(metrics)
+    assert scalars["fixmatch 10%"] == {"accuracy": 0.9, "val_accuracy": 0.8, "uses_generator": 0.0}
+    assert scalars["bad-gan 10%"]["uses_generator"] == 1.0
+    assert task.primary == ("accuracy", "val_accuracy")

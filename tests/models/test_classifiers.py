@@ -18,7 +18,8 @@ SIZES = [8, 28, 32, 64, 96]
 NAMES = CLASSIFIERS.names()
 # Narrow versions (the first layer's channels) keep these tests fast; a classifier not listed runs at its own width.
 SMALL = {"alexnet": 8, "googlenet": 12, "lenet5": 6, "mlp": 32, "mlp-5": 32, "mlp-128": 16, "resnet18": 8,
-         "simple-cnn": 8, "small-cnn": 8}
+         "simple-cnn": 8, "small-cnn": 8,
+         "wrn-28-2": 4}
 CPU = torch.device("cpu")
 
 
@@ -119,7 +120,8 @@ def test_input_size_resizes_before_the_network(name):
 # overview's "2,97,910" (Table 1's 4-layer MLP; its 5-layer one adds a 100-unit layer) and the TensorFlow tutorial's Fashion-MNIST MLP.
 PAPER_PARAMETERS = {("lenet5", 32, 3): 62_006, ("alexnet", 32, 3): 23_272_266, ("resnet18", 32, 3): 11_173_962,
                     ("googlenet", 32, 3): 6_166_250, ("mlp", 28, 1): 297_910,
-                    ("mlp-5", 28, 1): 308_010, ("mlp-128", 28, 1): 101_770}
+                    ("mlp-5", 28, 1): 308_010, ("mlp-128", 28, 1): 101_770,
+                    ("wrn-28-2", 32, 3): 1_467_610}  # WRN-28-2: USB's and FixMatch's count
 
 
 @pytest.mark.parametrize("name, size, channels", list(PAPER_PARAMETERS))
@@ -160,3 +162,13 @@ def test_learns_the_digits(name, digits):
     result = train_classifier(cfg, digits.train, 0, CPU, progress=False)
     accuracy = (predict(result.model, digits.test.images, CPU) == digits.test.labels).float().mean().item()
     assert accuracy > 0.8
+
+
+def test_wrn_widen_is_the_paper_scale():
+    """WRN-28-8 (USB's CIFAR-100 backbone, k = 8): 23.4 M parameters at K = 100; gray 28 px works alike."""
+    with torch.device("meta"):
+        net = CLASSIFIERS.create("wrn-28-2", image_size=32, channels=3, num_classes=100, widen=8)
+        gray = CLASSIFIERS.create("wrn-28-2", image_size=28, channels=1, num_classes=10)
+    assert sum(p.numel() for p in net.parameters()) == 23_401_012
+    assert sum(p.numel() for p in gray.parameters()) == 1_467_610 - 2 * 9 * 16  # the stem sees 1 channel, not 3
+    assert net.head.in_features == 512 and gray.head.in_features == 128

@@ -10,7 +10,8 @@ from ganaug.data import splits as S
 from ganaug.ssl import ALGORITHMS, Batch, Shape
 from ganaug.ssl.trainer import IndexStream, train_ssl
 
-SMALL = {"triple-gan-attn": {"g_width": 32, "d_width": 32}, "semi-gan": {"layout": "mlp"}}
+SMALL = {"triple-gan-attn": {"g_width": 32, "d_width": 32}, "semi-gan": {"layout": "mlp"}, "bad-gan": {"layout": "mlp"},
+         "fixmatch": {"mu": 1}, "freematch": {"mu": 1}}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ def test_every_algorithm_steps_and_classifies(name, precision):
     torch.manual_seed(0)
     algo = ALGORITHMS.get(name)(config(steps=10, precision=precision), SMALL.get(name, {}), Shape(8, 1, 10),
                                 torch.device("cpu"))
-    batch = Batch(torch.rand(16, 1, 8, 8) * 2 - 1, torch.arange(16) % 10, torch.rand(16, 1, 8, 8) * 2 - 1)
+    u = torch.rand(16, 1, 8, 8) * 2 - 1
+    batch = Batch(torch.rand(16, 1, 8, 8) * 2 - 1, torch.arange(16) % 10, u, *(algo.views(u) if algo.views else ()))
     algo.train()
     for step in range(4):  # covers the phases that run every other step
         logs = algo.train_step(batch, step)
@@ -61,15 +63,16 @@ def test_unlabelled_images_change_semi_supervised_results_and_not_supervised_one
     assert not torch.allclose(run["a"]["semi-cnn"], run["b"]["semi-cnn"])
 
 
-def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["triple-gan-attn", "freematch"])  # freematch: EMA, thresholds and views too
+def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypatch, name):
     """Killed at iteration 15 with checkpoints every 6 (so between two evaluations), then resumed in a fresh trainer:
     the same networks and history, bit for bit, as a run that never stopped."""
     train, labeled, unlabeled = digits
     cfg = config(steps=24, checkpoint_every=6)
     device, val = torch.device("cpu"), train.subset(torch.arange(100))
-    whole = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, progress=False)
+    whole = train_ssl(cfg, name, labeled, unlabeled, 3, device, val=val, progress=False)
 
-    cls = ALGORITHMS.get("triple-gan-attn")
+    cls = ALGORITHMS.get(name)
     original = cls.train_step
 
     def crash(self, batch, step):
@@ -79,10 +82,10 @@ def test_resume_after_a_crash_gives_the_same_networks(digits, tmp_path, monkeypa
 
     monkeypatch.setattr(cls, "train_step", crash)
     with pytest.raises(KeyboardInterrupt):
-        train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path, progress=False)
+        train_ssl(cfg, name, labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path, progress=False)
     assert Checkpoint(tmp_path / "last").meta["step"] == 12
     monkeypatch.setattr(cls, "train_step", original)
-    resumed = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path,
+    resumed = train_ssl(cfg, name, labeled, unlabeled, 3, device, val=val, checkpoint_dir=tmp_path,
                         progress=False)
     assert torch.equal(params(whole.algorithm), params(resumed.algorithm))
     drop = lambda rows: [{k: v for k, v in r.items() if k != "images_per_s"} for r in rows]  # noqa: E731
