@@ -1,10 +1,11 @@
 """Networks by name: ``GENERATORS.create("dcgan", image_size=32, channels=3, num_classes=10)``.
 
 GAN architectures (one generator and one discriminator per name): ``mlp-gan``, ``dcgan``, ``cdcgan``,
-``acgan``, ``sagan``, ``style-lite``, ``stylegan2``, ``biggan``. Classifiers (``head(features(x))``, any size from 8 px; ``width``
-scales a network from its first layer, ``input_size`` resizes inputs first): ``small-cnn`` (ganaug's
+``acgan``, ``sagan``, ``style-lite``, ``stylegan2``, ``biggan``. Classifiers (``head(features(x))``, any size from
+8 px; ``width`` scales a network from its first layer, ``input_size`` resizes inputs first): ``small-cnn`` (ganaug's
 own), ``lenet5``, ``alexnet`` (CIFAR-sized), ``resnet18`` and ``googlenet`` (CIFAR variants) as in the DCGAN study,
-``simple-cnn`` (Gao), ``mlp``, ``mlp-5``, ``mlp-128`` (the GAN overview's MLPs) and ``wrn-28-2`` (the FixMatch / USB backbone).
+``simple-cnn`` (Gao), ``mlp``, ``mlp-5``, ``mlp-128`` (the GAN overview's MLPs) and ``wrn-28-2`` (the FixMatch / USB
+backbone).
 """
 
 from ganaug.models import acgan, biggan, cnn, dcgan, mlp, sagan, style, stylegan2  # noqa: F401  (the built-in GANs)
