@@ -142,6 +142,10 @@ class GANConfig(Strict):
     lr_d: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
+    collapse_samples: int = Field(16, ge=2)  # per class: fixed-noise samples (and as many real images) of the
+    # collapse monitor, which logs the relative within-class diversity at every checkpoint epoch (gan/monitor.py)
+    collapse_warning: float = Field(0.3, ge=0.0, le=1.0)  # warn in the log when a class's generated images are less
+    # diverse than this share of its real images' diversity (mean pairwise distance in D's features); 0 = no warning
     precision: Precision = "auto"  # autocast of G and D: bf16 (2.2x on an AMX CPU, docs/benchmarks.md) where native
     channels_last: bool = True  # NHWC memory layout for convolutions (pairs with bf16 on CPU)
 
