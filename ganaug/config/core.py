@@ -119,6 +119,8 @@ class GANConfig(Strict):
     # checked by ganaug.names.check_names where the config is built)
     label_smoothing: float = Field(0.0, ge=0.0, lt=0.5)  # one-sided: D's target for real images is 1 - this
     gradient_penalty: float = Field(0.0, ge=0.0)  # WGAN-GP weight lambda (10 in Gulrajani et al.); 0 = off
+    weight_clip: float | None = Field(None, gt=0.0)  # WGAN's critic weight clipping (Arjovsky et al. 2017, "Wasserstein
+    # GAN"): after every D step each D parameter is clamped to [-c, c] (0.01 in the paper); wasserstein loss only
     r1_gamma: float = Field(0.0, ge=0.0)  # R1 penalty weight gamma on real images (Mescheder et al.); 0 = off
     feature_matching: float = Field(0.0, ge=0.0)  # weight of the feature-matching term in G's loss; 0 = off
     aux_class_weight: float = Field(1.0, ge=0.0)  # weight of the class loss when D has a "cls" head (acgan)
@@ -158,8 +160,12 @@ class GANConfig(Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> "GANConfig":
-        if self.loss == "wasserstein" and self.gradient_penalty == 0:
-            raise ValueError("loss 'wasserstein' needs gan.gradient_penalty > 0 (10 in Gulrajani et al. 2017)")
+        if self.loss == "wasserstein" and self.gradient_penalty == 0 and self.weight_clip is None:
+            raise ValueError("loss 'wasserstein' needs a Lipschitz constraint: gan.gradient_penalty > 0 (10 in "
+                             "Gulrajani et al. 2017) or gan.weight_clip (0.01 in Arjovsky et al. 2017)")
+        if self.weight_clip is not None and self.loss != "wasserstein":
+            raise ValueError(f"gan.weight_clip={self.weight_clip:g} clips the critic of the Wasserstein loss; "
+                             f"set gan.loss to 'wasserstein' (it is {self.loss!r}) or remove gan.weight_clip")
         if self.label_smoothing and self.loss not in ("minimax", "non-saturating", "least-squares"):
             raise ValueError(f"gan.label_smoothing needs a loss with a real target, not {self.loss!r}")
         return self

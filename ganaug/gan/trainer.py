@@ -33,7 +33,7 @@ from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.ada import AdaController, AdaptiveAugment
 from ganaug.gan.monitor import CollapseMonitor
 from ganaug.gan.stabilisers import (
-    EMA, AugmentedD, DiffAugment, LeCam, consistency, feature_matching, gradient_penalty, r1_penalty,
+    EMA, AugmentedD, DiffAugment, LeCam, clip_weights, consistency, feature_matching, gradient_penalty, r1_penalty,
 )
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
@@ -252,6 +252,8 @@ def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> 
                 F.cross_entropy(out_real["cls"].float(), y) + F.cross_entropy(out_fake["cls"].float(), y))
     loss = loss + regularisers(p, real, fake, y, out_real["adv"], out_fake["adv"])
     update(p.opt_d, loss, p.scalers["discriminator"])
+    if cfg.weight_clip is not None:
+        clip_weights(dist.unwrap(p.D.net), cfg.weight_clip)
     if p.ada is not None:
         p.ada.update(out_real["adv"])
     scores = [logit_score(out["adv"], p.loss) for out in (out_real, out_fake)]

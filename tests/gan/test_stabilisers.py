@@ -167,6 +167,7 @@ def tiny(**kw) -> GANConfig:
         {"loss": "hinge"},
         {"loss": "least-squares", "label_smoothing": 0.1},
         {"loss": "wasserstein", "gradient_penalty": 10.0},
+        {"loss": "wasserstein", "weight_clip": 0.01, "lr_d": 5e-5, "lr_g": 5e-5},
         {"r1_gamma": 1.0},
         {"feature_matching": 1.0},
         {"diffaugment": ["color", "translation", "cutout"]},
@@ -247,3 +248,39 @@ def test_snapshots_kept_at_chosen_epochs(digits, tmp_path):
 
 def test_every_registered_loss_is_covered():
     assert set(GAN_LOSSES.names()) == {"minimax", "non-saturating", "hinge", "least-squares", "wasserstein"}
+
+
+def test_weight_clipping_after_every_d_step(digits, monkeypatch):
+    """WGAN's clipping: after each D step every D parameter (BatchNorm's too) is in [-c, c]; with c this small the
+    unclipped run leaves some outside."""
+    from ganaug.gan import trainer
+    from ganaug.gan.stabilisers import clip_weights
+
+    step, seen = trainer.discriminator_step, []
+
+    def checked(p, real, y):
+        out = step(p, real, y)
+        seen.append(max(w.abs().max().item() for w in p.D.net.parameters()))
+        return out
+
+    monkeypatch.setattr(trainer, "discriminator_step", checked)
+    train_gan(tiny(epochs=1, loss="wasserstein", weight_clip=0.01), digits, 0, CPU, progress=False)
+    assert len(seen) > 10 and max(seen) <= 0.01 and min(seen) == pytest.approx(0.01)
+    seen.clear()
+    train_gan(tiny(epochs=1, loss="wasserstein", gradient_penalty=10.0), digits, 0, CPU, progress=False)
+    assert min(seen) > 0.05  # N(0, 0.02) initial weights: some beyond 0.05
+    w = torch.nn.Linear(3, 3)
+    with torch.no_grad():
+        w.weight.copy_(torch.tensor([[-2.0, 0.005, 1.0]] * 3))
+    clip_weights(w, 0.01)
+    assert w.weight[0].tolist() == pytest.approx([-0.01, 0.005, 0.01])
+
+
+def test_weight_clip_needs_the_wasserstein_loss():
+    from ganaug.config import build_config
+    from ganaug.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"gan.weight_clip=0.01 clips the critic of the Wasserstein loss") as err:
+        build_config(GANConfig, None, {"loss": "hinge", "weight_clip": 0.01})
+    assert "\n" not in str(err.value) and "'hinge'" in str(err.value)
+    assert build_config(GANConfig, None, {"loss": "wasserstein", "weight_clip": 0.01}).gradient_penalty == 0
