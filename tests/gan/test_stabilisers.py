@@ -169,6 +169,7 @@ def tiny(**kw) -> GANConfig:
         {"loss": "wasserstein", "gradient_penalty": 10.0},
         {"loss": "wasserstein", "weight_clip": 0.01, "lr_d": 5e-5, "lr_g": 5e-5},
         {"r1_gamma": 1.0},
+        {"discriminator_kwargs": {"minibatch_discrimination": True}, "gradient_penalty": 10.0},
         {"feature_matching": 1.0},
         {"diffaugment": ["color", "translation", "cutout"]},
         {"loss": "hinge", "ada": {"enabled": True}, "lecam": {"enabled": True}, "bcr": {"enabled": True}},
