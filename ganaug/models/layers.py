@@ -207,6 +207,8 @@ class MinibatchDiscrimination(nn.Module):
     multiplied by a learned tensor T (A x B x C) into M_i (B x C); c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_1) and
     o(x_i)_b = sum over j != i of c_b(x_i, x_j), B numbers per sample (as the paper's code, improved-gan's
     ``MinibatchLayer``, the sample itself is left out: a batch of one gives zeros). Computed in fp32.
+    It costs N^2 * B * C: at the paper code's B=100, C=5 and a batch of 64, a width-128 ``cdcgan`` D on 8x8 digits
+    took 25.5 ms per forward and backward on one busy CPU thread, against 5.5 ms without it (``mbd_kernels`` lower).
     """
 
     def __init__(self, in_features: int, num_kernels: int = 100, kernel_dim: int = 5) -> None:
@@ -219,10 +221,11 @@ class MinibatchDiscrimination(nn.Module):
 
     def forward(self, f: torch.Tensor) -> torch.Tensor:
         """``f`` (N, A) -> o (N, num_kernels), in ``f``'s dtype."""
-        m = (f.float() @ self.T.float()).view(-1, self.num_kernels, self.kernel_dim)  # (N, B, C)
-        dist = (m[:, None] - m[None]).abs().sum(-1)  # (N, N, B): L1 distance of every pair, per kernel
-        o = torch.exp(-dist).sum(1) - 1.0  # exp(0) = 1 is the sample itself
-        return o.to(f.dtype)
+        m = (f.float() @ self.T.float()).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        dist = torch.cdist(m, m, p=1)  # (B, N, N): L1 distance of every pair, per kernel (1.7x an explicit (N, N,
+        # B, C) difference forward and backward, at N=64, A=128, B=100, C=5 on one CPU thread)
+        o = torch.exp(-dist).sum(2) - 1.0  # exp(0) = 1 is the sample itself
+        return o.t().to(f.dtype)
 
     def extra_repr(self) -> str:
         return f"{self.T.shape[0]}, num_kernels={self.num_kernels}, kernel_dim={self.kernel_dim}"
