@@ -226,7 +226,7 @@ def test_every_d_call_goes_through_the_pipe_and_checkpoints_hold_the_bare_d(digi
 
     def counted_build(*args):
         G, D, specs = build_gan(*args)
-        D.register_forward_hook(lambda m, *_: calls.__setitem__("net", calls["net"] + m.training))  # not the monitor's eval
+        D.register_forward_hook(lambda m, *_: calls.__setitem__("net", calls["net"] + m.training))  # not the monitor
         return G, D, specs
 
     monkeypatch.setattr(AugmentedD, "forward", counted_forward)
