@@ -123,6 +123,8 @@ class GANConfig(Strict):
     # checked by ganaug.names.check_names where the config is built)
     label_smoothing: float = Field(0.0, ge=0.0, lt=0.5)  # one-sided: D's target for real images is 1 - this
     gradient_penalty: float = Field(0.0, ge=0.0)  # WGAN-GP weight lambda (10 in Gulrajani et al.); 0 = off
+    weight_clip: float | None = Field(None, gt=0.0)  # WGAN's critic weight clipping (Arjovsky et al. 2017, "Wasserstein
+    # GAN"): after every D step each D parameter is clamped to [-c, c] (0.01 in the paper); wasserstein loss only
     r1_gamma: float = Field(0.0, ge=0.0)  # R1 penalty weight gamma on real images (Mescheder et al.); 0 = off
     r1_every: int = Field(1, ge=1)  # lazy R1 (StyleGAN2): every k-th D step only, weighted by k; 1 = every step
     path_length: float = Field(0.0, ge=0.0)  # StyleGAN2's path length regularisation weight (2); 0 = off; needs a
@@ -150,6 +152,10 @@ class GANConfig(Strict):
     lr_d: float = Field(2e-4, gt=0)
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
     checkpoint_every: int = Field(10, ge=1)  # epochs between checkpoints (the last epoch is always saved)
+    collapse_samples: int = Field(16, ge=2)  # per class: fixed-noise samples (and as many real images) of the
+    # collapse monitor, which logs the relative within-class diversity at every checkpoint epoch (gan/monitor.py)
+    collapse_warning: float = Field(0.3, ge=0.0, le=1.0)  # warn in the log when a class's generated images are less
+    # diverse than this share of its real images' diversity (mean pairwise distance in D's features); 0 = no warning
     precision: Precision = "auto"  # autocast of G and D: bf16 (2.2x on an AMX CPU, docs/benchmarks.md) where native
     channels_last: bool = True  # NHWC memory layout for convolutions (pairs with bf16 on CPU)
 
@@ -162,8 +168,12 @@ class GANConfig(Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> "GANConfig":
-        if self.loss == "wasserstein" and self.gradient_penalty == 0:
-            raise ValueError("loss 'wasserstein' needs gan.gradient_penalty > 0 (10 in Gulrajani et al. 2017)")
+        if self.loss == "wasserstein" and self.gradient_penalty == 0 and self.weight_clip is None:
+            raise ValueError("loss 'wasserstein' needs a Lipschitz constraint: gan.gradient_penalty > 0 (10 in "
+                             "Gulrajani et al. 2017) or gan.weight_clip (0.01 in Arjovsky et al. 2017)")
+        if self.weight_clip is not None and self.loss != "wasserstein":
+            raise ValueError(f"gan.weight_clip={self.weight_clip:g} clips the critic of the Wasserstein loss; "
+                             f"set gan.loss to 'wasserstein' (it is {self.loss!r}) or remove gan.weight_clip")
         if self.label_smoothing and self.loss not in ("minimax", "non-saturating", "least-squares"):
             raise ValueError(f"gan.label_smoothing needs a loss with a real target, not {self.loss!r}")
         return self

@@ -1,7 +1,7 @@
 """Training stabilisers that act in the loop (architecture options such as spectral norm live in the models).
 
 Each is a small function or module the GAN trainer calls when its config switch is on:
-gradient penalties (WGAN-GP, R1), the LeCam and consistency (bCR) regularisers, feature matching, an exponential
+gradient penalties (WGAN-GP, R1), WGAN's weight clipping, the LeCam and consistency (bCR) regularisers, feature matching, an exponential
 moving average of the generator, and DiffAugment-style differentiable augmentation, which ``AugmentedD`` applies to
 every image the discriminator sees (ADA's adaptive pipe is in ``ganaug.gan.ada``).
 
@@ -48,6 +48,15 @@ def r1_penalty(D: nn.Module, real: torch.Tensor, y: torch.Tensor | None) -> torc
     x = real.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(D(x, y)["adv"].sum(), x, create_graph=True)
     return grad.pow(2).flatten(1).sum(1).mean()
+
+
+@torch.no_grad()
+def clip_weights(D: nn.Module, c: float) -> None:
+    """WGAN (Arjovsky et al. 2017): clamp every parameter of the critic to [-c, c] in place, after each of its
+    updates, so that it stays in a compact set of K-Lipschitz functions. As the paper's code, all of them: conv and
+    linear weights and biases, BatchNorm scales and shifts (under spectral norm, the unnormalised weight)."""
+    for p in D.parameters():
+        p.clamp_(-c, c)
 
 
 def lecam(real: torch.Tensor, fake: torch.Tensor, ema_real: torch.Tensor, ema_fake: torch.Tensor) -> torch.Tensor:

@@ -31,8 +31,10 @@ from ganaug.config import ConfigError, GANConfig
 from ganaug.data.dataset import ImageDataset, to_float
 from ganaug.gan.losses import GAN_LOSSES, GANLoss
 from ganaug.gan.ada import AdaController, AdaptiveAugment
+from ganaug.gan.monitor import CollapseMonitor
 from ganaug.gan.stabilisers import (
-    EMA, AugmentedD, DiffAugment, LeCam, PathLength, consistency, feature_matching, gradient_penalty, r1_penalty,
+    EMA, AugmentedD, DiffAugment, LeCam, PathLength, clip_weights, consistency, feature_matching, gradient_penalty,
+    r1_penalty,
 )
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.runtime import (
@@ -173,6 +175,8 @@ def train_gan(
 
     fallback = PrecisionFallback(p.precision, "GAN", state.snapshot, state.restore)
     images, labels = to_float(data.images), data.labels
+    monitor = CollapseMonitor(images, labels, data.num_classes, cfg.conditional, cfg.z_dim, cfg.collapse_samples,
+                              seed, device)
     per_epoch = (max(1, len(data) // cfg.batch_size) // cfg.d_steps) * cfg.g_steps  # generator updates
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: generator updates, or epochs
     with EpochProgress("GAN", epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
@@ -200,6 +204,8 @@ def train_gan(
             row["epoch"], row["seconds"] = epoch + 1, float(seconds)  # the same on every rank: they stop together
             history.append(row)
             final = epoch + 1 == epochs or budget_spent(cfg, history)
+            if (epoch + 1) % cfg.checkpoint_every == 0 or final:  # collapse monitor: diversity, a warning line
+                row.update(monitor(ema.model if ema else G, D, epoch + 1, cfg.collapse_warning, p.class_names))
             if log is not None:
                 log.scalars(row, epoch + 1)
                 if (epoch + 1) % cfg.checkpoint_every == 0 or final:
@@ -261,6 +267,8 @@ def discriminator_step(p: Parts, real: torch.Tensor, y: torch.Tensor | None) -> 
     loss = loss + regularisers(p, real, fake, y, out_real["adv"], out_fake["adv"])
     update(p.opt_d, loss, p.scalers["discriminator"])
     p.d_done += 1
+    if cfg.weight_clip is not None:
+        clip_weights(dist.unwrap(p.D.net), cfg.weight_clip)
     if p.ada is not None:
         p.ada.update(out_real["adv"])
     scores = [logit_score(out["adv"], p.loss) for out in (out_real, out_fake)]

@@ -5,8 +5,9 @@ the DCGAN trunk shared by two heads, each a conv over the final base x base map 
 layer on the flattened map): ``adv`` (real/fake logits, (B,)) and ``cls`` (class logits, (B, K)).
 There is no projection term; the discriminator ignores ``y`` and the trainer adds the auxiliary
 class loss on ``cls``. Options as for ``cdcgan`` (``spectral_norm``, ``minibatch_std`` and
-``mbstd_group_size`` on D; ``norm``, ``spectral_norm`` on G). The minibatch-std map feeds only the
-``adv`` head, so a sample's class logits never depend on its batch.
+``mbstd_group_size``, ``minibatch_discrimination``, ``mbd_kernels`` and ``mbd_kernel_dim`` on D; ``norm``,
+``spectral_norm`` on G). The batch-dependent maps feed only the ``adv`` head, so a sample's class logits never
+depend on its batch.
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from ganaug.models.registry import DISCRIMINATORS, GENERATORS
 
 class ACGANDiscriminator(nn.Module):
     def __init__(self, image_size: int, channels: int, num_classes: int, width: int = 64, spectral_norm: bool = False,
-                 minibatch_std: bool = False, mbstd_group_size: int = 4) -> None:
+                 minibatch_std: bool = False, mbstd_group_size: int = 4, minibatch_discrimination: bool = False,
+                 mbd_kernels: int = 100, mbd_kernel_dim: int = 5) -> None:
         super().__init__()
         check_gan_args(image_size, channels, num_classes, width)
         self.image_size, self.num_classes = image_size, num_classes
         self.work_size = conv_plan(image_size)[2]
         self.features, widths, base = dcgan_trunk(image_size, channels, width, spectral_norm)
         self.mbstd = L.MinibatchStd(mbstd_group_size) if minibatch_std else None
-        self.adv = L.conv2d(widths[-1] + (1 if minibatch_std else 0), 1, base, spectral_norm=spectral_norm)
+        self.mbd = (L.MinibatchDiscrimination(widths[-1], mbd_kernels, mbd_kernel_dim) if minibatch_discrimination
+                    else None)
+        extra = (1 if minibatch_std else 0) + (mbd_kernels if minibatch_discrimination else 0)
+        self.adv = L.conv2d(widths[-1] + extra, 1, base, spectral_norm=spectral_norm)
         self.cls = L.conv2d(widths[-1], num_classes, base, spectral_norm=spectral_norm)
         init_dcgan_weights(self)
 
@@ -39,7 +44,7 @@ class ACGANDiscriminator(nn.Module):
         if self.work_size != self.image_size:
             x = F.interpolate(x, size=self.work_size, mode="bilinear", align_corners=False)
         h = self.features(x)
-        adv = self.adv(h if self.mbstd is None else self.mbstd(h)).flatten()
+        adv = self.adv(L.batch_features(h, self.mbstd, self.mbd)).flatten()
         return {"adv": adv, "cls": self.cls(h).flatten(1), "features": h.sum(dim=(2, 3))}
 
 

@@ -14,6 +14,9 @@ Options (factory kwargs, e.g. from ``gan.generator_kwargs`` / ``gan.discriminato
   sample's score depend on its batch. The generator keeps BatchNorm (SAGAN uses both in G).
 - ``minibatch_std`` (D, default False) and ``mbstd_group_size`` (default 4): StyleGAN's minibatch
   standard deviation feature map appended before the last layer (see ``layers.MinibatchStd``).
+- ``minibatch_discrimination`` (D, default False), ``mbd_kernels`` (100) and ``mbd_kernel_dim`` (5): Salimans et
+  al. 2016's minibatch discrimination on the last layer's features averaged over positions, its ``mbd_kernels``
+  closeness-to-the-batch numbers appended as constant maps before the last layer (``layers.MinibatchDiscrimination``).
 - ``norm`` (G, ``"batch"`` or ``"virtual-batch"``) and ``vbn_reference_size`` (default 32): virtual
   batch normalisation (Salimans et al. 2016). The generator keeps a fixed reference noise batch (and
   balanced reference labels) as buffers and runs it in front of every batch in the same forward
@@ -124,6 +127,7 @@ def dcgan_trunk(image_size: int, channels: int, width: int, spectral_norm: bool 
 class DCGANDiscriminator(nn.Module):
     def __init__(self, image_size: int, channels: int, num_classes: int = 0, width: int = 64,
                  spectral_norm: bool = False, minibatch_std: bool = False, mbstd_group_size: int = 4,
+                 minibatch_discrimination: bool = False, mbd_kernels: int = 100, mbd_kernel_dim: int = 5,
                  extra_blocks: Mapping[int, BlockFactory] | None = None) -> None:
         super().__init__()
         check_gan_args(image_size, channels, num_classes, width)
@@ -131,7 +135,10 @@ class DCGANDiscriminator(nn.Module):
         self.work_size = conv_plan(image_size)[2]
         self.features, widths, base = dcgan_trunk(image_size, channels, width, spectral_norm, extra_blocks)
         self.mbstd = L.MinibatchStd(mbstd_group_size) if minibatch_std else None
-        self.out = L.conv2d(widths[-1] + (1 if minibatch_std else 0), 1, base, spectral_norm=spectral_norm)
+        self.mbd = (L.MinibatchDiscrimination(widths[-1], mbd_kernels, mbd_kernel_dim) if minibatch_discrimination
+                    else None)
+        extra = (1 if minibatch_std else 0) + (mbd_kernels if minibatch_discrimination else 0)
+        self.out = L.conv2d(widths[-1] + extra, 1, base, spectral_norm=spectral_norm)
         self.embed = L.embedding(num_classes, widths[-1], spectral_norm) if num_classes else None
         init_dcgan_weights(self)
 
@@ -141,7 +148,7 @@ class DCGANDiscriminator(nn.Module):
             x = F.interpolate(x, size=self.work_size, mode="bilinear", align_corners=False)
         h = self.features(x)
         pooled = h.sum(dim=(2, 3))
-        logits = self.out(h if self.mbstd is None else self.mbstd(h)).flatten()
+        logits = self.out(L.batch_features(h, self.mbstd, self.mbd)).flatten()
         if self.embed is not None:
             if y is None:
                 raise ValueError("this discriminator is class-conditional: pass labels y")

@@ -11,7 +11,8 @@ gradient of exactly that case is garbage, often NaN or ~1e11 times too large (AM
 the map is 1x1, so fp32 costs nothing. ``tests/models/test_layers.py`` checks it against fp32.
 
 Also here: the normalisation factory ``norm2d`` (BatchNorm or virtual batch normalisation), the
-``VirtualBatchNorm2d`` layer and the ``MinibatchStd`` layer.
+``VirtualBatchNorm2d`` layer, the ``MinibatchStd`` layer and the ``MinibatchDiscrimination`` layer, with
+``batch_features``, which appends the two batch-dependent maps a discriminator option asks for.
 """
 
 from __future__ import annotations
@@ -185,3 +186,46 @@ class MinibatchStd(nn.Module):
 
     def extra_repr(self) -> str:
         return f"group_size={self.group_size}, num_channels={self.num_channels}"
+
+
+def batch_features(h: torch.Tensor, mbstd: nn.Module | None, mbd: nn.Module | None) -> torch.Tensor:
+    """``h`` (N, C, H, W) with the maps of a discriminator's batch-dependent options appended: the minibatch
+    standard deviation (1 map) and minibatch discrimination's o (one constant map per kernel, from the features
+    averaged over positions), so that the layer after them reads both, as the paper's next layer does."""
+    out = h if mbstd is None else mbstd(h)
+    if mbd is not None:
+        o = mbd(h.mean(dim=(2, 3)))
+        out = torch.cat([out, o[:, :, None, None].expand(-1, -1, *h.shape[2:])], dim=1)
+    return out
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (Salimans et al. 2016, "Improved Techniques for Training GANs", sec. 3.2).
+
+    Unlike ``MinibatchStd`` (one statistic of the batch's spread), each sample gets its own measure of how close
+    the other samples are to it, so D can see a batch of near-identical fakes: the features f(x_i) (A,) are
+    multiplied by a learned tensor T (A x B x C) into M_i (B x C); c_b(x_i, x_j) = exp(-||M_i,b - M_j,b||_1) and
+    o(x_i)_b = sum over j != i of c_b(x_i, x_j), B numbers per sample (as the paper's code, improved-gan's
+    ``MinibatchLayer``, the sample itself is left out: a batch of one gives zeros). Computed in fp32.
+    It costs N^2 * B * C: at the paper code's B=100, C=5 and a batch of 64, a width-128 ``cdcgan`` D on 8x8 digits
+    took 25.5 ms per forward and backward on one busy CPU thread, against 5.5 ms without it (``mbd_kernels`` lower).
+    """
+
+    def __init__(self, in_features: int, num_kernels: int = 100, kernel_dim: int = 5) -> None:
+        super().__init__()
+        if num_kernels < 1 or kernel_dim < 1:
+            raise ValueError(f"minibatch discrimination needs mbd_kernels >= 1 and mbd_kernel_dim >= 1, got "
+                             f"{num_kernels} and {kernel_dim}")
+        self.num_kernels, self.kernel_dim = num_kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, num_kernels * kernel_dim) * 0.05)  # the paper code's scale
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        """``f`` (N, A) -> o (N, num_kernels), in ``f``'s dtype."""
+        m = (f.float() @ self.T.float()).view(-1, self.num_kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        dist = (m.unsqueeze(2) - m.unsqueeze(1)).abs().sum(-1)  # (B, N, N): L1 distance of every pair, per kernel;
+        # explicit, not torch.cdist, whose backward has no derivative (gradient penalties and R1 need one)
+        o = torch.exp(-dist).sum(2) - 1.0  # exp(0) = 1 is the sample itself
+        return o.t().to(f.dtype)
+
+    def extra_repr(self) -> str:
+        return f"{self.T.shape[0]}, num_kernels={self.num_kernels}, kernel_dim={self.kernel_dim}"

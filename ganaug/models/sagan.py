@@ -9,7 +9,8 @@ Options: ``attention_resolutions`` (list of ints, default [16]): feature-map siz
 attention block. Each is moved to the nearest size the network has (on a log scale, ties going
 up), so [16] means 16x16 at 32 and 64 px, 14x14 at 28 px, 4x4 at 8 px; ``[]`` means no attention.
 The sizes actually used are in the model's ``attention_resolutions`` attribute. ``heads`` (default 1,
-as SAGAN): attention heads. Plus the options of ``cdcgan`` (``norm`` on G, ``minibatch_std`` on D).
+as SAGAN): attention heads. Plus the options of ``cdcgan`` (``norm`` on G, ``minibatch_std`` and
+``minibatch_discrimination`` on D).
 """
 
 from __future__ import annotations

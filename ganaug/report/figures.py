@@ -49,10 +49,18 @@ def sample_grid(real: ImageDataset, synthetic: dict[str, ImageDataset], path: Pa
 def training_curves(histories: dict[str, list[dict]], path: Path, gan_history: list[dict] | None = None,
                     x: str = "epoch") -> Path:
     """Against ``x`` (epoch, or ``step`` for iteration-based trainers): the GAN's losses (when ``gan_history`` is
-    given, with ADA's augmentation probability p on a right-hand axis when it was on), each model's training loss,
-    and its validation accuracy (its training accuracy when it has none)."""
-    n = 2 + bool(gan_history)
+    given, with ADA's augmentation probability p on a right-hand axis when it was on, and the collapse monitor's
+    relative diversity when the history has it), each model's training loss, and its validation accuracy (its
+    training accuracy when it has none)."""
+    monitored = [r for r in gan_history or [] if "diversity" in r]
+    n = 2 + bool(gan_history) + bool(monitored)
     fig, axes = subplots(1, n, figsize=(4.2 * n, 3.5))
+    if monitored:
+        _curve(axes[1], monitored, "epoch", "diversity", "mean over classes")
+        _curve(axes[1], monitored, "epoch", "diversity_min", "least diverse class")
+        axes[1].axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
+        axes[1].set(xlabel="epoch", ylabel="generated / real diversity", title="Collapse monitor", ylim=(0, None))
+        axes[1].legend(fontsize=7)
     if gan_history:
         _curve(axes[0], gan_history, "epoch", "loss_d", "discriminator")
         _curve(axes[0], gan_history, "epoch", "loss_g", "generator")

@@ -125,6 +125,9 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         "## Training curves",
         "",
         ("The GAN's losses per epoch (from the checkpoint), then " if m.get("gan_history") else "")
+        + ("the collapse monitor's relative within-class diversity at each checkpoint epoch (mean pairwise distance "
+           "of fixed-noise samples in D's features over that of real images of the class: 1 varies like the data, 0 "
+           "ignores the noise), then " if any("diversity" in r for r in m.get("gan_history") or []) else "")
         + "the feature classifier's training loss and accuracy per epoch.",
         "",
         "![training curves](figures/curves.png)",

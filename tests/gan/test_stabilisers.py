@@ -167,7 +167,9 @@ def tiny(**kw) -> GANConfig:
         {"loss": "hinge"},
         {"loss": "least-squares", "label_smoothing": 0.1},
         {"loss": "wasserstein", "gradient_penalty": 10.0},
+        {"loss": "wasserstein", "weight_clip": 0.01, "lr_d": 5e-5, "lr_g": 5e-5},
         {"r1_gamma": 1.0},
+        {"discriminator_kwargs": {"minibatch_discrimination": True}, "gradient_penalty": 10.0},
         {"feature_matching": 1.0},
         {"diffaugment": ["color", "translation", "cutout"]},
         {"loss": "hinge", "ada": {"enabled": True}, "lecam": {"enabled": True}, "bcr": {"enabled": True}},
@@ -211,8 +213,8 @@ def test_switches_change_training(digits):
 
 
 def test_every_d_call_goes_through_the_pipe_and_checkpoints_hold_the_bare_d(digits, tmp_path, monkeypatch):
-    """With every stabiliser that calls D on (losses, R1, bCR, feature matching), D's network only ever runs behind
-    its augmentation pipe; the checkpoint and the result hold the bare network's weights under their own names."""
+    """With every stabiliser that calls D on (losses, R1, bCR, feature matching), D's network only ever trains behind
+    its augmentation pipe (the collapse monitor's eval-mode features are taken on bare images, on purpose); the checkpoint and the result hold the bare network's weights under their own names."""
     from ganaug.gan import trainer
 
     calls = {"pipe": 0, "net": 0}
@@ -224,7 +226,7 @@ def test_every_d_call_goes_through_the_pipe_and_checkpoints_hold_the_bare_d(digi
 
     def counted_build(*args):
         G, D, specs = build_gan(*args)
-        D.register_forward_hook(lambda *_: calls.__setitem__("net", calls["net"] + 1))
+        D.register_forward_hook(lambda m, *_: calls.__setitem__("net", calls["net"] + m.training))  # not the monitor
         return G, D, specs
 
     monkeypatch.setattr(AugmentedD, "forward", counted_forward)
@@ -299,3 +301,39 @@ def test_lazy_r1_runs_every_kth_discriminator_step_weighted_by_k(monkeypatch):
     assert len(calls) == 6
     with pytest.raises(ConfigError, match="gan.path_length=2.0 needs a generator with per-layer styles"):
         train_gan(cfg.model_copy(update={"path_length": 2.0}), data, 0, torch.device("cpu"), progress=False)
+
+
+def test_weight_clipping_after_every_d_step(digits, monkeypatch):
+    """WGAN's clipping: after each D step every D parameter (BatchNorm's too) is in [-c, c]; with c this small the
+    unclipped run leaves some outside."""
+    from ganaug.gan import trainer
+    from ganaug.gan.stabilisers import clip_weights
+
+    step, seen = trainer.discriminator_step, []
+
+    def checked(p, real, y):
+        out = step(p, real, y)
+        seen.append(max(w.abs().max().item() for w in p.D.net.parameters()))
+        return out
+
+    monkeypatch.setattr(trainer, "discriminator_step", checked)
+    train_gan(tiny(epochs=1, loss="wasserstein", weight_clip=0.01), digits, 0, CPU, progress=False)
+    assert len(seen) > 10 and max(seen) <= 0.01 and min(seen) == pytest.approx(0.01)
+    seen.clear()
+    train_gan(tiny(epochs=1, loss="wasserstein", gradient_penalty=10.0), digits, 0, CPU, progress=False)
+    assert min(seen) > 0.05  # N(0, 0.02) initial weights: some beyond 0.05
+    w = torch.nn.Linear(3, 3)
+    with torch.no_grad():
+        w.weight.copy_(torch.tensor([[-2.0, 0.005, 1.0]] * 3))
+    clip_weights(w, 0.01)
+    assert w.weight[0].tolist() == pytest.approx([-0.01, 0.005, 0.01])
+
+
+def test_weight_clip_needs_the_wasserstein_loss():
+    from ganaug.config import build_config
+    from ganaug.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"gan.weight_clip=0.01 clips the critic of the Wasserstein loss") as err:
+        build_config(GANConfig, None, {"loss": "hinge", "weight_clip": 0.01})
+    assert "\n" not in str(err.value) and "'hinge'" in str(err.value)
+    assert build_config(GANConfig, None, {"loss": "wasserstein", "weight_clip": 0.01}).gradient_penalty == 0

@@ -129,6 +129,7 @@ BAD = [
     (DISCRIMINATORS, "dcgan", {"num_classes": 10}, "use 'cdcgan' or 'acgan'"),
     (GENERATORS, "cdcgan", {"norm": "layer"}, "norm must be one of 'batch', 'virtual-batch'"),
     (DISCRIMINATORS, "cdcgan", {"minibatch_std": True, "mbstd_group_size": 0}, "group_size >= 1"),
+    (DISCRIMINATORS, "cdcgan", {"minibatch_discrimination": True, "mbd_kernels": 0}, "mbd_kernels >= 1 and mbd_kernel_dim >= 1, got 0 and 5"),
     (GENERATORS, "acgan", {"num_classes": 0}, "needs num_classes >= 2.*'dcgan'"),
     (DISCRIMINATORS, "acgan", {"num_classes": 0}, "needs num_classes >= 2.*'dcgan'"),
     (GENERATORS, "sagan", {"heads": 0}, "heads must be a positive int"),

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganaug.models import DISCRIMINATORS, GENERATORS
-from ganaug.models.layers import MinibatchStd, VirtualBatchNorm2d, has_spectral_norm
+from ganaug.models.layers import MinibatchDiscrimination, MinibatchStd, VirtualBatchNorm2d, has_spectral_norm
 
 COND = {"dcgan": 0}  # num_classes to build each architecture with (dcgan is unconditional only)
 SN_GENERATORS = ["mlp-gan", "dcgan", "cdcgan", "acgan", "sagan"]
@@ -167,3 +167,39 @@ def test_normalisation_statistics_survive_bf16_inputs():
     assert torch.allclose(got.float(), want, atol=0.05), (got.float() - want).abs().max()
     mb, mb_want = MinibatchStd(4)(x), MinibatchStd(4)(x.float())
     assert torch.allclose(mb[:, 3].float(), mb_want[:, 3], rtol=0.02)
+
+
+def test_minibatch_discrimination_matches_the_paper_formula():
+    torch.manual_seed(0)
+    layer = MinibatchDiscrimination(6, num_kernels=4, kernel_dim=3)
+    f = torch.randn(5, 6)
+    o = layer(f)
+    m = (f @ layer.T).view(5, 4, 3)
+    for i in range(5):  # o(x_i)_b = sum over j != i of exp(-||M_i,b - M_j,b||_1)
+        expected = sum(torch.exp(-(m[i] - m[j]).abs().sum(-1)) for j in range(5) if j != i)
+        assert torch.allclose(o[i], expected, atol=1e-5)
+    assert o.shape == (5, 4) and torch.equal(layer(f[:1]), torch.zeros(1, 4))  # a batch of one: nobody close
+    same = layer(f[:1].expand(3, 6))
+    assert torch.allclose(same, torch.full((3, 4), 2.0))  # identical samples: each has the other two at distance 0
+
+
+@pytest.mark.parametrize("name", ["dcgan", "cdcgan", "acgan", "sagan"])
+def test_minibatch_discrimination_makes_the_score_depend_on_the_other_samples(name):
+    """D's output for a sample changes when the rest of its batch changes with the option on, not with it off (eval
+    mode: BatchNorm's running statistics, so nothing else couples the samples); its class logits never do."""
+    torch.manual_seed(0)
+    on = build(DISCRIMINATORS, name, minibatch_discrimination=True, mbd_kernels=7).eval()
+    off = build(DISCRIMINATORS, name).eval()
+    assert sum(isinstance(m, MinibatchDiscrimination) for m in on.modules()) == 1
+    assert not any(isinstance(m, (MinibatchDiscrimination, MinibatchStd)) for m in off.modules())
+    x, other = torch.randn(8, 1, 16, 16), torch.randn(4, 1, 16, 16) * 3
+    y = labels(on, 8)
+    for d, depends in ((on, True), (off, False)):
+        with torch.no_grad():
+            a, b = d(x, y), d(torch.cat([x[:4], other]), y)
+        gap = (a["adv"][:4] - b["adv"][:4]).abs().max()
+        assert gap > 1e-4 if depends else gap < 1e-6
+        if "cls" in a:
+            assert torch.allclose(a["cls"][:4], b["cls"][:4], atol=1e-6)
+    both = build(DISCRIMINATORS, name, minibatch_discrimination=True, mbd_kernels=7, minibatch_std=True)
+    assert both(x, y)["adv"].shape == (8,)  # the two options together: 1 + 7 extra maps

@@ -14,7 +14,8 @@ from ganaug.data import load_dataset
 from ganaug.gan.trainer import train_gan
 from ganaug.runlog import TensorBoard
 
-GAN_TAGS = {"loss_d", "loss_g", "d_real", "d_fake", "d_updates", "g_updates", "images_per_s", "seconds"}
+GAN_TAGS = {"loss_d", "loss_g", "d_real", "d_fake", "d_updates", "g_updates", "images_per_s", "seconds",
+            "diversity", "diversity_min"}  # the collapse monitor's, at checkpoint epochs
 
 
 def events(folder) -> EventAccumulator:
@@ -35,6 +36,9 @@ def test_demo_logs_every_trainer_with_its_history(demo_run):
     loss_d = gan.Scalars("loss_d")
     assert [e.step for e in loss_d] == [r["epoch"] for r in history]
     assert [e.value for e in loss_d] == pytest.approx([r["loss_d"] for r in history], rel=1e-6)
+    monitored = [r for r in history if "diversity" in r]
+    assert [e.step for e in gan.Scalars("diversity")] == [r["epoch"] for r in monitored] and monitored
+    assert [e.value for e in gan.Scalars("diversity_min")] == pytest.approx([r["diversity_min"] for r in monitored])
 
     clf, history = events(out / "tensorboard" / "classifier-baseline-0"), m["classifier_histories"]["baseline"]
     assert set(clf.Tags()["scalars"]) == {"loss", "train_acc", "val_acc", "images_per_s"}
