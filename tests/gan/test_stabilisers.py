@@ -214,7 +214,8 @@ def test_switches_change_training(digits):
 
 def test_every_d_call_goes_through_the_pipe_and_checkpoints_hold_the_bare_d(digits, tmp_path, monkeypatch):
     """With every stabiliser that calls D on (losses, R1, bCR, feature matching), D's network only ever trains behind
-    its augmentation pipe (the collapse monitor's eval-mode features are taken on bare images, on purpose); the checkpoint and the result hold the bare network's weights under their own names."""
+    its augmentation pipe (the collapse monitor's eval-mode features are taken on bare images, on purpose); the
+    checkpoint and the result hold the bare network's weights under their own names."""
     from ganaug.gan import trainer
 
     calls = {"pipe": 0, "net": 0}
