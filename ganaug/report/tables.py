@@ -305,6 +305,9 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "augment-dcgan-study-cifar10-added": dcgan_added,
     "augment-longtail-rho100-cifar10": lambda r: augment_paired(r, "augment-longtail-rho100-cifar10.metrics.json"),
     "augment-longtail-rho10-cifar10": lambda r: augment_paired(r, "augment-longtail-rho10-cifar10.metrics.json"),
+    "augment-longtail-rho100-remedies-cifar10": lambda r: augment_paired(
+        r, "augment-longtail-rho100-remedies-cifar10.metrics.json"),
+    "augment-small-cifar10": lambda r: augment_paired(r, "augment-small-cifar10.metrics.json"),
     "augment-digits": lambda r: augment_paired(r, "augment-digits.metrics.json"),
     "smoke-grid": lambda r: grid(r, "smoke-grid.results.json"),
     "gan-losses-grid": lambda r: grid(r, "gan-losses-grid.results.json"),
@@ -315,7 +318,14 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 }
 
 
-PENDING: dict[str, tuple[str, str, str]] = {}  # tables whose artifact is not committed yet: (artifact, command, scale)
+PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not committed yet: (artifact, command, scale)
+    "augment-longtail-rho100-remedies-cifar10": (
+        "augment-longtail-rho100-remedies-cifar10.metrics.json",
+        "ganaug augment --config configs/augment-longtail.yaml --data-dir PATH", "cpu, 3 seeds"),
+    "augment-small-cifar10": (
+        "augment-small-cifar10.metrics.json",
+        "ganaug augment --config configs/augment-small-cifar10.yaml --data-dir PATH", "cpu, 3 seeds"),
+}
 
 
 def pending(name: str) -> list[str]:
