@@ -137,6 +137,7 @@ class StyleLiteGenerator(nn.Module):
             self.convs.append(StyledConv(widths[i - 1], widths[i], w_dim, res, up=True))
             self.convs.append(StyledConv(widths[i], widths[i], w_dim, res, up=False))
             self.to_rgb.append(ToRGB(widths[i], channels, w_dim))
+        self.num_ws = len(self.convs) + 1  # one w per modulated conv, and the last toRGB's
 
     def map(self, z: torch.Tensor, y: torch.Tensor | None = None, truncation_psi: float = 1.0) -> torch.Tensor:
         """z (and y) -> w (B, w_dim); updates ``w_avg`` in training mode, then truncates towards it."""
@@ -163,16 +164,21 @@ class StyleLiteGenerator(nn.Module):
         means = sums / counts.clamp_min(1)
         self.w_avg.copy_(torch.where(present, means.lerp(self.w_avg, self.w_avg_beta), self.w_avg))
 
-    def synthesis(self, w: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
-        """w (B, w_dim) -> images (B, C, H, W) in [-1, 1]."""
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
+        """One w (B, w_dim) for every layer, or one per layer (B, num_ws, w_dim: stylegan2's style mixing) -> images
+        (B, C, H, W) in [-1, 1]. Conv j takes ws[:, j]; each toRGB the w of the conv after it (the last ws[:, -1])."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
-        x = self.const[None].expand(len(w), -1, -1, -1).to(w.dtype)
-        x = self.convs[0](x, w, noise_mode)
-        rgb = self.to_rgb[0](x, w)
+        if ws.dim() == 2:
+            ws = ws[:, None].expand(-1, self.num_ws, -1)
+        x = self.const[None].expand(len(ws), -1, -1, -1).to(ws.dtype)
+        x = self.convs[0](x, ws[:, 0], noise_mode)
+        rgb = self.to_rgb[0](x, ws[:, 1])
         for i in range(1, len(self.to_rgb)):
-            x = self.convs[2 * i](self.convs[2 * i - 1](x, w, noise_mode), w, noise_mode)
-            rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False) + self.to_rgb[i](x, w)
+            x = self.convs[2 * i - 1](x, ws[:, 2 * i - 1], noise_mode)
+            x = self.convs[2 * i](x, ws[:, 2 * i], noise_mode)
+            up = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False)
+            rgb = up + self.to_rgb[i](x, ws[:, 2 * i + 1])
         img = torch.tanh(rgb)
         if self.work_size != self.image_size:
             img = F.interpolate(img, size=self.image_size, mode="bilinear", antialias=True, align_corners=False)

@@ -18,10 +18,9 @@ The discriminator is style-lite's residual projection D with minibatch standard 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ganaug.models.registry import DISCRIMINATORS, GENERATORS
-from ganaug.models.style import NOISE_MODES, StyleLiteDiscriminator, StyleLiteGenerator
+from ganaug.models.style import StyleLiteDiscriminator, StyleLiteGenerator
 
 
 class StyleGAN2Generator(StyleLiteGenerator):
@@ -31,7 +30,6 @@ class StyleGAN2Generator(StyleLiteGenerator):
         if not 0.0 <= mixing_prob <= 1.0:
             raise ValueError(f"mixing_prob must lie in [0, 1], got {mixing_prob}")
         self.mixing_prob = mixing_prob
-        self.num_ws = len(self.convs) + 1  # one per modulated conv, and the last toRGB's
 
     def mapping_ws(self, z: torch.Tensor, y: torch.Tensor | None = None, truncation_psi: float = 1.0) -> torch.Tensor:
         """(B, num_ws, w_dim): every layer's w; in training, style mixing with probability ``mixing_prob``."""
@@ -41,27 +39,6 @@ class StyleGAN2Generator(StyleLiteGenerator):
             cutoff = int(torch.randint(1, self.num_ws, ()))
             ws[:, cutoff:] = self.map(torch.randn_like(z), y, truncation_psi)[:, None]
         return ws
-
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "random") -> torch.Tensor:
-        """ws (B, num_ws, w_dim), or one w (B, w_dim) for every layer -> images (B, C, H, W) in [-1, 1].
-
-        Conv j takes ws[:, j]; each toRGB takes the w of the conv after it (the last one ws[:, -1]), as StyleGAN2."""
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
-        if ws.dim() == 2:
-            ws = ws[:, None].expand(-1, self.num_ws, -1)
-        x = self.const[None].expand(len(ws), -1, -1, -1).to(ws.dtype)
-        x = self.convs[0](x, ws[:, 0], noise_mode)
-        rgb = self.to_rgb[0](x, ws[:, 1])
-        for i in range(1, len(self.to_rgb)):
-            x = self.convs[2 * i - 1](x, ws[:, 2 * i - 1], noise_mode)
-            x = self.convs[2 * i](x, ws[:, 2 * i], noise_mode)
-            up = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False)
-            rgb = up + self.to_rgb[i](x, ws[:, 2 * i + 1])
-        img = torch.tanh(rgb)
-        if self.work_size != self.image_size:
-            img = F.interpolate(img, size=self.image_size, mode="bilinear", antialias=True, align_corners=False)
-        return img
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 noise_mode: str = "random") -> torch.Tensor:
