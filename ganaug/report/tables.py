@@ -322,9 +322,6 @@ PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not com
     "augment-longtail-rho100-remedies-cifar10": (
         "augment-longtail-rho100-remedies-cifar10.metrics.json",
         "ganaug augment --config configs/augment-longtail.yaml --data-dir PATH", "cpu, 3 seeds"),
-    "augment-small-cifar10": (
-        "augment-small-cifar10.metrics.json",
-        "ganaug augment --config configs/augment-small-cifar10.yaml --data-dir PATH", "cpu, 3 seeds"),
 }
 
 
