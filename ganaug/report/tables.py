@@ -318,11 +318,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 }
 
 
-PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not committed yet: (artifact, command, scale)
-    "augment-longtail-rho100-remedies-cifar10": (
-        "augment-longtail-rho100-remedies-cifar10.metrics.json",
-        "ganaug augment --config configs/augment-longtail.yaml --data-dir PATH", "cpu, 3 seeds"),
-}
+PENDING: dict[str, tuple[str, str, str]] = {}  # tables whose artifact is not committed yet: (artifact, command, scale)
 
 
 def pending(name: str) -> list[str]:
