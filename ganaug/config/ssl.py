@@ -36,6 +36,10 @@ class SSLConfig(RunOptions):
     generated_per_class: int = Field(100, ge=10)  # generated images per class for those metrics
     judge: ClassifierConfig = ClassifierConfig(steps=1500)  # judge of generated images: trained on the whole
     # labelled training split, used only to score generators (never by the algorithms)
+    collapse_samples: int = Field(16, ge=2)  # per class: fixed-noise samples (and as many labelled images) of the
+    # collapse monitor, which logs a GAN method's relative within-class diversity at every evaluation (gan/monitor.py)
+    collapse_warning: float = Field(0.3, ge=0.0, le=1.0)  # warn in the log when a class's generated images are less
+    # diverse than this fraction of its real images' (0: never warn)
     quick: bool = False  # set by --quick: a smoke run, whose report says that it is not a measurement
     out: str = "runs/ssl"
     tensorboard: bool = False  # also write TensorBoard event files (scalars, GAN sample grids) to <out>/tensorboard

@@ -69,17 +69,18 @@ class CollapseMonitor:
         feats = D(x, y).get("features")
         return (x if feats is None else feats).flatten(1).float()
 
-    def __call__(self, G: nn.Module, D: nn.Module, epoch: int, threshold: float,
+    def __call__(self, G: nn.Module, D: nn.Module, when: str, threshold: float,
                  class_names: list[str]) -> dict[str, float]:
         """The history's ``diversity`` (mean over classes) and ``diversity_min`` (the least diverse class), and a
-        one-line warning on stderr when a class falls below ``threshold`` (``gan.collapse_warning``; 0: never)."""
+        one-line warning on stderr when a class falls below ``threshold`` (``gan.collapse_warning``; 0: never); ``when`` says
+        where training is in that line (e.g. "epoch 10", "iteration 500")."""
         ratios = self.relative_diversity(G, D)
         if not ratios:
             return {}
         low = {c: r for c, r in sorted(ratios.items(), key=lambda kv: kv[1]) if r < threshold}
         if low:
             which = ", ".join(f"{'all' if c == ALL else class_names[c]} {r:.2f}" for c, r in low.items())
-            say(f"collapse warning: epoch {epoch}: the generated images are less diverse than the real ones "
+            say(f"collapse warning: {when}: the generated images are less diverse than the real ones "
                 f"(relative diversity {which}; below gan.collapse_warning={threshold:g}); the generator may be "
                 "ignoring its noise")
         values = list(ratios.values())

@@ -205,7 +205,7 @@ def train_gan(
             history.append(row)
             final = epoch + 1 == epochs or budget_spent(cfg, history)
             if (epoch + 1) % cfg.checkpoint_every == 0 or final:  # collapse monitor: diversity, a warning line
-                row.update(monitor(ema.model if ema else G, D, epoch + 1, cfg.collapse_warning, p.class_names))
+                row.update(monitor(ema.model if ema else G, D, f"epoch {epoch + 1}", cfg.collapse_warning, p.class_names))
             if log is not None:
                 log.scalars(row, epoch + 1)
                 if (epoch + 1) % cfg.checkpoint_every == 0 or final:

@@ -5,7 +5,8 @@ shuffled epochs, a pure function of the iteration), calls ``algorithm.train_step
 iterations records the logged scalars and the validation accuracy (for curves only: nothing is selected on
 it). The unlabelled batch has ``algorithm.unlabeled_batch_size()`` images (FixMatch: mu x the labelled batch); for an
 algorithm with ``views`` the trainer also draws their weak and strong views (``ganaug.ssl.views``); an algorithm's
-EMA copy (``add_ema``) is checkpointed with its networks. The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
+EMA copy (``add_ema``) is checkpointed with its networks. For a GAN method the collapse monitor
+(``ganaug.gan.monitor``) adds the generator's relative within-class diversity to each evaluation, with a warning line. The final networks are evaluated; there is no early stopping, so no label outside the labelled set is used.
 
 Under torchrun every rank draws the same global batches and trains on its share (``ganaug.distributed``);
 the logged scalars are averaged over the ranks, and only rank 0 writes checkpoints.
@@ -26,6 +27,7 @@ from ganaug.checkpoint import TrainingState
 from ganaug.classifier.trainer import TrainingDivergedError, predict
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset, to_float
+from ganaug.gan.monitor import CollapseMonitor
 from ganaug.runtime import EpochProgress, PrecisionFallback, all_finite, check_precision
 from ganaug.ssl.base import ALGORITHMS, Batch, Shape, SSLAlgorithm
 
@@ -102,6 +104,11 @@ def train_ssl(
     idx_x = IndexStream(len(labeled), cfg.batch_size, seed)
     idx_u = IndexStream(max(1, len(unlabeled)), algo.unlabeled_batch_size(), seed + 7919)
     nets = [net for net, _ in algo.networks.values()]
+    G, D = algo.generator(), algo.networks.get("discriminator", (None,))[0]
+    monitor = None  # a GAN method's within-class diversity at each evaluation, against the labelled images
+    if G is not None and D is not None:
+        monitor = CollapseMonitor(x_all, y_all, labeled.num_classes, getattr(G, "num_classes", 0) > 0,
+                                  algo.opt.z_dim, cfg.collapse_samples, seed, device)
 
     fallback = PrecisionFallback(algo.precision, algorithm, state.snapshot, state.restore)
     good, good_logs = start, list(logs)  # the iteration the last good state was taken at, and its pending logs
@@ -132,6 +139,8 @@ def train_ssl(
                 keys = dict.fromkeys(k for r in logs for k in r)  # some phases do not run every iteration
                 means = dist.mean_over_ranks({k: float(np.mean([r[k] for r in logs if k in r])) for k in keys})
                 row = {"step": it + 1, **means}
+                if monitor is not None:
+                    row.update(monitor(G, D, f"iteration {it + 1}", cfg.collapse_warning, labeled.class_names))
                 if val is not None:
                     row["val_acc"] = float((predict(algo.classifier(), val.images, device) == val.labels).float().mean())
                 row["images_per_s"] = bar.epoch_done(len(logs) * cfg.batch_size, len(logs),

@@ -55,6 +55,8 @@ class TripleGANAttn(SSLAlgorithm):
         heads: int = Field(4, ge=1)  # attention heads in the generator
         z_dim: int = Field(100, ge=1)
         beta1: float = Field(0.5, ge=0, lt=1)  # Adam beta1 of generator and discriminator
+        diversity: float = Field(0.0, ge=0)  # weight of the mode-seeking term (Mao et al. 2019) in the generator's loss:
+        # 1 / (mean |G(z1, y) - G(z2, y)| / mean |z1 - z2|), which punishes a generator that ignores its noise
         gan_lr: float | None = Field(None, gt=0)  # Adam lr of generator and discriminator; None: the shared lr (Hu et al.: 1e-3)
 
     def build(self) -> None:
@@ -70,6 +72,13 @@ class TripleGANAttn(SSLAlgorithm):
     def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
         y = self.draw(lambda m: torch.randint(self.shape.num_classes, (m,), device=self.device), n)
         return self.G(self.draw(lambda m: torch.randn(m, self.opt.z_dim, device=self.device), n), y), y
+
+    def sample_pairs(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """2 x (n // 2) images whose two halves share their labels and differ in their noise: images, labels, noise."""
+        y = self.draw(lambda m: torch.randint(self.shape.num_classes, (m,), device=self.device), n // 2)
+        z = torch.cat([self.draw(lambda m: torch.randn(m, self.opt.z_dim, device=self.device), n // 2) for _ in "12"])
+        y = torch.cat([y, y])
+        return self.G(z, y), y, z
 
     def train_step(self, batch: Batch, step: int) -> dict[str, float]:
         o, logs = self.opt, {}
@@ -89,7 +98,10 @@ class TripleGANAttn(SSLAlgorithm):
             logs.update(loss_d=adv.item(), loss_d_cls=cls.item())
 
         with self.phase("generator"), self.autocast():  # generator
-            fake, y_fake = self.sample(len(batch.u))
+            if o.diversity:
+                fake, y_fake, z = self.sample_pairs(len(batch.u))
+            else:
+                fake, y_fake = self.sample(len(batch.u))
             out_f = self.D(fake)
             adv = F.binary_cross_entropy_with_logits(out_f["adv"].float(), torch.ones_like(out_f["adv"].float()))
             cls = F.cross_entropy(out_f["cls"].float(), y_fake)
@@ -98,6 +110,10 @@ class TripleGANAttn(SSLAlgorithm):
                 self.C.eval()  # judge without touching the classifier's batch statistics
                 loss_g = loss_g + o.guidance * synthetic * F.cross_entropy(self.C(fake).float(), y_fake)
                 self.C.train()
+            if o.diversity:
+                ratio = mode_seeking_ratio(fake, z)
+                loss_g = loss_g + o.diversity / (ratio + 1e-5)
+                logs.update(mode_seeking_ratio=ratio.item())
         self.update("generator", loss_g)
         logs.update(loss_g=adv.item(), loss_g_cls=cls.item())
 
@@ -122,3 +138,11 @@ class TripleGANAttn(SSLAlgorithm):
 
     def generator(self) -> nn.Module:
         return self.network("generator")
+
+
+def mode_seeking_ratio(images: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Mao et al. 2019 (Mode Seeking GANs): mean |x1 - x2| / mean |z1 - z2| between the two halves of a batch whose
+    halves share their labels, in fp32. Near 0 when the generator ignores its noise."""
+    h = len(images) // 2
+    x = images.float()
+    return (x[:h] - x[h : 2 * h]).abs().mean() / (z[:h] - z[h : 2 * h]).float().abs().mean()

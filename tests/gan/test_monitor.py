@@ -58,14 +58,14 @@ def test_noise_ignoring_generator_warns_and_real_like_does_not(digits, capsys):
     D = build_gan(GANConfig(g_width=16, d_width=16, z_dim=8), 8, 1, 10)[1]
     monitor = monitor_for(digits)
     names = list(digits.class_names)
-    collapsed = monitor(Constant(), D, 3, 0.3, names)
+    collapsed = monitor(Constant(), D, "epoch 3", 0.3, names)
     assert collapsed["diversity"] == pytest.approx(0.0, abs=1e-6) and collapsed["diversity_min"] < 1e-6
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "collapse warning: epoch 3" in err and "gan.collapse_warning=0.3" in err
-    varied = monitor(RealLike(to_float(digits.images), digits.labels), D, 4, 0.3, names)
+    varied = monitor(RealLike(to_float(digits.images), digits.labels), D, "epoch 4", 0.3, names)
     assert 0.6 < varied["diversity_min"] and 0.8 < varied["diversity"] < 1.2  # drawn from the same distribution
     assert capsys.readouterr().err == ""
-    monitor(Constant(), D, 5, 0.0, names)  # 0 turns the warning off
+    monitor(Constant(), D, "epoch 5", 0.0, names)  # 0 turns the warning off
     assert capsys.readouterr().err == ""
 
 

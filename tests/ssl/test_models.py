@@ -4,8 +4,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from ganaug.config import SSLConfig
 from ganaug.models import CLASSIFIERS, GENERATORS
 from ganaug.models.triple_gan_attn import ConditionalBatchNorm2d, CrossAttention2d
+from ganaug.ssl import Batch, Shape
+from ganaug.ssl.triple_gan_attn import TripleGANAttn, mode_seeking_ratio
 
 
 def classifier(condition, seed=0):
@@ -82,3 +85,21 @@ def test_cross_attention_uses_the_context_and_starts_as_identity():
     with torch.no_grad():
         block.gamma.fill_(1.0)
     assert not torch.allclose(block(x, ctx), block(x, torch.randn(2, 16, 4, 4)))
+
+
+def test_mode_seeking_ratio_and_paired_samples():
+    """Mao et al.'s ratio: image distance over noise distance between the two halves; the halves share labels."""
+    x = torch.zeros(4, 1, 2, 2)
+    x[2:] += 0.5
+    z = torch.zeros(4, 3)
+    z[2:] += 2.0
+    assert mode_seeking_ratio(x, z).item() == pytest.approx(0.25)
+    assert mode_seeking_ratio(torch.ones(4, 1, 2, 2), z).item() == 0.0  # noise ignored: ratio 0, loss 1 / eps
+    opts = {"g_width": 16, "d_width": 16, "z_dim": 8, "diversity": 1.0}
+    algo = TripleGANAttn(SSLConfig(width=8), opts, Shape(8, 1, 10), torch.device("cpu"))
+    images, y, noise = algo.sample_pairs(10)
+    assert images.shape == (10, 1, 8, 8) and torch.equal(y[:5], y[5:]) and not torch.equal(noise[:5], noise[5:])
+    torch.manual_seed(0)
+    u = torch.rand(8, 1, 8, 8) * 2 - 1
+    logs = algo.train_step(Batch(u, torch.arange(8) % 10, u), 1)
+    assert logs["mode_seeking_ratio"] > 0  # the term is in the generator's loss when diversity > 0

@@ -128,3 +128,23 @@ def test_fp32_failure_stops_with_a_clear_message(digits, inject_nan):
     inject_nan(at_step=15, bf16_only=False)
     with pytest.raises(TrainingDivergedError, match="non-finite loss by iteration 20 in fp32"):
         train_ssl(config(steps=30), "supervised", labeled, unlabeled, 0, torch.device("cpu"), progress=False)
+
+
+def test_gan_methods_log_diversity_and_a_noise_ignoring_generator_warns(digits, monkeypatch, capsys):
+    """The collapse monitor in the SSL trainer: every evaluation of a GAN method has the relative diversity; a
+    generator that ignores its noise (000's collapse) gets a warning line naming the iteration."""
+    from ganaug.models.triple_gan_attn import AttentionEncoderDecoderGenerator as G
+
+    _, labeled, unlabeled = digits
+    cfg = config(steps=20)
+    history = train_ssl(cfg, "semi-gan", labeled, unlabeled, 0, torch.device("cpu"), progress=False).history
+    assert [row["diversity"] for row in history] == [row["diversity_min"] for row in history]  # one group: all
+    assert history[-1]["diversity"] > 0.3 and "iteration 20" not in capsys.readouterr().err  # varied by then
+    assert "diversity" not in train_ssl(cfg, "supervised", labeled, unlabeled, 0, torch.device("cpu"),
+                                        progress=False).history[0]
+    forward = G.forward
+    monkeypatch.setattr(G, "forward", lambda self, z, y=None: forward(self, torch.zeros_like(z), y))
+    history = train_ssl(cfg, "triple-gan-attn", labeled, unlabeled, 0, torch.device("cpu"), progress=False).history
+    assert history[0]["diversity"] < 1e-6  # per class: the same image for every noise vector
+    err = capsys.readouterr().err
+    assert "collapse warning: iteration 10" in err and "collapse warning: iteration 20" in err
