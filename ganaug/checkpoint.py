@@ -141,9 +141,10 @@ class Checkpoint:
 
     def build(self, role: str) -> nn.Module:
         """Rebuild the model of ``role`` from its registry name and kwargs, and load its weights."""
-        from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+        from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS, TRANSLATORS
 
-        registries = {"generator": GENERATORS, "discriminator": DISCRIMINATORS, "classifier": CLASSIFIERS}
+        registries = {"generator": GENERATORS, "discriminator": DISCRIMINATORS, "classifier": CLASSIFIERS,
+                      "translator": TRANSLATORS}
         try:
             spec = self.info["models"][role]
             model = registries[spec["registry"]].create(spec["name"], **spec["kwargs"])

@@ -197,6 +197,24 @@ def augment(
     echo(f"report: {run_augment(cfg, command=command_line())}")
 
 
+@app.command()
+def translate(
+    from_: Annotated[Optional[str], typer.Option("--from", help="source domain: a class (index or name) or folder:PATH")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="target domain: a class (index or name) or folder:PATH")] = None,
+    dataset: Dataset = None, data_dir: DataDir = None, out: Out = None, seed: Seed = None, quick: Quick = False,
+    device: Device = None, config: ConfigFile = None, set_: Set = [], no_progress: NoProgress = False,
+) -> None:
+    """Train a CycleGAN between two classes (or folders) and translate every source image into the target domain."""
+    from ganaug.config import TranslateConfig
+    from ganaug.experiments.translate import run_translate
+
+    flags = {**shared_flags(dataset, data_dir, out, seed, device, no_progress), "source": from_, "target": to}
+    quick_layer = {"cyclegan": {"steps": 200, "width": 8, "blocks": 2, "d_width": 8, "log_every": 20}, "quick": True}
+    cfg = configure(TranslateConfig, config, flags, set_, under=quick_layer if quick else None)
+    single_process("translate")
+    echo(f"report: {run_translate(cfg, command=command_line())}")
+
+
 @app.command("train-gan")
 def train_gan_command(
     dataset: Dataset = None, data_dir: DataDir = None, out: Out = None,

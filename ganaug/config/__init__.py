@@ -13,9 +13,10 @@ from ganaug.config.gan import EvaluateGANConfig, GANStudyConfig, TrainGANConfig
 from ganaug.config.keys import lookup, merge, nest, parse_overrides
 from ganaug.config.layers import build_augment_config, build_config, save_config
 from ganaug.config.ssl import SSLConfig
+from ganaug.config.translate import CycleGANConfig, TranslateConfig
 from ganaug.errors import ConfigError
 
-__all__ = ["AugmentConfig", "ClassicAugConfig", "ClassifierConfig", "ConfigError", "DataConfig", "DemoConfig", "Device",
+__all__ = ["AugmentConfig", "ClassicAugConfig", "ClassifierConfig", "ConfigError", "CycleGANConfig", "DataConfig", "DemoConfig", "Device",
            "EvaluateGANConfig", "GANConfig", "GANStudyConfig", "ImbalanceConfig", "PostprocessConfig", "Precision",
-           "Preset", "RemediesConfig", "SSLConfig", "Strict", "TrainGANConfig", "WeightedSamplingConfig", "build_augment_config",
+           "Preset", "RemediesConfig", "SSLConfig", "Strict", "TrainGANConfig", "TranslateConfig", "WeightedSamplingConfig", "build_augment_config",
            "build_config", "lookup", "merge", "nest", "parse_overrides", "save_config"]

@@ -157,3 +157,15 @@ def read_tree(root: Path, image_size: int | None = None, channels: int | None = 
 def load_folder(root: Path, image_size: int | None = None, channels: int | None = None, download: bool = False) -> DatasetSplits:
     """An ImageFolder tree at ``root``; ``download`` is accepted for a uniform loader call and ignored."""
     return read_tree(root, image_size=image_size, channels=channels)
+
+
+def read_images(folder: Path, image_size: int, channels: int) -> torch.Tensor:
+    """Every image directly in ``folder`` as uint8 (N, channels, image_size, image_size), centre-cropped and resized:
+    a domain of images without classes (``ganaug translate --from folder:PATH``)."""
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder")
+    files = sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith(".")),
+                   key=_natural_key)
+    if not files:
+        raise DataError(f"{folder}: no {'/'.join(IMAGE_EXTENSIONS)} files in it")
+    return _to_tensor(_read_all(files, image_size), channels)

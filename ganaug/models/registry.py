@@ -30,3 +30,4 @@ class ClassifierRegistry(Registry):
 GENERATORS = Registry("generator")
 DISCRIMINATORS = Registry("discriminator")
 CLASSIFIERS = ClassifierRegistry("classifier")
+TRANSLATORS = Registry("translator")  # image-to-image networks (CycleGAN's generator and PatchGAN discriminator)

@@ -229,3 +229,24 @@ def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path
+
+
+def image_rows(rows: dict[str, torch.Tensor], path: Path) -> Path:
+    """One labelled strip per entry of ``rows`` (uint8 (n, C, H, W) images, the same n): e.g. source | translated |
+    reconstructed, column by column."""
+    fig, axes = subplots(len(rows), 1, figsize=(1.0 + 0.9 * len(next(iter(rows.values()))), 1.2 * len(rows)),
+                         squeeze=False)
+    for ax, (title, images) in zip(axes[:, 0], rows.items()):
+        _show(ax, _montage(images.numpy()))
+        ax.set_ylabel(title, fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def loss_curves(history: list[dict], keys: Sequence[str], path: Path, x: str = "step") -> Path:
+    """The ``keys`` of a trainer's history against ``x``, one line each."""
+    fig, ax = subplots(figsize=(6, 3.5))
+    for key in keys:
+        _curve(ax, history, x, key, key)
+    ax.set_xlabel(x), ax.legend(fontsize=8), fig.tight_layout()
+    return _save(fig, path)
