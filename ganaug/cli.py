@@ -322,10 +322,11 @@ def models() -> None:
     algorithm by name."""
     from ganaug.augment import STRATEGIES
     from ganaug.gan.losses import GAN_LOSSES
-    from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS
+    from ganaug.models import CLASSIFIERS, DISCRIMINATORS, GENERATORS, TRANSLATORS
     from ganaug.ssl import ALGORITHMS
 
     for title, registry in (("generators", GENERATORS), ("discriminators", DISCRIMINATORS),
+                            ("image translation (ganaug translate)", TRANSLATORS),
                             ("classifiers", CLASSIFIERS), ("GAN losses", GAN_LOSSES),
                             ("augmentation strategies (combine with +)", STRATEGIES),
                             ("semi-supervised algorithms", ALGORITHMS)):

@@ -68,5 +68,6 @@ def test_errors(checkpoint, tmp_path, args, message):
 def test_models_lists_every_registry():
     r = runner.invoke(app, ["models"])
     assert r.exit_code == 0
-    for name in ("cdcgan", "acgan", "style-lite", "small-cnn", "hinge", "triple-gan-attn", "semi-gan", "cbn-cnn"):
+    for name in ("cdcgan", "acgan", "style-lite", "stylegan2", "small-cnn", "hinge", "triple-gan-attn", "semi-gan", "cbn-cnn",
+                 "cyclegan", "patchgan"):
         assert name in r.output

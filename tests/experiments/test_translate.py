@@ -1,0 +1,49 @@
+"""`ganaug translate`: a CycleGAN between two classes or folders, its translated images and report; clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ganaug.cli import app
+
+FAST = ["--no-progress", "--set", "cyclegan.steps=6", "--set", "cyclegan.width=4", "--set", "cyclegan.blocks=1",
+        "--set", "cyclegan.d_width=4", "--set", "cyclegan.log_every=3"]
+
+
+def test_translate_writes_every_source_image_translated_and_a_report(tmp_path):
+    r = CliRunner().invoke(app, ["translate", "--from", "3", "--to", "8", "--out", str(tmp_path), *FAST])
+    assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert (m["source"], m["target"], m["source_images"]) == ("3", "8", 146)  # digits' training split has 146 threes
+    assert [row["step"] for row in m["history"]] == [3, 6] and m["cycle_l1"] > 0
+    pngs = sorted((tmp_path / "translated" / "8").glob("*.png"))
+    assert len(pngs) == 146 and np.asarray(Image.open(pngs[0])).shape == (8, 8)
+    assert "3 -> 8" in (tmp_path / "report.md").read_text() and (tmp_path / "report.html").exists()
+
+
+def test_a_folder_is_a_domain(tmp_path):
+    folder = tmp_path / "blobs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 255, (16, 16), dtype=np.uint8)).save(folder / f"{i}.png")
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["translate", "--from", f"folder:{folder}", "--to", "0", "--out", str(out), *FAST])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert (m["source"], m["source_images"]) == ("blobs", 5)  # resized to the dataset's 8 px
+    assert len(list((out / "translated" / "0").glob("*.png"))) == 5
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--from", "3", "--to", "eleven"], "--to 'eleven': expected a class index in 0..9"),
+    (["--from", "3", "--to", "3"], "are the same"),
+    (["--from", "3"], "give both --from and --to"),
+    (["--from", "folder:/nonexistent/x", "--to", "3"], "/nonexistent/x: no such folder"),
+])
+def test_user_mistakes_are_one_line(tmp_path, args, message):
+    r = CliRunner().invoke(app, ["translate", *args, "--out", str(tmp_path / "o"), *FAST])
+    assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output
