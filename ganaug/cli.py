@@ -186,7 +186,8 @@ def augment(
              "strategies": split_list(strategy), "ratios": split_list(ratio, float, "--ratio"),
              "classifiers": split_list(classifier), "classifier.repeats": repeats, "generator": generator,
              "synthetic": synthetic}
-    quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200, "quick": True}
+    quick_layer = {"gan": {"steps": 600}, "classifier": {"steps": 150}, "audit_samples": 200, "quick": True,
+                   "cyclegan": {"steps": 150, "width": 8, "blocks": 2, "d_width": 8, "log_every": 50}}
     cfg = configure(build_augment_config, config, flags, set_, scale=scale, under=quick_layer if quick else None)
     if cfg.scale:
         echo(f"scale {cfg.scale}: {cfg.scale_note or '(no note in the config)'}")

@@ -40,7 +40,7 @@ from ganaug.registry import Registry
 class Strategy:
     name: str
     description: str
-    synthetic: Literal["none", "gan", "strengthened"] = "none"  # images added to the target classes
+    synthetic: Literal["none", "gan", "translated", "strengthened"] = "none"  # images added to the target classes
     classic: bool = False  # classic augmentation of every training batch (Gao's Exp2)
     weighted_sampling: bool = False  # difficulty-weighted sampling (Gao's Exp3)
     class_weighted_loss: bool = False  # cross-entropy weighted by inverse class frequency
@@ -51,7 +51,8 @@ class Strategy:
 
     @property
     def uses_generator(self) -> bool:
-        return self.synthetic == "gan"
+        """Whether the arm trains on generated images (a GAN's, or majority images a CycleGAN translated)."""
+        return self.synthetic in ("gan", "translated")
 
     @property
     def uses_mixing(self) -> bool:
@@ -126,7 +127,7 @@ class Ingredients:
 
     real: ImageDataset  # the imbalanced real training split (what the GAN saw)
     real_kept: ImageDataset | None = None  # the real images the mixing plan keeps (a ratio near 1 replaces some)
-    synthetic: ImageDataset | None = None  # GAN images for this ratio and generator
+    synthetic: ImageDataset | None = None  # generated images (GAN or translated) for this ratio and generator
     strengthened: ImageDataset | None = None  # the DCGAN study's strengthened images, as many per class as the GAN images
     classic: ClassicAugConfig = field(default_factory=ClassicAugConfig)
     sampling: WeightedSamplingConfig = field(default_factory=WeightedSamplingConfig)
@@ -150,7 +151,7 @@ def training_set(strategy: Strategy, ing: Ingredients) -> ImageDataset:
     """The real images, joined by the strategy's synthetic images where it adds some."""
     if strategy.synthetic == "none":
         return ing.real
-    added = ing.synthetic if strategy.synthetic == "gan" else ing.strengthened
+    added = ing.strengthened if strategy.synthetic == "strengthened" else ing.synthetic
     if added is None or ing.real_kept is None:
         raise ValueError(f"strategy {strategy.name!r} needs the mixed real part and its {strategy.synthetic} images")
     return concat(ing.real_kept, added)
@@ -199,6 +200,8 @@ _alias("exp3", SAMPLING := Strategy("difficulty-sampling", "Gao's Exp3: difficul
                                     "raised each epoch for classes wrong on validation)", weighted_sampling=True))
 for _s in (GAN, CLASSIC, SAMPLING):
     _register(_s)
+_register(Strategy("translate", "Zhu et al. 2017: images of the largest class translated into each target class by "
+                   "a CycleGAN (one per target class), added as GAN images are", synthetic="translated"))
 _register(Strategy("logit-adjusted", "Menon et al. 2021: cross-entropy on logits + tau * log(class prior)",
                    loss="logit-adjusted"))
 _register(Strategy("posthoc-logit-adjusted", "Menon et al. 2021: plain training, then test logits - tau * log(class "

@@ -91,7 +91,7 @@ def build_pool(
 
 
 def image_pool(supplied: ImageDataset, counts: list[int], real: ImageDataset, pp: PostprocessConfig, seed: int,
-               device: torch.device, judge: nn.Module | None = None) -> Pool:
+               device: torch.device, judge: nn.Module | None = None, labelled_by: str = "the supplied labels") -> Pool:
     """A pool from images a user supplies (labelled by their class folder or .npz labels): a seeded order within
     each class (the file order carries no meaning), at most each class's quota, then post-processed as
     :func:`build_pool`'s candidates are (no discriminator: the set came without one)."""
@@ -102,7 +102,7 @@ def image_pool(supplied: ImageDataset, counts: list[int], real: ImageDataset, pp
         keep = P.near_duplicate_free(images, labels, pp.dedup_threshold, images[:0], labels[:0], real.images)
         images, labels = images[keep], labels[keep]
     return _finish(images, labels, real, pp, quotas, device, judge, None, discriminator_conditional=True,
-                   info={"conditional": True, "labelled_by": "the supplied labels", "candidates_drawn": len(supplied),
+                   info={"conditional": True, "labelled_by": labelled_by, "candidates_drawn": len(supplied),
                          "rounds": 0, "supplied": True})
 
 

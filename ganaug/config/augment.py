@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ganaug.config.core import ClassifierConfig, DataConfig, GANConfig, ImbalanceConfig, RunOptions, Strict
+from ganaug.config.translate import CycleGANConfig
 
 
 class DemoConfig(RunOptions):
@@ -116,6 +117,7 @@ class AugmentConfig(RunOptions):
     data: DataConfig = DataConfig()
     imbalance: ImbalanceConfig = ImbalanceConfig()
     gan: GANConfig = GANConfig()
+    cyclegan: CycleGANConfig = CycleGANConfig()  # the `translate` strategy's translators (one per target class)
     classifier: ClassifierConfig = ClassifierConfig()
     classifiers: list[str] = []  # classifier names to run, each with `classifier`'s settings; []: classifier.model
     classifier_overrides: dict[str, dict[str, Any]] = {}  # per-classifier settings, e.g. {lenet5: {epochs: 300}}

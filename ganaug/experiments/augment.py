@@ -30,6 +30,7 @@ from ganaug.augment.sampling import inverse_frequency_weights
 from ganaug.augment.strategies import STRATEGIES, Ingredients, Strategy, plan
 from ganaug import distributed as dist
 from ganaug.augment.synthetic import Pool, build_pool, image_pool
+from ganaug.experiments.augment_translate import KEY as TRANSLATED, translated_images
 from ganaug.checkpoint import Checkpoint
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import AugmentConfig, GANConfig
@@ -68,6 +69,7 @@ class Prepared:
     arms: list[Arm]
     gan_cfg: GANConfig | None  # None: no arm uses GAN images
     reused: Generator | None  # a GAN checkpoint (``generator``) or a supplied image set (``synthetic``) to use
+    translates: bool = False  # an arm uses the ``translate`` strategy's images (CycleGANs trained in this run)
 
 
 def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
@@ -75,7 +77,8 @@ def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
     data = prepare_data(cfg)
     classifiers = check_classifiers(cfg, data.train)
     strategies = {name: STRATEGIES.create(name) for name in dict.fromkeys([*cfg.compare_to, *cfg.strategies])}
-    needs_gan = any(s.uses_generator for s in strategies.values())
+    needs_gan = any(s.synthetic == "gan" for s in strategies.values())
+    translates = any(s.synthetic == "translated" for s in strategies.values())
     gan_cfg = cfg.gan.model_copy(update={"snapshot_epochs": sorted({*cfg.gan.snapshot_epochs, *cfg.gan_epochs})})
     reused = None
     if needs_gan and cfg.generator:
@@ -88,7 +91,7 @@ def prepare_run(cfg: AugmentConfig, device: torch.device) -> Prepared:
     plans = mixing_plans(cfg, data.imbalanced.class_counts(), data.targets)
     keys = [] if not needs_gan else [reused_key(cfg)] if reused else [f"epoch {e}" for e in cfg.gan_epochs] or ["last"]
     return Prepared(data, classifiers, strategies, plans, make_arms(strategies, plans, keys),
-                    gan_cfg if needs_gan else None, reused)
+                    gan_cfg if needs_gan else None, reused, translates)
 
 
 def dry_run(cfg: AugmentConfig) -> str:
@@ -102,13 +105,13 @@ def dry_run(cfg: AugmentConfig) -> str:
                         else f"reused {cfg.generator}" if p.reused else
                         f"{cfg.gan.architecture}, trained here" + (f", generators of epochs {cfg.gan_epochs}"
                                                                    if cfg.gan_epochs else ""))]
-    if p.gan_cfg is not None:  # the mixing plans only matter to arms with generated images
+    if p.gan_cfg is not None or p.translates:  # the mixing plans only matter to arms with generated images
         lines += [f"mixing {key}: real {list(plan.real)}, synthetic {list(plan.synthetic)}"
                   for key, plan in p.plans.items()]
     runs = sum(c.repeats for c in p.classifiers.values()) * len(p.arms)
     lines += [f"arms ({len(p.arms)}): {', '.join(a.key for a in p.arms)}",
               f"classifiers: {', '.join(p.classifiers)}; {runs} classifier trainings"
-              + (" + the judge" if p.gan_cfg is not None else "")]
+              + (" + the judge" if p.gan_cfg is not None or p.translates else "")]
     return "\n".join(lines)
 
 
@@ -143,10 +146,12 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
         if needs_gan:
             generators = ({reused_key(cfg): reused} if reused else
                           trained_generators(cfg, prepared.gan_cfg, data.imbalanced, run))
+        if prepared.translates:
+            generators[TRANSLATED] = translated_images(cfg, data, run)
     judge = None
     fallbacks = [{"trainer": f"GAN ({key})", **g.info["precision_fallback"]}  # trainers that went from bf16 to fp32
                  for key, g in generators.items() if g.info.get("precision_fallback")]
-    if needs_gan:  # class-weighted, so that the rare classes it judges are not the ones it is biased against
+    if generators:  # class-weighted, so that the rare classes it judges are not the ones it is biased against
         weights = inverse_frequency_weights(data.imbalanced.labels, data.imbalanced.num_classes)
         judged = train_classifier(cfg.classifier, data.imbalanced, cfg.seed, device, val=data.val,
                                   class_weights=weights, checkpoint_dir=out / "checkpoints" / "judge",
@@ -157,7 +162,8 @@ def run_augment(cfg: AugmentConfig, command: str = "ganaug augment") -> Path:
     # 4. Mixing plans, synthetic and strengthened sets, and the leak audit of every generated set.
     with run.timed("synthetic_seconds"):
         largest = [max(p.synthetic[c] for p in plans.values()) for c in range(data.imbalanced.num_classes)]
-        pools = {key: image_pool(g.images, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge)
+        pools = {key: image_pool(g.images, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge,
+                                 g.info.get("labelled_by", "the supplied labels"))
                  if g.images is not None else
                  build_pool(g.G, g.z_dim, largest, data.imbalanced, cfg.postprocess, cfg.seed + 1, device, judge, g.D)
                  for key, g in generators.items()}
@@ -322,7 +328,7 @@ def make_arms(strategies: dict[str, Strategy], plans: dict, generators: list[str
             arms.append(Arm(name, s, None, None))
             continue
         for m in plans:
-            for g in (generators if s.uses_generator else [None]):
+            for g in ([TRANSLATED] if s.synthetic == "translated" else generators if s.uses_generator else [None]):
                 suffix = f" {g}" if g is not None and len(generators) > 1 else ""
                 arms.append(Arm(f"{name} {m}{suffix}", s, m, g))
     return arms

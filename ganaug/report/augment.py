@@ -212,7 +212,7 @@ def generator_section(m: dict, real: ImageDataset, synthetic: dict[tuple[str, st
     for key, g in m["generators"].items():
         pool = g["pool"]
         epoch = f"; epoch {g['epoch']}" if g.get("epoch") is not None else ""
-        drawn = (f"{pool['candidates_drawn']} images supplied" if pool.get("supplied") else
+        drawn = (f"{pool['candidates_drawn']} ready-made images (supplied or translated)" if pool.get("supplied") else
                  f"Candidates drawn: {pool['candidates_drawn']} in {pool['rounds']} round(s)")
         lines += [f"### {key}", "",
                   f"- Source: {g['source']}{epoch}; labels: {pool['labelled_by']}.",
@@ -221,7 +221,7 @@ def generator_section(m: dict, real: ImageDataset, synthetic: dict[tuple[str, st
                   f"near-duplicate threshold: {pool['dedup_threshold']}."]
         if any(pool["shortfall_per_class"]):
             lines.append(f"- **Shortfall**: {pool['shortfall_per_class']} candidates per class could not be drawn "
-                         + ("(the supplied set holds too few of those classes)" if pool.get("supplied") else
+                         + ("(the ready-made set holds too few of those classes)" if pool.get("supplied") else
                             "(the generator rarely makes those classes)") + "; those sets are smaller than planned.")
         lines += ["", "| set | class consistency | memorised (flagged share) | exact copies | median distance to train "
                   "(generated / test) |", "|---|---|---|---|---|"]

@@ -47,3 +47,26 @@ def test_a_folder_is_a_domain(tmp_path):
 def test_user_mistakes_are_one_line(tmp_path, args, message):
     r = CliRunner().invoke(app, ["translate", *args, "--out", str(tmp_path / "o"), *FAST])
     assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output
+
+
+def test_augment_translate_fills_each_target_class_with_the_largest_class_translated(tmp_path):
+    """The `translate` strategy: one CycleGAN per target class, from the largest class; no GAN trained; the translated
+    images go through the mixing plan, the judge and the audit like any generated set, beside exp1."""
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["augment", "--dataset", "digits", "--strategy", "translate,exp1", "--ratio", "0.5",
+                                 "--quick", "--out", str(out), "--no-progress", "--set", "classifier.steps=10",
+                                 "--set", "classifier.width=8", "--set", "classifier.repeats=2", "--set", "gan.steps=20",
+                                 "--set", "audit_samples=30", *FAST[1:]])
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "metrics.json").read_text())
+    assert [a["key"] for a in m["arms"]] == ["baseline", "exp2", "translate r=0.5", "exp1 r=0.5"]
+    assert [a["generator"] for a in m["arms"]][2:] == ["translated", "last"]
+    tr = m["generators"]["translated"]
+    targets, plan = m["target_classes"], m["mixing"]["plans"]["r=0.5"]["synthetic"]
+    assert targets == [0, 1, 2] and tr["translated_from"] not in ("0", "1", "2")  # a full class is the source
+    assert sorted(tr["translators"]) == ["0", "1", "2"] and all(len(t["history"]) == 2 for t in tr["translators"].values())
+    assert tr["synthetic_counts"]["r=0.5"] == plan and tr["pool"]["labelled_by"].startswith("the class each image")
+    assert set(tr["class_consistency"]["r=0.5"]) >= {"overall"} and "r=0.5" in tr["leak_audit"]
+    verdict = m["results"]["small-cnn"]["vs_best_remedy"]
+    assert set(verdict["comparisons"]) == {"translate r=0.5", "exp1 r=0.5"}  # both arms use generated images
+    assert "### translated" in (out / "report.md").read_text()
