@@ -11,7 +11,9 @@ Loss L = L_adv + lambda * L_cls (Hu et al., Eq. 5), phase by phase:
   cross-entropy on the labelled images and on generated images with the labels they were drawn for;
 - generator (every iteration): fool the real/fake head (non-saturating), plus lambda x the
   discriminator's class cross-entropy on its samples, plus ``guidance`` x the classifier's ("the
-  classifier guides the generator");
+  classifier guides the generator"), plus ``diversity`` x Mao et al.'s mode-seeking term on pairs of samples
+  that share a label (our addition: with Hu et al.'s losses alone the generator ignored its noise and drew one
+  image per class; the term keeps its within-class diversity near the real images');
 - classifier (every ``classifier_every`` iterations; Hu et al.: every 200): cross-entropy on the labelled
   images, plus generated images with their labels ("the generator provides richer training data") and
   confident pseudo-labels on unlabelled images, both ramped in once the networks have learned something.
@@ -55,8 +57,9 @@ class TripleGANAttn(SSLAlgorithm):
         heads: int = Field(4, ge=1)  # attention heads in the generator
         z_dim: int = Field(100, ge=1)
         beta1: float = Field(0.5, ge=0, lt=1)  # Adam beta1 of generator and discriminator
-        diversity: float = Field(0.0, ge=0)  # weight of the mode-seeking term (Mao et al. 2019) in the generator's loss:
-        # 1 / (mean |G(z1, y) - G(z2, y)| / mean |z1 - z2|), which punishes a generator that ignores its noise
+        diversity: float = Field(1.0, ge=0)  # weight of the mode-seeking term (Mao et al. 2019) in the generator's loss:
+        # 1 / (mean |G(z1, y) - G(z2, y)| / mean |z1 - z2|), which punishes a generator that ignores its noise. Not in
+        # Hu et al.; without it (0) the generator collapsed to one image per class (docs/results.md)
         gan_lr: float | None = Field(None, gt=0)  # Adam lr of generator and discriminator; None: the shared lr (Hu et al.: 1e-3)
 
     def build(self) -> None:
