@@ -175,14 +175,16 @@ def wrap(module: nn.Module, device: torch.device) -> nn.Module:
     the module itself in one process. Keep the bare module for evaluation, EMA and checkpoints (``unwrap``).
 
     ``find_unused_parameters`` stays False: every parameter of a network gets a gradient in its own update;
-    forward passes that use a network without updating it (D in the generator's step) run under ``no_sync``.
+    forward passes that use a network without updating it (D in the generator's step) run under ``no_sync``. A
+    network that says otherwise (``unused_parameters = True``: progan's other levels) gets it True.
     """
     if not is_distributed():
         return module
     setup(device)
     ids = {"device_ids": [device.index if device.index is not None else torch.cuda.current_device()]} \
         if device.type == "cuda" else {}
-    return DDP(module, **ids, **_NO_FORWARD_BUFFER_SYNC)
+    return DDP(module, **ids, **_NO_FORWARD_BUFFER_SYNC,
+               find_unused_parameters=getattr(module, "unused_parameters", False))
 
 
 def unwrap(module: nn.Module) -> nn.Module:

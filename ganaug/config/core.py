@@ -105,6 +105,9 @@ ARCHITECTURE_DEFAULTS: dict[str, dict[str, Any]] = {
     # (weight 2, every 4 G steps), an EMA generator. (StyleGAN2-ADA's CIFAR-10 config turns path length and style
     # mixing off; `--set gan.path_length=0 --set gan.generator_kwargs='{mixing_prob: 0}'` does the same here.)
     "stylegan2": {"r1_gamma": 0.01, "r1_every": 16, "path_length": 2.0, "ema_decay": 0.999},
+    # Karras et al. 2018: WGAN-GP (lambda 10), Adam 1e-3 with betas (0, 0.99), an EMA generator (0.999).
+    "progan": {"loss": "wasserstein", "gradient_penalty": 10.0, "lr_g": 1e-3, "lr_d": 1e-3, "betas": (0.0, 0.99),
+               "ema_decay": 0.999},
 }
 
 

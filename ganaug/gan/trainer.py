@@ -81,6 +81,7 @@ class Parts:
     path_length: PathLength | None = None  # gan.path_length (StyleGAN2)
     d_done: int = 0  # discriminator / generator updates so far (lazy R1 and path length: every k-th one)
     g_done: int = 0
+    g_total: int = 0  # generator updates the run asks for (progan's schedule of phases)
 
 
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
@@ -154,7 +155,8 @@ def train_gan(
             raise ConfigError("gan.path_length is not supported under torchrun yet; set gan.path_length=0")
         p.path_length = PathLength()
         attributes["path_length_mean"] = (p.path_length, "mean")
-    if cfg.path_length or cfg.r1_every > 1:  # lazy regularisers count the updates across epochs and resumes
+    if cfg.path_length or cfg.r1_every > 1 or hasattr(G, "phase_at"):  # lazy regularisers and progressive growing
+        # count the updates across epochs and resumes
         attributes.update(d_done=(p, "d_done"), g_done=(p, "g_done"))
     if p.lecam is not None:
         attributes.update(lecam_averages=(p.lecam, "averages"), lecam_steps=(p.lecam, "steps"))
@@ -178,6 +180,7 @@ def train_gan(
     monitor = CollapseMonitor(images, labels, data.num_classes, cfg.conditional, cfg.z_dim, cfg.collapse_samples,
                               seed, device)
     per_epoch = (max(1, len(data) // cfg.batch_size) // cfg.d_steps) * cfg.g_steps  # generator updates
+    p.g_total = epochs * per_epoch
     in_steps = cfg.epochs is None  # the bar counts what the options asked for: generator updates, or epochs
     with EpochProgress("GAN", epochs * per_epoch, start_epoch * per_epoch, epochs, start_epoch,
                        unit="step" if in_steps else "epoch", asked=cfg.steps if in_steps else None, enabled=progress,
@@ -234,6 +237,9 @@ def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.T
     sums = torch.zeros(4, device=p.device)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
     d_count = g_count = 0
     for idx_global in real_batches(cfg, labels, p.rng):
+        if hasattr(dist.unwrap(p.G), "phase_at"):  # progressive growing (progan): both networks in this update's phase
+            phase = dist.unwrap(p.G).phase_at(p.g_done, p.g_total)
+            dist.unwrap(p.G).set_phase(*phase), dist.unwrap(p.D.net).set_phase(*phase)
         idx = dist.shard(idx_global)
         real = images[idx].to(p.device).contiguous(memory_format=memory)
         y = labels[idx].to(p.device) if cfg.conditional else None

@@ -11,7 +11,7 @@ from ganaug.models import GENERATORS
 
 CPU = torch.device("cpu")
 CONDITIONAL = {"mlp-gan": True, "dcgan": False, "cdcgan": True, "acgan": True, "sagan": True, "style-lite": True,
-               "triple-gan-attn": True, "biggan": True, "stylegan2": True}
+               "triple-gan-attn": True, "biggan": True, "stylegan2": True, "progan": True}
 
 
 @pytest.fixture(scope="module")

@@ -142,6 +142,8 @@ BAD = [
     (DISCRIMINATORS, "biggan", {"heads": 0}, "heads must be >= 1"),
     (GENERATORS, "stylegan2", {"mixing_prob": 1.5}, r"mixing_prob must lie in \[0, 1\]"),
     (DISCRIMINATORS, "stylegan2", {"channels": 0}, "channels must be >= 1"),
+    (GENERATORS, "progan", {"phase_steps": 0}, "phase_steps must be >= 1"),
+    (DISCRIMINATORS, "progan", {"channels": 0}, "channels must be >= 1"),
 ]
 
 
