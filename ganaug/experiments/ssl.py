@@ -47,7 +47,7 @@ from ganaug.ssl import ALGORITHMS
 from ganaug.ssl.trainer import train_ssl
 
 SCALARS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc")
-GENERATIVE = ("class_consistency", "fid", "kid", "inception_score")
+GENERATIVE = ("class_consistency", "fid", "kid", "inception_score", "diversity")  # diversity: the collapse monitor's
 FLOOR = "supervised"
 
 
@@ -166,7 +166,7 @@ def run_ssl(cfg: SSLConfig, command: str = "ganaug ssl") -> Path:
                     done = one_run(cfg, algorithm, labeled, unlabeled, val, test, seed, device, path.parent, scorer,
                                    judge_name, train, run.log(str(name)))
                     dist.on_main(write_json, path, done)
-                results.setdefault(algorithm, {}).setdefault(tag, []).append(json.loads(path.read_text()))
+                results.setdefault(algorithm, {}).setdefault(tag, []).append(final_diversity(json.loads(path.read_text())))
 
     scalars = (*SCALARS, *GENERATIVE, "val_accuracy", "train_seconds")
     summary = {a: {tag: summarize(runs, scalars, layout="nested") for tag, runs in per.items()}
@@ -239,6 +239,13 @@ def one_run(cfg: SSLConfig, algorithm: str, labeled: ImageDataset, unlabeled: Im
     return {**m, **extra, "roc_curves": curves, "history": res.history, "precision_fallback": res.precision_fallback,
             "seed": seed, "train_seconds": seconds,
             "labeled_sha256": images_digest(labeled.images), "unlabeled_count": len(unlabeled)}
+
+
+def final_diversity(run: dict) -> dict:
+    """The run with its generator's last relative within-class diversity (the collapse monitor's, in its history)
+    as a metric beside class consistency; a run without a generator is returned as it is."""
+    rows = [row for row in run.get("history", []) if "diversity" in row]
+    return {**run, "diversity": rows[-1]["diversity"]} if rows else run
 
 
 def judge_accuracy(results: dict[str, dict[str, list[dict]]]) -> float | None:

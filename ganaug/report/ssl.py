@@ -49,14 +49,16 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
         "; the final networks are evaluated (no early stopping; fixmatch and freematch: their EMA copy).",
         "",
         *precision_note(fallbacks),
-        "| labelled | algorithm | " + " | ".join(COLUMNS.values()) + " | class consistency | FID | IS | train s |",
-        "|---" * (len(COLUMNS) + 6) + "|",
+        "| labelled | algorithm | " + " | ".join(COLUMNS.values()) + " | class consistency | diversity | FID | IS "
+        "| train s |",
+        "|---" * (len(COLUMNS) + 7) + "|",
     ]
     for tag in tags:
         for a in results:
             s = summary[a][tag]
             cells = [mean_std(s[k]) for k in COLUMNS]
-            gen = [mean_std(s["class_consistency"]), mean_std(s["fid"], 1, 2), mean_std(s["inception_score"], 1, 2)]
+            gen = [mean_std(s["class_consistency"]), mean_std(s.get("diversity"), 1, 2), mean_std(s["fid"], 1, 2),
+                   mean_std(s["inception_score"], 1, 2)]
             lines.append(f"| {tag} ({m['labeled'][tag]['total']:,}) | {a} | " + " | ".join(cells + gen) +
                          f" | {s['train_seconds']['mean']:.0f} |")
     comparisons = m["vs_supervised"]
@@ -73,8 +75,10 @@ def write_ssl_report(out: Path, cfg: SSLConfig, m: dict, results: dict[str, dict
         lines += ["", f"Generation metrics use a judge: {judge['name']}, trained on {judge['trained_on']}, "
                   f"test accuracy {100 * judge['test_accuracy']:.1f}%. Class consistency is the share of generated images "
                   "the judge assigns to the class they were generated for (the \"generation quality\" of Hu, Zeng & Tian; n/a for "
-                  "unconditional generators). FID and IS are on the judge's features, not Inception's: compare them "
-                  "only within this report."]
+                  "unconditional generators). Diversity is the collapse monitor's relative within-class diversity at the "
+                  "last evaluation (mean pairwise distance of fixed-noise samples in D's features over that of the "
+                  "labelled images: about 1 when the generator varies as the data does, 0 when it ignores its noise). "
+                  "FID and IS are on the judge's features, not Inception's: compare them only within this report."]
     lines += [
         "", f"## Per class, curves, ROC and confusion ({first} labelled)", "",
         "Test recall per class (mean over repeats):", "", "![recall per class](figures/per_class_recall.png)", "",

@@ -191,6 +191,22 @@ def ssl_beside_claims(reports: Path) -> list[str]:
     return provenance(reports, artifact) + table(header, rows)
 
 
+def ssl_variants(reports: Path, artifacts: dict[str, str], method: str, amount: str) -> list[str]:
+    """One method at one labelled amount in several runs (e.g. with and without a loss term), each its own artifact:
+    test accuracy, class consistency and the collapse monitor's diversity, beside Hu et al.'s claims."""
+    claims = load(reports, "claims.json")["hu-table3"]
+    rows, lines = [], []
+    for label, artifact in artifacts.items():
+        r = load(reports, artifact)["results"][method][amount]
+        rows.append([label, mean_std(r["accuracy"]), mean_std(r["class_consistency"]), mean_std(r.get("diversity"), 1, 2),
+                     mean_std(r["fid"], 1, 2), str(r["repeats"])])
+        lines += [*provenance(reports, artifact)[:1], ""]
+    rows.append([f"**Hu et al. claim** ({amount} labels)", f"{claims['accuracy'][amount][method]:.1f}",
+                 f"{claims['generation_quality'][amount][method]:.1f} (\"generation quality\")", "—", "—", "—"])
+    return lines + table(["run", "test accuracy (%)", "class consistency (%)", "diversity (1 = as varied as the "
+                                 "data)", "FID (judge features)", "repeats"], rows)
+
+
 def ssl_vs_supervised(reports: Path, artifact: str) -> list[str]:
     """Every method minus the supervised floor, accuracy points, paired over the repeats."""
     data = load(reports, artifact)
@@ -298,6 +314,10 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "ssl-hu-table3-mnist": ssl_beside_claims,
     "ssl-hu-table3-mnist-vs-supervised": lambda r: ssl_vs_supervised(r, "ssl-hu-table3-mnist.metrics.json"),
     "ssl-mnist-100-labels": lambda r: ssl_methods(r, "ssl-mnist-100-labels.metrics.json"),
+    "ssl-triple-gan-attn-collapse": lambda r: ssl_variants(r, {
+        "Hu et al.'s losses (diversity 0)": "ssl-triple-gan-attn-diversity0-mnist.metrics.json",
+        "+ mode-seeking term (diversity 1, the default)": "ssl-triple-gan-attn-diversity1-mnist.metrics.json"},
+        "triple-gan-attn", "10%"),
     "augment-gao-cifar10": gao_beside_claims,
     "augment-gao-cifar10-paired": lambda r: augment_paired(r, "augment-gao-cifar10.metrics.json"),
     "augment-dcgan-study-cifar10": dcgan_beside_claims,
