@@ -4,8 +4,9 @@ and Variation") at ganaug's sizes, class-conditional so that it can serve ``augm
 Both networks hold every resolution from the smallest (4 px, or 7 px for 28 px data: ``conv_plan``) to the image
 size and train on a schedule of phases: the smallest level alone, then each larger level faded in (``alpha`` from 0
 to 1: the new level's output blended with the previous level's, upsampled) and then trained alone, ``phase_steps``
-generator updates each (by default the growth fills the first half of the run). The schedule is :meth:`ProGANGenerator.phase_at`; the one GAN trainer sets the phase of both
-networks before every update (``set_phase``). The phase lives in buffers, so checkpoints (and the EMA copy) carry it
+generator updates each (by default the growth fills the first half of the run). The schedule is
+:meth:`ProGANGenerator.phase_at`; the one GAN trainer sets the phase of both networks before every update
+(``set_phase``). The phase lives in buffers, so checkpoints (and the EMA copy) carry it
 and a resumed run continues in the middle of a fade-in. Outside training (sampling, metrics), G returns full-size
 images at whatever phase it reached (nearest-neighbour upsampled until the last level).
 
