@@ -226,6 +226,21 @@ def ssl_methods(reports: Path, artifact: str) -> list[str]:
                                                  rows)
 
 
+def translation(reports: Path, artifact: str, evaluation: str) -> list[str]:
+    """``ganaug translate``'s run and ``evaluate-gan --images`` of its translated images: how often a judge trained on
+    the real training split calls a translated image the target class, beside its recall on real ones."""
+    m, e = load(reports, artifact), load(reports, evaluation)
+    target = m["target"]
+    recall = e["feature_classifier"]["test_per_class_recall"][e["class_names"].index(target)]
+    last = m["history"][-1]
+    row = [f"{m['source']} -> {target}", f"{m['source_images']:,} / {m['target_images']:,}", f"{last['step']:,}",
+           f"{m['cycle_l1']:.3f}", f"{100 * e['class_consistency']['overall']:.1f}", f"{100 * recall:.1f}",
+           f"{100 * e['feature_classifier']['test_accuracy']:.1f}"]
+    return provenance(reports, artifact) + provenance(reports, evaluation) + table(
+        ["translation", "source / target training images", "steps", "cycle L1 (all sources)",
+         "translated judged as target (%)", "judge's recall of real target images (%)", "judge test accuracy (%)"], [row])
+
+
 # --- demo, GAN evaluation, grids --------------------------------------------------------------------------------
 
 DEMO_ARMS = {"baseline": "baseline: imbalanced real", "augmented": "augmented: imbalanced real + synthetic",
@@ -314,6 +329,8 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "ssl-hu-table3-mnist": ssl_beside_claims,
     "ssl-hu-table3-mnist-vs-supervised": lambda r: ssl_vs_supervised(r, "ssl-hu-table3-mnist.metrics.json"),
     "ssl-mnist-100-labels": lambda r: ssl_methods(r, "ssl-mnist-100-labels.metrics.json"),
+    "translate-fashion-shirt": lambda r: translation(r, "translate-fashion-shirt.metrics.json",
+                                                     "translate-fashion-shirt-eval.metrics.json"),
     "ssl-triple-gan-attn-collapse": lambda r: ssl_variants(r, {
         "Hu et al.'s losses (diversity 0)": "ssl-triple-gan-attn-diversity0-mnist.metrics.json",
         "+ mode-seeking term (diversity 1, the default)": "ssl-triple-gan-attn-diversity1-mnist.metrics.json"},
