@@ -1,59 +1,24 @@
 """The ``ganaug`` command line: experiment-level options plus ``--set key=value`` for everything else.
 
 A thin layer: each command turns its flags into a config layer, builds and checks the config (YAML < flags <
-``--set``), and calls one experiment function. The options every experiment shares are declared once below.
+``--set``), and calls one experiment function. The options every experiment shares are declared once, in
+``ganaug.cli_options``.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from ganaug import distributed
 from ganaug.cli_errors import OneLineErrors
-from ganaug.config import ConfigError, build_config, nest, parse_overrides
-
-
-def _names(registry: str) -> str:
-    """A registry's names for a help text, read from the registry itself."""
-    if registry == "datasets":
-        from ganaug.data import DATASETS as reg, _register_file_loaders
-
-        _register_file_loaders()  # the file formats' loaders register when first needed
-        return ", ".join(n for n in reg.names() if n != "folder")
-    elif registry == "strategies":
-        from ganaug.augment import STRATEGIES as reg
-    elif registry == "algorithms":
-        from ganaug.ssl import ALGORITHMS as reg
-    elif registry == "classifiers":
-        from ganaug.models import CLASSIFIERS as reg
-    else:
-        from ganaug.models import GENERATORS as reg
-    return ", ".join(reg.names())
-
-
-# The options every experiment shares, defined once. None means "not given": the YAML file or the default decides.
-Dataset = Annotated[Optional[str], typer.Option(help=f"{_names('datasets')} or folder:PATH (default digits)")]
-DataDir = Annotated[Optional[Path], typer.Option(help="where dataset files live (default $GANAUG_DATA_DIR, else ./data)")]
-Out = Annotated[Optional[Path], typer.Option(help="run folder (default runs/COMMAND)")]
-Seed = Annotated[Optional[int], typer.Option(help="seed of splits, networks and samples (default 0)")]
-Device = Annotated[Optional[str], typer.Option(help="auto, cpu, cuda or mps (default auto)")]
-Quick = Annotated[bool, typer.Option("--quick", help="a short run through every step (a smoke test, not a measurement)")]
-Scale = Annotated[Optional[str], typer.Option(help="a named scale of the config file's `scales:` (e.g. cpu, paper)")]
-ConfigFile = Annotated[Optional[Path], typer.Option(
-    "--config", help="YAML file with any of this command's config keys, or a shipped study config's name")]
-Set = Annotated[list[str], typer.Option("--set", help="override any config key, e.g. --set classifier.repeats=5")]
-NoProgress = Annotated[bool, typer.Option("--no-progress", help="no progress bars")]
-TensorBoard = Annotated[bool, typer.Option("--tensorboard", help="also write TensorBoard event files to OUT/tensorboard")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="check everything and print what would run, then stop")]
-Raw = Annotated[bool, typer.Option("--raw", help="use the raw generator even when the checkpoint has an EMA copy")]
-Synthetic = Annotated[Optional[Path], typer.Option(help="use these images (folder <class>/*.png or .npz, made by any "
-                                                        "model) instead of training a GAN")]
+from ganaug.cli_options import (ConfigFile, Dataset, DataDir, Device, DryRun, NoProgress, Out, Quick, Raw, Scale,
+                                Seed, Set, Synthetic, TensorBoard, registry_names, command_line, configure, echo,
+                                flag_layer, join_processes, quick_overrides, shared_flags, single_process, split_list)
+from ganaug.config import ConfigError, parse_overrides
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False,
                   cls=OneLineErrors)
@@ -71,75 +36,6 @@ def _root(
     if threads is not None:
         os.environ["GANAUG_THREADS"] = str(threads)
     torch_threads.start()
-
-
-def flag_layer(values: dict[str, Any]) -> dict[str, Any]:
-    """CLI flags as a config layer: ``{"data.dataset": "mnist", "seed": None}`` -> ``{"data": {"dataset": "mnist"}}``.
-
-    None means "not given", so the YAML file or the default decides.
-    """
-    return nest({key: value for key, value in values.items() if value is not None})
-
-
-def shared_flags(dataset: str | None = None, data_dir: Path | None = None, out: Path | None = None,
-                 seed: int | None = None, device: str | None = None, no_progress: bool = False,
-                 tensorboard: bool = False, data_key: str = "data.") -> dict[str, Any]:
-    """The shared options as dotted config keys (``data_key``: where the dataset keys live, "" at the top level)."""
-    return {f"{data_key}dataset": dataset, f"{data_key}data_dir": data_dir, "out": out, "seed": seed,
-            "device": device, "progress": False if no_progress else None, "tensorboard": tensorboard or None}
-
-
-def configure(build: Any, config: Path | None, flags: dict[str, Any], set_: list[str], **kwargs: Any) -> Any:
-    """defaults < ``under`` (--quick) < YAML < flags < ``--set``, validated, registry names checked, before anything
-    is written. ``build``: a config class (for ``build_config``) or a builder such as ``build_augment_config``."""
-    from ganaug.names import check_names  # loads the registries (and torch) only when a command runs
-
-    layers = (flag_layer(flags), parse_overrides(set_))
-    if isinstance(build, type):  # a config class
-        cfg = build_config(build, config, *layers, **kwargs)
-    else:
-        cfg = build(config, *layers, **kwargs)
-    check_names(cfg)
-    return cfg
-
-
-def join_processes(cfg: Any) -> None:
-    """Under torchrun, join the process group on this rank's device (explicitly, before the experiment runs)."""
-    from ganaug.runtime import resolve_device
-
-    distributed.setup(resolve_device(cfg.device))
-
-
-def echo(line: str) -> None:
-    """A result on stdout (``report: PATH``), from rank 0 only: under torchrun every rank runs the command."""
-    if distributed.is_main():
-        typer.echo(line)
-
-
-def command_line() -> str:
-    return shlex.join(["ganaug", *sys.argv[1:]])
-
-
-def quick_overrides() -> dict:
-    """``--quick``: a short run that still goes through every step (for smoke tests and a first look)."""
-    return {"gan": {"steps": 600}, "classifier": {"steps": 150, "repeats": 2}, "judge_samples_per_class": 20,
-            "quick": True}
-
-
-def split_list(values: list[str], cast: type = str, flag: str = "") -> list | None:
-    """Repeatable options that also take comma lists: ``--ratio 0.2,0.5 --ratio 1`` -> [0.2, 0.5, 1.0]."""
-    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
-    try:
-        return [cast(v) for v in items] or None
-    except ValueError:
-        raise ConfigError(f"{flag} {','.join(items)}: expected {cast.__name__} values, e.g. {flag} 0.2,0.5") from None
-
-
-def single_process(command: str) -> None:
-    """Commands whose every rank would write the same files refuse torchrun."""
-    if distributed.is_distributed():
-        raise ConfigError(f"ganaug {command} runs in one process; run it without torchrun (torchrun supports "
-                          "train-gan, ssl, augment and demo, see docs/distributed.md)")
 
 
 @app.command()
@@ -164,12 +60,12 @@ def augment(
     dataset: Dataset = None, data_dir: DataDir = None,
     strategy: Annotated[list[str], typer.Option(help="repeatable or comma list; default exp1. Any of these, or a "
                                                      "combination joined by + (e.g. exp1+logit-adjusted): "
-                                                     + _names("strategies"))] = [],
+                                                     + registry_names("strategies"))] = [],
     ratio: Annotated[list[str], typer.Option(help="GAN ratio(s) in [0, 1]: the share of a target class's training "
                                                   "images that are synthetic; repeatable or comma list (default 0.5)"
                                              )] = [],
     classifier: Annotated[list[str], typer.Option(help="classifier(s), repeatable or comma list; one of: "
-                                                       + _names("classifiers"))] = [],
+                                                       + registry_names("classifiers"))] = [],
     repeats: Annotated[Optional[int], typer.Option(help="seeds per arm, paired across arms (default 3)")] = None,
     generator: Annotated[Optional[Path], typer.Option(help="reuse this GAN checkpoint (checked against the data) "
                                                            "instead of training one")] = None,
@@ -220,7 +116,7 @@ def translate(
 def train_gan_command(
     dataset: Dataset = None, data_dir: DataDir = None, out: Out = None,
     architecture: Annotated[Optional[str], typer.Option(help="the GAN (default cdcgan), one of: "
-                                                             + _names("gans"))] = None,
+                                                             + registry_names("gans"))] = None,
     steps: Annotated[Optional[int], typer.Option(help="generator updates (default 4,500)")] = None,
     seed: Seed = None, quick: Quick = False, device: Device = None, config: ConfigFile = None, set_: Set = [],
     tensorboard: TensorBoard = False, no_progress: NoProgress = False,
@@ -239,7 +135,7 @@ def train_gan_command(
 @app.command()
 def ssl(
     algorithm: Annotated[list[str], typer.Option(help="repeatable; default triple-gan-attn. One of: "
-                                                      + _names("algorithms"))] = [],
+                                                      + registry_names("algorithms"))] = [],
     dataset: Dataset = None, data_dir: DataDir = None,
     labeled: Annotated[list[float], typer.Option(help="a fraction of every class (<= 1, e.g. 0.1) or a total number "
                                                       "of labels split equally over the classes (> 1, e.g. 100); "
