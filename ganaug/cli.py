@@ -112,6 +112,24 @@ def translate(
     echo(f"report: {run_translate(cfg, command=command_line())}")
 
 
+@app.command()
+def segment(
+    dataset: Annotated[Optional[str], typer.Option(help="segfolder:PATH (images/ and masks/ with matching names)")] = None,
+    out: Out = None, seed: Seed = None, quick: Quick = False, scale: Scale = None, device: Device = None,
+    config: ConfigFile = None, set_: Set = [], no_progress: NoProgress = False,
+) -> None:
+    """Segmentation with few images: do pix2pix's image-mask pairs help a U-Net, over k folds, against classic aug?"""
+    from ganaug.config import SegmentConfig
+    from ganaug.experiments.segment import run_segment
+
+    flags = {**shared_flags(None, None, out, seed, device, no_progress), "dataset": dataset}
+    quick_layer = {"image_size": 64, "crop": 64, "steps": 30, "batch_size": 4, "folds": 2, "width": 8, "quick": True,
+                   "pix2pix": {"steps": 20, "width": 8, "d_width": 8}, "synthetic_per_image": 1}
+    cfg = configure(SegmentConfig, config, flags, set_, scale=scale, under=quick_layer if quick else None)
+    single_process("segment")
+    echo(f"report: {run_segment(cfg, command=command_line())}")
+
+
 @app.command("train-gan")
 def train_gan_command(
     dataset: Dataset = None, data_dir: DataDir = None, out: Out = None,

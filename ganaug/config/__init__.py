@@ -12,11 +12,12 @@ from ganaug.config.core import ClassifierConfig, DataConfig, Device, GANConfig, 
 from ganaug.config.gan import EvaluateGANConfig, GANStudyConfig, TrainGANConfig
 from ganaug.config.keys import lookup, merge, nest, parse_overrides
 from ganaug.config.layers import build_augment_config, build_config, save_config
+from ganaug.config.segment import Pix2PixConfig, SegmentConfig
 from ganaug.config.ssl import SSLConfig
 from ganaug.config.translate import CycleGANConfig, TranslateConfig
 from ganaug.errors import ConfigError
 
 __all__ = ["AugmentConfig", "ClassicAugConfig", "ClassifierConfig", "ConfigError", "CycleGANConfig", "DataConfig", "DemoConfig", "Device",
            "EvaluateGANConfig", "GANConfig", "GANStudyConfig", "ImbalanceConfig", "PostprocessConfig", "Precision",
-           "Preset", "RemediesConfig", "SSLConfig", "Strict", "TrainGANConfig", "TranslateConfig", "WeightedSamplingConfig", "build_augment_config",
+           "Pix2PixConfig", "Preset", "RemediesConfig", "SSLConfig", "SegmentConfig", "Strict", "TrainGANConfig", "TranslateConfig", "WeightedSamplingConfig", "build_augment_config",
            "build_config", "lookup", "merge", "nest", "parse_overrides", "save_config"]

@@ -8,7 +8,9 @@ when it exists, else they are the mask values ("0", "255"). Images are read gray
 
 Tiny sets need honest splits: :func:`kfold` cuts the images into k contiguous folds in file order, since neighbouring
 images of a stack (e.g. ISBI 2012's consecutive EM slices) are near-copies of each other and random folds would put
-them on both sides. :func:`random_crop_flip` draws the same crop, flips and 90-degree turns for an image and its mask.
+them on both sides. :func:`random_crop_flip` draws the same crop, flips and 90-degree turns for an image and its mask;
+:func:`deform` adds an elastic deformation (U-Net's augmentation), applied to one-hot masks and taken back by
+argmax, so that a mask stays a mask.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from kornia.geometry.transform import elastic_transform2d
 from PIL import Image
 
 from ganaug.data.errors import DataError
@@ -152,3 +156,31 @@ def random_crop_flip(images: torch.Tensor, masks: torch.Tensor, size: int, gener
             x, m = x.flip(-1), m.flip(-1)
         out_x.append(x.rot90(turns, (-2, -1))), out_m.append(m.rot90(turns, (-2, -1)))
     return torch.stack(out_x), torch.stack(out_m)
+
+
+def one_hot(masks: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """(N, H, W) class indices -> (N, K, H, W) floats in {-1, 1} (the generator's input range)."""
+    return F.one_hot(masks, num_classes).permute(0, 3, 1, 2).float() * 2 - 1
+
+
+def deform(masks: torch.Tensor, alpha: float, sigma: float, generator: torch.Generator,
+           images: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Elastic deformation (displacements of up to about ``alpha`` px, smoothed by a Gaussian of ``sigma`` px), a
+    random horizontal flip and 90-degree turn per pair, the same for a mask and its image (float images)."""
+    n, h, w = masks.shape
+    k = int(masks.max()) + 1
+    noise = torch.rand(n, 2, h, w, generator=generator) * 2 - 1
+    size = 2 * int(3 * sigma) + 1
+    scale = (alpha * 2 / w, alpha * 2 / h)  # kornia's displacements are in [-1, 1] grid units
+    soft = elastic_transform2d(one_hot(masks, k), noise, (size, size), (sigma, sigma), scale, mode="bilinear",
+                               padding_mode="border")
+    out_masks = soft.argmax(1)
+    out_images = None if images is None else elastic_transform2d(images, noise, (size, size), (sigma, sigma), scale,
+                                                                 padding_mode="border")
+    flips = torch.randint(2, (n,), generator=generator).bool()
+    turns = torch.randint(4, (n,), generator=generator)
+    for i in range(n):
+        for t in ([out_masks] if out_images is None else [out_masks, out_images]):
+            v = t[i].flip(-1) if flips[i] else t[i]
+            t[i] = v.rot90(int(turns[i]), (-2, -1))
+    return out_masks, out_images

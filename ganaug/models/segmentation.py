@@ -33,9 +33,10 @@ def _check(size: int | None, channels: int, num_classes: int) -> None:
 
 
 class UNet(nn.Module):
+    """``num_classes`` output maps (logits; pix2pix's generator uses it with the image's channels as outputs)."""
+
     def __init__(self, channels: int, num_classes: int, width: int = 16, depth: int = 4) -> None:
         super().__init__()
-        _check(None, channels, num_classes)
         widths = [width * 2**i for i in range(depth + 1)]
         self.down = nn.ModuleList([_double_conv(channels, widths[0])] +
                                   [_double_conv(a, b) for a, b in zip(widths, widths[1:])])
@@ -100,6 +101,7 @@ class MobileNetUNet(nn.Module):
 
 @SEGMENTERS.register("unet")
 def unet(channels: int, num_classes: int, **kwargs) -> UNet:
+    _check(None, channels, num_classes)
     return UNet(channels, num_classes, **kwargs)
 
 
