@@ -236,7 +236,7 @@ def translation(reports: Path, artifact: str, evaluation: str) -> list[str]:
     row = [f"{m['source']} -> {target}", f"{m['source_images']:,} / {m['target_images']:,}", f"{last['step']:,}",
            f"{m['cycle_l1']:.3f}", f"{100 * e['class_consistency']['overall']:.1f}", f"{100 * recall:.1f}",
            f"{100 * e['feature_classifier']['test_accuracy']:.1f}"]
-    return provenance(reports, artifact) + provenance(reports, evaluation) + table(
+    return provenance(reports, artifact, m) + provenance(reports, evaluation, e) + table(
         ["translation", "source / target training images", "steps", "cycle L1 (all sources)",
          "translated judged as target (%)", "judge's recall of real target images (%)", "judge test accuracy (%)"], [row])
 
