@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ganaug.report.tables import MARKER, TABLES, display_command, fill, render
+from ganaug.report.artifacts import display_command
+from ganaug.report.tables import MARKER, TABLES, fill, render
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "docs" / "reports"
