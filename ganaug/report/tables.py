@@ -200,6 +200,19 @@ def translation(reports: Path, artifact: str, evaluation: str) -> list[str]:
          "translated judged as target (%)", "judge's recall of real target images (%)", "judge test accuracy (%)"], [row])
 
 
+def segment(reports: Path, artifact: str) -> list[str]:
+    """``ganaug segment``: each arm's Dice / IoU / pixel accuracy over the (fold, seed) units, Dice per class, and its
+    paired difference in mean Dice with its reference arm."""
+    m = load(reports, artifact)
+    pct = lambda s: f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"  # noqa: E731
+    vs = {arm: next(iter(c.items())) for arm, c in m["comparisons"].items()}
+    rows = [[arm, pct(s["mean_dice"]), pct(s["mean_iou"]), pct(s["pixel_accuracy"]), *(pct(d) for d in s["dice"]),
+             f"{vs[arm][0]}: {paired(vs[arm][1]['mean_dice'])}" if arm in vs else "—"] for arm, s in m["arms"].items()]
+    header = ["arm", "mean Dice (%)", "mean IoU (%)", "pixel accuracy (%)",
+              *(f"Dice {n} (%)" for n in m["class_names"]), "mean Dice, paired (points, 95 % CI)"]
+    return provenance(reports, artifact, m) + table(header, rows)
+
+
 # --- demo, GAN evaluation, grids --------------------------------------------------------------------------------
 
 DEMO_ARMS = {"baseline": "baseline: imbalanced real", "augmented": "augmented: imbalanced real + synthetic",
@@ -290,6 +303,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "ssl-mnist-100-labels": lambda r: ssl_methods(r, "ssl-mnist-100-labels.metrics.json"),
     "translate-fashion-shirt": lambda r: translation(r, "translate-fashion-shirt.metrics.json",
                                                      "translate-fashion-shirt-eval.metrics.json"),
+    "segment-isbi": lambda r: segment(r, "segment-isbi.metrics.json"),
     "ssl-triple-gan-attn-collapse": lambda r: ssl_variants(r, {
         "Hu et al.'s losses (diversity 0)": "ssl-triple-gan-attn-diversity0-mnist.metrics.json",
         "+ mode-seeking term (diversity 1, the default)": "ssl-triple-gan-attn-diversity1-mnist.metrics.json"},
