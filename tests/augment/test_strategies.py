@@ -34,10 +34,11 @@ def test_plan_follows_the_declaration(name):
     assert isinstance(p.transform, Policy) == (s.policy is not None)
     assert (p.loss is not None) == (s.loss is not None) and p.posthoc == s.posthoc
     assert {None: type(None), "mixup": Mixup, "cutmix": CutMix}[s.batch_mix] == type(p.mix)
-    expected = {"none": [2, 10, 10], "gan": [10, 10, 10], "strengthened": [10, 10, 10]}[s.synthetic]
+    expected = {"none": [2, 10, 10], "gan": [10, 10, 10], "translated": [10, 10, 10], "strengthened": [10, 10, 10]}[
+        s.synthetic]
     assert p.train.class_counts() == expected
     if s.synthetic != "none":  # the added images are exactly the synthetic (or strengthened) set, after the real ones
-        added = INGREDIENTS.synthetic if s.synthetic == "gan" else INGREDIENTS.strengthened
+        added = INGREDIENTS.strengthened if s.synthetic == "strengthened" else INGREDIENTS.synthetic  # GAN, translated
         assert torch.equal(p.train.images[len(REAL):], added.images) and (p.train.indices[len(REAL):] == -1).all()
 
 
