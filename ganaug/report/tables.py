@@ -304,6 +304,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "translate-fashion-shirt": lambda r: translation(r, "translate-fashion-shirt.metrics.json",
                                                      "translate-fashion-shirt-eval.metrics.json"),
     "segment-isbi": lambda r: segment(r, "segment-isbi.metrics.json"),
+    "augment-translate-fashion": lambda r: augment_paired(r, "augment-translate-fashion.metrics.json"),
     "ssl-triple-gan-attn-collapse": lambda r: ssl_variants(r, {
         "Hu et al.'s losses (diversity 0)": "ssl-triple-gan-attn-diversity0-mnist.metrics.json",
         "+ mode-seeking term (diversity 1, the default)": "ssl-triple-gan-attn-diversity1-mnist.metrics.json"},
