@@ -108,7 +108,7 @@ def train_ssl(
     monitor = None  # a GAN method's within-class diversity at each evaluation, against the labelled images
     if G is not None and D is not None:
         monitor = CollapseMonitor(x_all, y_all, labeled.num_classes, getattr(G, "num_classes", 0) > 0,
-                                  algo.opt.z_dim, cfg.collapse_samples, seed, device)
+                                  G.z_dim, cfg.collapse_samples, seed, device)  # every ganaug generator has z_dim
 
     fallback = PrecisionFallback(algo.precision, algorithm, state.snapshot, state.restore)
     good, good_logs = start, list(logs)  # the iteration the last good state was taken at, and its pending logs
