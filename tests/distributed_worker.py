@@ -97,7 +97,7 @@ def main(out: Path) -> None:
             tensors[f"{name}.test_logits"] = predict_logits(classifier, test.images, device)
         histories[name] = history
 
-    # Classifiers: BatchNorm-free (exact), with 002's weighted sampler and class-weighted loss; then with BatchNorm.
+    # Classifiers: BatchNorm-free (exact), with Gao's weighted sampler and class-weighted loss; then with BatchNorm.
     exact = ClassifierConfig(model="simple-cnn", width=8, epochs=3, batch_size=32, precision="fp32", channels_last=False)
     weights = inverse_frequency_weights(imbalanced.labels, 10)
     res = train_classifier(exact, imbalanced, 0, device, val=val, progress=False,
@@ -124,7 +124,7 @@ def main(out: Path) -> None:
     res = train_gan(gan, train, 0, device, progress=False)
     keep("gan", {"generator": res.generator, "discriminator": res.discriminator}, res.history)
 
-    # Semi-supervised: the exact one above, then 000's triple-gan-attn and the supervised floor (BatchNorm,
+    # Semi-supervised: the exact one above, then Hu, Zeng & Tian's triple-gan-attn and the supervised floor (BatchNorm,
     # dropout): these agree in metrics only. The floor also runs with checkpoints, straight and resumed.
     labeled, unlabeled = S.take_per_class(train, [6] * 10, seed=0)
     ssl = SSLConfig(steps=24, batch_size=16, unlabeled_batch_size=32, width=4, eval_every=12, checkpoint_every=12,

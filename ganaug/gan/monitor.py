@@ -1,8 +1,8 @@
 """Mode-collapse monitor: within-class diversity of generated images, relative to real images, during training.
 
 A generator that collapses draws (nearly) the same image for every noise vector of a class; its losses need not
-show it (000's ``triple-gan-attn`` collapsed to one image per class with nothing flagging it). At each checkpoint
-epoch the trainer asks ``CollapseMonitor`` for, per class, the mean pairwise distance between the features of
+show it (Hu, Zeng & Tian's ``triple-gan-attn`` collapsed to one image per class with nothing flagging it). At each
+checkpoint epoch the trainer asks ``CollapseMonitor`` for, per class, the mean pairwise distance between the features of
 images generated from a fixed noise batch, divided by the same statistic on a fixed subset of the real images of
 that class: about 1 when the generator varies as much as the data, 0 when it ignores its noise. Features are the
 discriminator's penultimate features (its ``"features"`` output, measured with the same D on both sides, so the

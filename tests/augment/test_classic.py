@@ -1,4 +1,4 @@
-"""Classic augmentation on tensors (002's Exp2) and 003's strengthened images."""
+"""Classic augmentation on tensors (Gao's Exp2) and the DCGAN study's strengthened images."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""002's GAN ratio, "balance" and "add N": exact integer counts, checked exhaustively on small cases."""
+"""Gao's GAN ratio, "balance" and "add N": exact integer counts, checked exhaustively on small cases."""
 
 from fractions import Fraction
 
@@ -38,7 +38,7 @@ def test_ratio_counts_are_monotone_in_the_ratio():
 def test_ends_and_the_papers_setting():
     assert ratio_counts(13, 131, 0) == (13, 0)  # r = 0: the baseline
     assert ratio_counts(13, 131, 1) == (0, 131)  # r = 1: all synthetic, as large as the largest class
-    # CIFAR-10 with classes 0-2 cut to 10 % (500 of 5,000): 002's ratios 0.2 / 0.5 / 1.0
+    # CIFAR-10 with classes 0-2 cut to 10 % (500 of 5,000): Gao's ratios 0.2 / 0.5 / 1.0
     assert ratio_counts(500, 5000, 0.2) == (500, 125)
     assert ratio_counts(500, 5000, 0.5) == (500, 500)
     assert ratio_counts(500, 5000, 0.9) == (500, 4500)  # where both rules meet

@@ -1,4 +1,4 @@
-"""002's Exp3: the weighted sampler really shifts the sampled classes, and its weights move toward the classes the
+"""Gao's Exp3: the weighted sampler really shifts the sampled classes, and its weights move toward the classes the
 model gets wrong on validation; class re-weighting of the loss as the baseline."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""000's networks: CBN inference policies and the generator's encoder-to-decoder attention wiring."""
+"""Hu, Zeng & Tian's networks: CBN inference policies and the generator's encoder-to-decoder attention wiring."""
 
 import pytest
 import torch

@@ -132,7 +132,7 @@ def test_fp32_failure_stops_with_a_clear_message(digits, inject_nan):
 
 def test_gan_methods_log_diversity_and_a_noise_ignoring_generator_warns(digits, monkeypatch, capsys):
     """The collapse monitor in the SSL trainer: every evaluation of a GAN method has the relative diversity; a
-    generator that ignores its noise (000's collapse) gets a warning line naming the iteration."""
+    generator that ignores its noise (Hu, Zeng & Tian's collapse) gets a warning line naming the iteration."""
     from ganaug.models.triple_gan_attn import AttentionEncoderDecoderGenerator as G
 
     _, labeled, unlabeled = digits
