@@ -34,6 +34,7 @@ class CollapseMonitor:
         """``images``: the real training images as float [-1, 1] (N, C, H, W); ``labels``: their classes."""
         rng = torch.Generator().manual_seed(seed + 7949)  # its own generator: no draw is taken from training's
         self.device = device
+        self.warned: frozenset[int] = frozenset()  # the classes of the last warning: said once, not at every check
         self.groups: dict[int, tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]] = {}  # class: z, y, real
         if not conditional:
             n = min(per_class * num_classes, len(labels))
@@ -73,15 +74,17 @@ class CollapseMonitor:
                  class_names: list[str]) -> dict[str, float]:
         """The history's ``diversity`` (mean over classes) and ``diversity_min`` (the least diverse class), and a
         one-line warning on stderr when a class falls below ``threshold`` (``gan.collapse_warning``; 0: never); ``when`` says
-        where training is in that line (e.g. "epoch 10", "iteration 500")."""
+        where training is in that line (e.g. "epoch 10", "iteration 500"). The warning is said again only when the set
+        of such classes changes, so a generator that starts collapsed does not fill the log with the same line."""
         ratios = self.relative_diversity(G, D)
         if not ratios:
             return {}
         low = {c: r for c, r in sorted(ratios.items(), key=lambda kv: kv[1]) if r < threshold}
-        if low:
+        if low and frozenset(low) != self.warned:
             which = ", ".join(f"{'all' if c == ALL else class_names[c]} {r:.2f}" for c, r in low.items())
             say(f"collapse warning: {when}: the generated images are less diverse than the real ones "
                 f"(relative diversity {which}; below gan.collapse_warning={threshold:g}); the generator may be "
                 "ignoring its noise")
+        self.warned = frozenset(low)
         values = list(ratios.values())
         return {"diversity": sum(values) / len(values), "diversity_min": min(values)}

@@ -26,10 +26,11 @@ from torch import nn
 
 from ganaug import distributed as dist
 from ganaug import runtime
-from pydantic import ValidationError
+from pydantic import ValidationError, field_validator
 
 from ganaug.config import SSLConfig, Strict
 from ganaug.errors import ConfigError
+from ganaug.models import CLASSIFIERS
 from ganaug.registry import Registry
 from ganaug.ssl.ema import ModelEMA
 
@@ -52,6 +53,20 @@ def check_algorithms(algorithms: list[str], options: dict[str, dict[str, Any]]) 
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e['input']!r}: {e['msg']}" if e["loc"] else e["msg"]
                                  for e in err.errors())
             raise ConfigError(f"options.{name}: {problems}") from None
+
+
+class NetworkOptions(Strict):
+    """The classifier a single-network method trains: the floor, pseudo-labels, FixMatch and FreeMatch share it so
+    that a contest compares methods, not networks."""
+
+    network: str = "cbn-cnn"  # a classifier name (`ganaug models`): Hu et al.'s CNN; wrn-28-2 is USB's/FixMatch's
+
+    @field_validator("network")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in CLASSIFIERS:
+            raise ValueError(f"unknown classifier {v!r}; valid names: {', '.join(CLASSIFIERS.names())}")
+        return v
 
 
 @dataclass
@@ -132,6 +147,14 @@ class SSLAlgorithm(ABC):
         self.networks[role] = (net.to(self.device), {"registry": kind, "name": name, "kwargs": kwargs})
         self.trained[role] = dist.wrap(net, self.device)
         return self.trained[role]
+
+    def add_classifier(self, network: str) -> nn.Module:
+        """The role "classifier": ``network`` built for the data (Hu et al.'s CNN with plain BatchNorm at ``width``)."""
+        s = self.shape
+        kwargs: dict[str, Any] = dict(image_size=s.image_size, channels=s.channels, num_classes=s.num_classes)
+        if network == "cbn-cnn":
+            kwargs.update(width=self.cfg.width, condition="none")
+        return self.add("classifier", CLASSIFIERS, network, **kwargs)
 
     def network(self, role: str) -> nn.Module:
         """The bare network of ``role``: for evaluation and sampling (never a DDP wrapper)."""

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
+from pydantic import Field
 from torch import nn
 
-from ganaug.config import Strict
-from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
+from ganaug.ssl.base import ALGORITHMS, Batch, NetworkOptions, SSLAlgorithm, accuracy
 from ganaug.ssl.views import WeakStrong
 
 
@@ -34,21 +32,13 @@ def masked_consistency(logits_strong: torch.Tensor, pseudo: torch.Tensor, mask: 
     return (F.cross_entropy(logits_strong.float(), pseudo, reduction="none") * mask).mean()
 
 
-class ConsistencyOptions(Strict):
+class ConsistencyOptions(NetworkOptions):
     """What FixMatch and FreeMatch share."""
 
     mu: int = Field(7, ge=1)  # unlabelled images per labelled one in a batch (the papers: 7)
     lambda_u: float = Field(1.0, ge=0)  # weight of the unlabelled loss (the papers: 1)
     ema_decay: float = Field(0.999, ge=0, lt=1)  # of the evaluated EMA classifier (the papers: 0.999)
-    network: str = "cbn-cnn"  # a classifier name (`ganaug models`): wrn-28-2 is the papers'
     flip: bool | None = None  # random horizontal flip in the views; None: for RGB images only (not digits)
-
-    @field_validator("network")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in CLASSIFIERS:
-            raise ValueError(f"unknown classifier {v!r}; valid names: {', '.join(CLASSIFIERS.names())}")
-        return v
 
 
 @ALGORITHMS.register("fixmatch")
@@ -60,10 +50,7 @@ class FixMatch(SSLAlgorithm):
 
     def build(self) -> None:
         s, o = self.shape, self.opt
-        kwargs = dict(image_size=s.image_size, channels=s.channels, num_classes=s.num_classes)
-        if o.network == "cbn-cnn":  # as the supervised floor builds it
-            kwargs.update(width=self.cfg.width, condition="none")
-        self.net = self.add("classifier", CLASSIFIERS, o.network, **kwargs)
+        self.net = self.add_classifier(o.network)  # as the supervised floor builds it
         self.optimizers["classifier"] = self.adam(self.net)
         self.ema = self.add_ema("classifier", o.ema_decay)
         self.views = WeakStrong(s.image_size, flip=s.channels == 3 if o.flip is None else o.flip)

@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from ganaug.config import Strict
-from ganaug.ssl.base import ALGORITHMS, Batch, accuracy
+from ganaug.ssl.base import ALGORITHMS, Batch, NetworkOptions, accuracy
 from ganaug.ssl.supervised import Supervised
 
 
@@ -32,7 +31,7 @@ class SemiCNN(Supervised):
 
     uses_unlabeled = True
 
-    class Options(Strict):
+    class Options(NetworkOptions):
         threshold: float = Field(0.95, gt=0, le=1)  # pseudo-label confidence cut (FixMatch's 0.95)
         weight: float = Field(1.0, ge=0)  # weight of the pseudo-label term once ramped up
         start: float = Field(0.1, ge=0, lt=1)  # fraction of training before pseudo-labels are used

@@ -5,18 +5,16 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import nn
 
-from ganaug.models import CLASSIFIERS
-from ganaug.ssl.base import ALGORITHMS, Batch, SSLAlgorithm, accuracy
+from ganaug.ssl.base import ALGORITHMS, Batch, NetworkOptions, SSLAlgorithm, accuracy
 
 
 @ALGORITHMS.register("supervised")
 class Supervised(SSLAlgorithm):
     uses_unlabeled = False
+    Options = NetworkOptions
 
     def build(self) -> None:
-        s = self.shape
-        self.net = self.add("classifier", CLASSIFIERS, "cbn-cnn", image_size=s.image_size, channels=s.channels,
-                            num_classes=s.num_classes, width=self.cfg.width, condition="none")
+        self.net = self.add_classifier(self.opt.network)
         self.optimizers["classifier"] = self.adam(self.net)
 
     def train_step(self, batch: Batch, step: int) -> dict[str, float]:

@@ -62,11 +62,15 @@ def test_noise_ignoring_generator_warns_and_real_like_does_not(digits, capsys):
     assert collapsed["diversity"] == pytest.approx(0.0, abs=1e-6) and collapsed["diversity_min"] < 1e-6
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "collapse warning: epoch 3" in err and "gan.collapse_warning=0.3" in err
-    varied = monitor(RealLike(to_float(digits.images), digits.labels), D, "epoch 4", 0.3, names)
+    monitor(Constant(), D, "epoch 4", 0.3, names)
+    assert capsys.readouterr().err == ""  # the same classes still collapsed: said once, not at every check
+    varied = monitor(RealLike(to_float(digits.images), digits.labels), D, "epoch 5", 0.3, names)
     assert 0.6 < varied["diversity_min"] and 0.8 < varied["diversity"] < 1.2  # drawn from the same distribution
     assert capsys.readouterr().err == ""
     monitor(Constant(), D, "epoch 5", 0.0, names)  # 0 turns the warning off
     assert capsys.readouterr().err == ""
+    monitor(Constant(), D, "epoch 6", 0.3, names)  # collapsed again after a recovery: said again
+    assert "collapse warning: epoch 6" in capsys.readouterr().err
 
 
 def test_pixels_when_d_has_no_features(digits):

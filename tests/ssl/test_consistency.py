@@ -10,7 +10,9 @@ from torch import nn
 from ganaug.config import SSLConfig
 from ganaug.data import load_dataset
 from ganaug.data import splits as S
-from ganaug.ssl import ALGORITHMS, Shape
+from ganaug.errors import ConfigError
+from ganaug.models import CLASSIFIERS
+from ganaug.ssl import ALGORITHMS, Shape, check_algorithms
 from ganaug.ssl.bad_gan import conditional_entropy, pull_away
 from ganaug.ssl.ema import ModelEMA, ema_decay
 from ganaug.ssl.fixmatch import confident_pseudo_labels, masked_consistency
@@ -130,6 +132,19 @@ def test_fixmatch_draws_mu_unlabelled_per_labelled_and_evaluates_the_ema():
     algo = ALGORITHMS.get("fixmatch")(cfg, cfg.options["fixmatch"], Shape(8, 1, 10), CPU)
     assert algo.unlabeled_batch_size() == 12 and algo.classifier() is algo.ema
     assert "ema" in algo.networks and algo.views is not None
+
+
+@pytest.mark.parametrize("name", ["supervised", "semi-cnn", "fixmatch", "freematch"])
+def test_single_network_methods_share_the_network_option(name):
+    """The floor and the methods without a generator train the same ``network``, so a contest compares methods."""
+    cfg = SSLConfig(width=8, batch_size=4, steps=2)
+    default = ALGORITHMS.get(name)(cfg, {}, Shape(32, 3, 10), CPU).network("classifier")
+    wrn = ALGORITHMS.get(name)(cfg, {"network": "wrn-28-2"}, Shape(32, 3, 10), CPU).network("classifier")
+    assert type(default).__name__ != type(wrn).__name__
+    assert sum(p.numel() for p in wrn.parameters()) == sum(
+        p.numel() for p in CLASSIFIERS.create("wrn-28-2", image_size=32, channels=3, num_classes=10).parameters())
+    with pytest.raises(ConfigError, match=f"options.{name}: network='wrn': .*unknown classifier 'wrn'; valid names: .*wrn-28-2"):
+        check_algorithms([name], {name: {"network": "wrn"}})
 
 
 @pytest.mark.parametrize("name, options, steps, floor", [("fixmatch", {"mu": 2}, 60, 0.5),
