@@ -104,3 +104,20 @@ def test_p_rises_when_d_is_sure_of_a_tiny_training_set(sixteen):
     off = train_gan(cfg.model_copy(update={"steps": 1, "ada": cfg.ada.model_copy(update={"enabled": False})}),
                     sixteen, 0, CPU, progress=False)
     assert "ada_p" not in off.history[0]
+
+
+def test_p_stays_at_zero_while_d_is_not_sure_of_the_real_images():
+    """ADA's other half: when D does not overfit (r = E[sign(D(real))] below the target, as on a large training set
+    early on), p never leaves 0. With a D whose real outputs are as often negative as positive (r ~ 0) p ends at
+    exactly 0, clipped; with r held at 0.5 < 0.6 it cannot rise either. (On the full 1,437 digits at the CPU scale a
+    real D does become sure of them within 200 steps, so the training test above uses 16 images and this one
+    controls r.)"""
+    aug = pipe(["xflip"], seed=0)
+    ada = AdaController(aug, target=0.6, interval=4, kimg=6.4, batch_size=16)
+    signs = torch.Generator().manual_seed(0)
+    for _ in range(4 * 100):
+        ada.update(torch.randn(16, generator=signs))
+    assert ada.pipe.p == 0.0
+    for _ in range(4 * 100):
+        ada.update(torch.tensor([1.0] * 12 + [-1.0] * 4))  # r = 0.5
+    assert ada.pipe.p == 0.0
