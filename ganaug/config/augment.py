@@ -118,6 +118,8 @@ class AugmentConfig(RunOptions):
     imbalance: ImbalanceConfig = ImbalanceConfig()
     gan: GANConfig = GANConfig()
     cyclegan: CycleGANConfig = CycleGANConfig()  # the `translate` strategy's translators (one per target class)
+    translate_from: int | str | None = None  # the `translate` strategy's source class (a name or index); None: the
+    # largest class of the imbalanced training split (its variety is what the translation keeps)
     classifier: ClassifierConfig = ClassifierConfig()
     classifiers: list[str] = []  # classifier names to run, each with `classifier`'s settings; []: classifier.model
     classifier_overrides: dict[str, dict[str, Any]] = {}  # per-classifier settings, e.g. {lenet5: {epochs: 300}}

@@ -71,6 +71,8 @@ def prepare_data(cfg: AugmentConfig) -> Data:
     imbalanced, targets, imbalance, reason = imbalance_for(train, cfg.imbalance, cfg.seed)
     if cfg.target_classes is not None:
         targets = [resolve_class(c, train.class_names) for c in cfg.target_classes]
+    if cfg.translate_from is not None:
+        resolve_class(cfg.translate_from, train.class_names, "translate_from")  # a wrong name fails before training
     counts = {
         "official_train": official.class_counts(),
         "train_used": used,  # the (capped) training split before the validation cut
@@ -89,13 +91,13 @@ def cap_per_class(ds: ImageDataset, cap: int, seed: int) -> ImageDataset:
     return S.take_per_class(ds, [min(n, cap) for n in ds.class_counts()], seed)[0]
 
 
-def resolve_class(value: int | str, names: list[str]) -> int:
-    """A class given by name or index -> its index; anything else is a ConfigError listing the classes."""
+def resolve_class(value: int | str, names: list[str], key: str = "target_classes") -> int:
+    """A class given by name or index -> its index; anything else is a ConfigError naming ``key`` and the classes."""
     if isinstance(value, str) and value in names:
         return names.index(value)
     index = value if isinstance(value, int) else int(value) if value.isdigit() else -1
     if not 0 <= index < len(names):
-        raise ConfigError(f"target_classes: unknown class {value!r}; expected an index in 0..{len(names) - 1} "
+        raise ConfigError(f"{key}: unknown class {value!r}; expected an index in 0..{len(names) - 1} "
                           f"or one of {names}")
     return index
 

@@ -70,3 +70,17 @@ def test_augment_translate_fills_each_target_class_with_the_largest_class_transl
     verdict = m["results"]["small-cnn"]["vs_best_remedy"]
     assert set(verdict["comparisons"]) == {"translate r=0.5", "exp1 r=0.5"}  # both arms use generated images
     assert "### translated" in (out / "report.md").read_text()
+
+
+def test_translate_from_chooses_the_source_class_and_a_wrong_one_fails_first(tmp_path):
+    args = ["augment", "--dataset", "digits", "--strategy", "translate", "--ratio", "0.5", "--quick", "--no-progress",
+            "--set", "classifier.steps=5", "--set", "classifier.width=8", "--set", "classifier.repeats=1",
+            "--set", "audit_samples=20", "--set", "target_classes=[1]", *FAST[1:]]
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a"), "--set", "translate_from=seven"])
+    assert r.exit_code != 0 and "translate_from: unknown class 'seven'" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "a" / "checkpoints").exists()  # nothing trained
+    r = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b"), "--set", "translate_from=7"])
+    assert r.exit_code == 0, r.output
+    tr = json.loads((tmp_path / "b" / "metrics.json").read_text())["generators"]["translated"]
+    assert tr["translated_from"] == "7" and list(tr["translators"]) == ["1"]
+    assert tr["source"].startswith("the class chosen by translate_from")
