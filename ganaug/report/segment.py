@@ -8,7 +8,7 @@ import torch
 
 from ganaug.config.segment import SegmentConfig
 from ganaug.report import figures
-from ganaug.report.format import interval, quick_banner, verdict
+from ganaug.report.format import direction, interval, quick_banner, verdict
 from ganaug.report.html import write_report
 
 
@@ -35,7 +35,8 @@ def write_segment_report(out: Path, cfg: SegmentConfig, m: dict, examples: dict)
     lines = [f"# ganaug segment: do GAN image-mask pairs help on {m['dataset']}?", "", *quick_banner(m["quick"])]
     for arm, comparison in m["comparisons"].items():
         for ref, d in comparison.items():
-            lines.append(f"- **{arm}** {ref} (mean Dice over the classes, points): {verdict(d['mean_dice'])}, "
+            said = "" if direction(d["mean_dice"]) is None else f"{verdict(d['mean_dice'])}, "  # else: interval says why
+            lines.append(f"- **{arm}** {ref} (mean Dice over the classes, points): {said}"
                          f"{interval(d['mean_dice'])}; IoU {interval(d['mean_iou'])}")
     lines += ["", f"{m['images']} images, {cfg.folds} contiguous folds x {cfg.repeats} seed(s) = {units} paired units; "
               f"segmenter `{cfg.segmenter}` (width {cfg.width}), {cfg.steps} steps of {cfg.batch_size} random "

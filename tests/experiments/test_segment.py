@@ -39,6 +39,7 @@ def test_quick_run_on_isbi_scores_every_arm_on_every_fold(tmp_path):
     assert fold0["test_images"] == [str(i) for i in range(15)]  # contiguous: the first half of the slices
     report = (tmp_path / "report.md").read_text()
     assert "**gan** vs baseline" in report and "Dice 255" in report
+    assert report.count("too few seeds") == 3 * 2  # 2 units: said once per comparison and metric, not twice
 
 
 def test_a_built_folder_runs_and_resumes(tmp_path):
