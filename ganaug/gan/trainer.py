@@ -84,6 +84,16 @@ class Parts:
     g_total: int = 0  # generator updates the run asks for (progan's schedule of phases)
 
 
+def budget_total(cfg: GANConfig, g_done: int, history: list[dict[str, float]], asked: int) -> int:
+    """The generator updates the run will make: ``asked``, or under ``gan.time_budget_s`` those done plus what the
+    rest of the budget allows at the speed so far (re-estimated every epoch from the history's seconds, which are
+    the same on every rank), so that progan's phases span a time-budgeted run as they span one of fixed length."""
+    spent = sum(r.get("seconds", 0.0) for r in history)
+    if cfg.time_budget_s is None or not history or spent <= 0:
+        return asked
+    return min(asked, g_done + int(g_done / spent * max(0.0, cfg.time_budget_s - spent)))
+
+
 def build_gan(cfg: GANConfig, image_size: int, channels: int, num_classes: int) -> tuple[nn.Module, nn.Module, dict]:
     """Generator and discriminator of ``cfg.architecture`` for this data, and their rebuild specs."""
     classes = num_classes if cfg.conditional else 0
@@ -194,6 +204,7 @@ def train_gan(
             fallback.mark_good(f"the start of epoch {epoch + 1}")
             if ema is not None:
                 ema.updates = epoch * per_epoch  # generator updates so far, for gan.ema_start (also after a resume)
+            p.g_total = budget_total(cfg, p.g_done, history, epochs * per_epoch)
             row = train_epoch(p, ema, images, labels, memory)
             if not all_finite(row) and fallback.recover(f"epoch {epoch + 1}"):
                 p.precision, p.precision_fallback = fallback.precision, fallback.event

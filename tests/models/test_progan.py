@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ganaug.checkpoint import Checkpoint
 from ganaug.config import GANConfig
 from ganaug.data import load_dataset
-from ganaug.gan.trainer import train_gan
+from ganaug.gan.trainer import budget_total, train_gan
 from ganaug.models import DISCRIMINATORS, GENERATORS
 from ganaug.models.progan import EqualConv2d, EqualLinear, pixel_norm
 
@@ -86,3 +86,22 @@ def test_resumes_in_the_middle_of_a_fade_in(tmp_path):
         for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
             assert torch.equal(va, vb), k
     assert [r["loss_g"] for r in straight.history] == [r["loss_g"] for r in resumed.history]
+
+
+def test_budget_total_spreads_the_phases_over_a_time_budget():
+    """Under gan.time_budget_s the run's length in updates is estimated from its speed so far, epoch by epoch."""
+    timed = GANConfig(architecture="progan", steps=10**6, time_budget_s=100.0)
+    assert budget_total(timed, 0, [], 10**6) == 10**6  # nothing measured yet: what was asked (level 0 meanwhile)
+    assert budget_total(timed, 200, [{"seconds": 10.0}, {"seconds": 10.0}], 10**6) == 200 + 10 * 80  # 10 a second
+    assert budget_total(timed, 900, [{"seconds": 120.0}], 10**6) == 900  # spent: no more
+    assert budget_total(GANConfig(steps=500), 200, [{"seconds": 10.0}], 500) == 500  # no budget: the steps asked
+
+
+def test_a_time_budgeted_run_grows_to_the_full_size():
+    """The bake-off's cells train for a time budget with steps far away: progan must still reach its last level."""
+    data = load_dataset("digits").train  # 8 px: levels 4 and 8
+    cfg = GANConfig(architecture="progan", g_width=8, d_width=8, z_dim=8, batch_size=64, steps=10**6,
+                    time_budget_s=4.0, precision="fp32")
+    result = train_gan(cfg, data, 0, CPU, progress=False)
+    assert len(result.history) >= 3 and result.history[-1]["g_updates"] * len(result.history) < 10**6
+    assert int(result.generator.level) == 1 and float(result.generator.alpha) == 1.0
