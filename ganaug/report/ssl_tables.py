@@ -78,7 +78,7 @@ def ssl_contest(reports: Path, artifact: str, claims_key: str) -> list[str]:
                        else "")
             claim = claims["error"].get(m)
             rows.append([m, "yes" if data["uses_generator"][m] else "no", mean_std(err, digits=2), mean_std(acc),
-                         "—" if claim is None else f"{claim:.2f}", against,
+                         "—" if claim is None else f"{claim:g}", against,
                          f"{r[amount]['train_seconds']['mean']:,.0f}"])
     header = ["method", "generator", "**ours** test error (%)", "**ours** accuracy (%)",
               f"**published** error (%), {claims['protocol']}", "accuracy vs the best without a generator (points)",

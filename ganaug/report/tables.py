@@ -277,9 +277,6 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 
 
 PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not committed yet: (artifact, command, scale)
-    "ssl-mnist-100-labels": ("ssl-mnist-100-labels.metrics.json",
-                             "ganaug ssl --config configs/ssl-mnist-100-labels.yaml --data-dir PATH",
-                             "cpu (1,000 iterations of 32 labelled images, 5 repeats)"),
     "ssl-cifar10-4000-labels": ("ssl-cifar10-4000-labels.metrics.json",
                                 "ganaug ssl --config configs/ssl-cifar10-4000-labels.yaml --data-dir PATH",
                                 "cpu (250 iterations of 32 labelled images, 3 repeats)"),
