@@ -282,7 +282,7 @@ PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not com
                                 "cpu (250 iterations of 32 labelled images, 3 repeats)"),
     "gan-bakeoff-mnist": ("gan-bakeoff-mnist.results.json",
                           "ganaug run configs/gan-bakeoff-mnist.yaml --set config.data.data_dir=PATH",
-                          "MNIST at 600 images per class, 90 s of GAN training per cell, 3 repeats"),
+                          "MNIST at 600 images per class, 60 s of GAN training per cell, 3 repeats"),
 }
 
 
