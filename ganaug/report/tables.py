@@ -277,9 +277,6 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 
 
 PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not committed yet: (artifact, command, scale)
-    "ssl-cifar10-4000-labels": ("ssl-cifar10-4000-labels.metrics.json",
-                                "ganaug ssl --config configs/ssl-cifar10-4000-labels.yaml --data-dir PATH",
-                                "cpu (250 iterations of 32 labelled images, 3 repeats)"),
     "gan-bakeoff-mnist": ("gan-bakeoff-mnist.results.json",
                           "ganaug run configs/gan-bakeoff-mnist.yaml --set config.data.data_dir=PATH",
                           "MNIST at 600 images per class, 60 s of GAN training per cell, 3 repeats"),
