@@ -277,9 +277,6 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
 
 
 PENDING: dict[str, tuple[str, str, str]] = {  # tables whose artifact is not committed yet: (artifact, command, scale)
-    "gan-bakeoff-mnist": ("gan-bakeoff-mnist.results.json",
-                          "ganaug run configs/gan-bakeoff-mnist.yaml --set config.data.data_dir=PATH",
-                          "MNIST at 600 images per class, 60 s of GAN training per cell, 3 repeats"),
 }
 
 
