@@ -1,5 +1,6 @@
 """The ``translate`` strategy's images: each target class filled with the training images of one source class
-(``translate_from``; by default the largest), translated into it by a CycleGAN (Zhu et al. 2017) trained on the two classes of the imbalanced training split.
+(``translate_from``; by default the largest), translated into it by a CycleGAN (Zhu et al. 2017) trained on the two
+classes of the imbalanced training split.
 
 An unpaired class-to-class translation keeps the variety of the majority class (its poses, backgrounds, strokes) and
 takes the look of the minority class. One CycleGAN per target class; each checkpoints and resumes on its own. The
