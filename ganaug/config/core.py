@@ -146,9 +146,10 @@ class GANConfig(Strict):
     snapshot_epochs: list[int] = []  # also keep the generator of these epochs (the DCGAN study compares 50 and 100)
     steps: int = Field(4500, ge=1)  # training length in generator updates (digits: 300 epochs; MNIST: 5)
     epochs: int | None = Field(None, ge=1)  # if set, the training length in epochs instead of steps
-    time_budget_s: float | None = Field(None, gt=0)  # stop at the end of the epoch in which the training time (all
-    # calls of a resumed run together) reaches this many seconds, whatever steps/epochs say: equal wall-clock
-    # comparisons of architectures (the number of steps then depends on the machine; the history records it)
+    time_budget_s: float | None = Field(None, gt=0)  # stop after the generator update in which the training time
+    # (all calls of a resumed run together; under torchrun checked per epoch) reaches this many seconds, whatever
+    # steps/epochs say: equal wall-clock comparisons of architectures (the number of steps then depends on the
+    # machine; the history records it)
     batch_size: int = Field(64, ge=2)
     sampling: Literal["class-balanced", "uniform"] = "class-balanced"  # how real batches are drawn (see runtime.py)
     lr_g: float = Field(2e-4, gt=0)  # Adam learning rates, DCGAN's 2e-4

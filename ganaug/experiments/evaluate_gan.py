@@ -270,6 +270,9 @@ def feature_classifier(
         "test_accuracy": test_metrics["accuracy"],
         "test_balanced_accuracy": test_metrics["balanced_accuracy"],
         "test_per_class_recall": test_metrics["per_class_recall"],
+        # rows: true class, columns: the judge's answer; e.g. how often a real test cat is called a dog, the
+        # number to set beside the share of cats translated into dogs that the judge calls a dog
+        "test_confusion": test_metrics["confusion_matrix"],
         "history": result.history,  # per epoch: training loss and accuracy (no validation split here)
         "reused_checkpoint": reused,
         "retrained_because": retrained_because,

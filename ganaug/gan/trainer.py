@@ -205,12 +205,13 @@ def train_gan(
             if ema is not None:
                 ema.updates = epoch * per_epoch  # generator updates so far, for gan.ema_start (also after a resume)
             p.g_total = budget_total(cfg, p.g_done, history, epochs * per_epoch)
-            row = train_epoch(p, ema, images, labels, memory)
+            deadline = budget_deadline(cfg, history, tic)
+            row = train_epoch(p, ema, images, labels, memory, deadline)
             if not all_finite(row) and fallback.recover(f"epoch {epoch + 1}"):
                 p.precision, p.precision_fallback = fallback.precision, fallback.event
                 if ema is not None:
                     ema.updates = epoch * per_epoch
-                row = train_epoch(p, ema, images, labels, memory)
+                row = train_epoch(p, ema, images, labels, memory, budget_deadline(cfg, history, time.perf_counter()))
             check_divergence(row, epoch, last, p.loss.probabilistic)
             row["images_per_s"] = bar.epoch_done(row["d_updates"] * cfg.batch_size, row["g_updates"],
                                                  loss_d=row["loss_d"], loss_g=row["loss_g"])
@@ -240,9 +241,19 @@ def budget_spent(cfg: GANConfig, history: list[dict[str, float]]) -> bool:
     return cfg.time_budget_s is not None and sum(r.get("seconds", 0.0) for r in history) >= cfg.time_budget_s
 
 
+def budget_deadline(cfg: GANConfig, history: list[dict[str, float]], now: float) -> float | None:
+    """The ``time.perf_counter()`` at which this epoch stops early because ``gan.time_budget_s`` is spent (None: no
+    budget). Under torchrun the ranks cannot agree on a clock without a collective per step, so there the budget is
+    checked only at the end of each epoch, and an epoch longer than the budget runs to its end."""
+    if cfg.time_budget_s is None or dist.is_distributed():
+        return None
+    return now + cfg.time_budget_s - sum(r.get("seconds", 0.0) for r in history)
+
+
 def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.Tensor,
-                memory: torch.memory_format) -> dict[str, float]:
-    """One pass over the real batches: ``d_steps`` D updates, then ``g_steps`` G updates; the epoch's mean losses."""
+                memory: torch.memory_format, deadline: float | None = None) -> dict[str, float]:
+    """One pass over the real batches: ``d_steps`` D updates, then ``g_steps`` G updates; the epoch's mean losses.
+    It ends early, after a generator update, once ``time.perf_counter()`` passes ``deadline`` (the time budget)."""
     cfg = p.cfg
     dist.unwrap(p.G).train(), dist.unwrap(p.D.net).train()
     sums = torch.zeros(4, device=p.device)  # loss_d, loss_g, D(real), D(fake): summed on-tensor, read once per epoch
@@ -263,6 +274,8 @@ def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.T
                 g_count += 1
                 if ema is not None:
                     ema.update(dist.unwrap(p.G))
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
     means = (dist.all_reduce_sum(sums) / dist.world_size()).tolist()  # means over the ranks' shares
     dist.average_buffers(dist.unwrap(p.G), dist.unwrap(p.D.net), *([ema.model] if ema else []))  # BatchNorm stats
     return {"loss_d": means[0] / max(d_count, 1), "loss_g": means[1] / max(g_count, 1),

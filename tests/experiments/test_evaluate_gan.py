@@ -5,6 +5,7 @@ import math
 import shlex
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -59,6 +60,9 @@ def test_metrics_have_the_expected_keys_and_sane_values(run):
     assert m["samples"]["total"] == 10 * PER_CLASS and m["samples"]["reference_size"] == 10 * PER_CLASS
     assert m["generator"]["conditional"] and m["generator"]["architecture"] == "cdcgan" and m["generator"]["epoch"] == EPOCHS
     assert m["feature_classifier"]["test_accuracy"] > 0.9  # a judge worth trusting
+    confusion = np.array(m["feature_classifier"]["test_confusion"])  # rows: true class; the diagonal: recall
+    recall = np.diag(confusion) / confusion.sum(1)
+    assert np.allclose(recall, m["feature_classifier"]["test_per_class_recall"])
     gen, floor = m["classifier_features"], m["real_test_floor"]
     # Real test images sit much closer to the real reference than a briefly trained GAN's images do.
     assert 0 <= floor["fid"]["fid"] < gen["fid"]["fid"]

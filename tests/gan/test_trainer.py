@@ -160,13 +160,15 @@ def test_a_run_that_fell_back_resumes_in_fp32(digits, inject_nan, tmp_path):
     assert more.precision_fallback == first.precision_fallback and len(more.history) == 3
 
 
-def test_a_time_budget_ends_training_at_the_epoch_that_spends_it_and_a_rerun_adds_nothing(digits, tmp_path):
-    """gan.time_budget_s (equal wall-clock comparisons): training stops after the epoch in which the recorded
-    seconds reach the budget, whatever epochs says; the checkpoint is written then, and a re-run trains no more."""
+def test_a_time_budget_ends_training_at_the_step_that_spends_it_and_a_rerun_adds_nothing(digits, tmp_path):
+    """gan.time_budget_s (equal wall-clock comparisons): training stops after the generator update in which the
+    seconds reach the budget, mid-epoch and whatever epochs says (an architecture slower per epoch gets no more
+    time); the checkpoint is written then, and a re-run trains no more."""
     cfg = small(epochs=50, time_budget_s=1e-6)
     data = digits.subset(torch.arange(256))
     first = train_gan(cfg, data, 0, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
     assert len(first.history) == 1 and first.history[0]["seconds"] > 0
+    assert first.history[0]["g_updates"] == cfg.g_steps < len(data) // cfg.batch_size  # one update, not the epoch
     assert Checkpoint(tmp_path / "last").info["meta"]["epoch"] == 1
     again = train_gan(cfg, data, 0, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
     assert again.history == first.history
