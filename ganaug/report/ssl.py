@@ -9,7 +9,7 @@ import torch
 from ganaug.config import SSLConfig
 from ganaug.data.dataset import ImageDataset
 from ganaug.report import figures
-from ganaug.report.format import interval, mean_std, pct, quick_banner, verdict
+from ganaug.report.format import direction, interval, mean_std, pct, quick_banner, verdict
 from ganaug.report.html import precision_note, write_report
 
 COLUMNS = {"accuracy": "accuracy", "macro_precision": "macro precision", "macro_recall": "macro recall",
@@ -104,11 +104,15 @@ def unlabeled_note(m: dict, default: int) -> str:
 
 
 def headline(m: dict) -> str:
-    """The report's first line: each GAN method against the best method without a generator, in words."""
-    said = [f"`{gan}` vs the best without a generator (`{v['best']}`) at {tag}: {verdict(d['accuracy']).replace('**', '')}"
-            for tag, v in m.get("vs_best_without_generator", {}).items() if v for gan, d in v["comparisons"].items()]
-    return (f"# ganaug ssl on {m['dataset']}: " + ("; ".join(said) if said else
-            "no GAN method met a method without a generator here (the verdict needs both kinds)"))
+    """The report's first line: each GAN method against the best method without a generator, in words (why there
+    is no interval, e.g. too few seeds, said once at the end)."""
+    pairs = [(tag, v["best"], gan, d["accuracy"]) for tag, v in m.get("vs_best_without_generator", {}).items() if v
+             for gan, d in v["comparisons"].items()]
+    said = [f"`{gan}` vs the best without a generator (`{best}`) at {tag}: "
+            + ("cannot tell" if direction(d) is None else verdict(d).replace("**", "")) for tag, best, gan, d in pairs]
+    why = sorted({d.get("note") or "no interval" for *_, d in pairs if direction(d) is None})
+    return (f"# ganaug ssl on {m['dataset']}: " + ("; ".join(said) + (f" ({'; '.join(why)})" if why else "")
+            if said else "no GAN method met a method without a generator here (the verdict needs both kinds)"))
 
 
 def verdict_section(m: dict) -> list[str]:

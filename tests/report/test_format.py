@@ -1,6 +1,7 @@
-"""Every report writes numbers, intervals and verdicts alike (report/format.py)."""
+"""Every report writes numbers, intervals and verdicts alike (report/format.py), and says why once."""
 
 from ganaug.report.format import direction, fmt, interval, mean_std, number, pct, verdict
+from ganaug.report.ssl import headline
 
 
 def diff(mean, low, high, n=3, note=None):
@@ -30,3 +31,15 @@ def test_verdict_follows_the_interval():
     assert direction(diff(0.01, -0.01, 0.03)) == "unclear" and verdict(diff(0.01, -0.01, 0.03)) == "cannot tell"
     assert direction(diff(0.03, 0.029, 0.031, n=2)) is None  # 2 seeds: never a verdict
     assert verdict(diff(0.03, None, None, n=2, note="too few seeds")) == "cannot tell (too few seeds)"
+
+
+def test_the_ssl_headline_says_why_there_is_no_interval_once():
+    """Three GAN methods with 2 seeds each: three "cannot tell", and the reason (too few seeds) said once."""
+    note = "too few seeds (2; an interval needs 3)"
+    comparisons = {gan: {"accuracy": diff(-0.01, None, None, n=2, note=note)} for gan in ("semi-gan", "bad-gan", "x")}
+    line = headline({"dataset": "mnist", "vs_best_without_generator": {"100": {"best": "fixmatch",
+                                                                               "comparisons": comparisons}}})
+    assert line.count("cannot tell") == 3 and line.count("too few seeds") == 1 and line.endswith(f"({note})")
+    comparisons["bad-gan"]["accuracy"] = diff(-0.05, -0.07, -0.03)
+    assert "`bad-gan` vs the best without a generator (`fixmatch`) at 100: did not help (it hurt)" in headline(
+        {"dataset": "mnist", "vs_best_without_generator": {"100": {"best": "fixmatch", "comparisons": comparisons}}})
