@@ -258,6 +258,9 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "ssl-cifar10-4000-labels": lambda r: ssl_contest(r, "ssl-cifar10-4000-labels.metrics.json", "ssl-cifar10-4000"),
     "translate-fashion-shirt": lambda r: translation(r, ("translate-fashion-shirt.metrics.json",
                                                       "translate-fashion-shirt-eval.metrics.json")),
+    "translate-cifar10": lambda r: translation(r, *((f"translate-cifar10-{p}.metrics.json",
+                                                    f"translate-cifar10-{p}-eval.metrics.json")
+                                                   for p in ("cat-dog", "automobile-truck"))),
     "segment-isbi": lambda r: segment(r, "segment-isbi.metrics.json"),
     "augment-translate-fashion": lambda r: augment_paired(r, "augment-translate-fashion.metrics.json"),
     "ssl-triple-gan-attn-collapse": lambda r: ssl_variants(r, {

@@ -29,7 +29,10 @@ def write_translate_report(out: Path, m: dict, grid: tuple[torch.Tensor, torch.T
         f"by {m['cycle_l1']:.3f} on average (mean absolute difference in [-1, 1] pixel units; 0: a perfect cycle).",
         "",
         "Whether a translated image looks like its target class is for a judge to say: `ganaug evaluate-gan --images "
-        "translated/ --dataset ...` scores a folder of images against a dataset.",
+        "translated/ --dataset ...` scores a folder of images against a dataset. `reconstructed/` holds the "
+        "translations translated back, as the source class: the control, since a judge may call an image the target "
+        "for a translator's artefacts (blur, colour shifts) alone; if it calls the reconstructions the source about "
+        "as often as real source images, the artefacts did not decide its answer.",
         "",
         "![translations](figures/translations.png)",
         "",

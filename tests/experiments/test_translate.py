@@ -21,6 +21,7 @@ def test_translate_writes_every_source_image_translated_and_a_report(tmp_path):
     assert [row["step"] for row in m["history"]] == [3, 6] and m["cycle_l1"] > 0
     pngs = sorted((tmp_path / "translated" / "8").glob("*.png"))
     assert len(pngs) == 146 and np.asarray(Image.open(pngs[0])).shape == (8, 8)
+    assert len(list((tmp_path / "reconstructed" / "3").glob("*.png"))) == 146  # translated back: the judge's control
     assert "3 -> 8" in (tmp_path / "report.md").read_text() and (tmp_path / "report.html").exists()
 
 
