@@ -129,28 +129,34 @@ def dcgan_added(reports: Path) -> list[str]:
                   "training set"], rows)
 
 
-def translation(reports: Path, *pairs: tuple[str, str]) -> list[str]:
-    """``ganaug translate``'s runs and ``evaluate-gan --images`` of their translated images, one row per (run,
-    evaluation) pair: how often a judge trained on the real training split calls a translated image the target
-    class, beside how often it calls a real source test image (untranslated) the target, and its recall of real
-    target images (the two ends a translation moves between)."""
+def translation(reports: Path, *runs: tuple[str, ...]) -> list[str]:
+    """``ganaug translate``'s runs and ``evaluate-gan --images`` of their images, one row per (run, evaluation of
+    the translated images[, evaluation of the reconstructed ones]): how often a judge trained on the real training
+    split calls a translated image the target class, beside how often it calls a real source test image the target
+    and its recall of real target images (the two ends a translation moves between); and the control: how often it
+    calls the translations translated back the source, beside its recall of real source images."""
     lines, rows = [], []
-    for artifact, evaluation in pairs:
+    for artifact, evaluation, *control in runs:
         m, e = load(reports, artifact), load(reports, evaluation)
         judge, names = e["feature_classifier"], e["class_names"]
         source, target = names.index(m["source"]), names.index(m["target"])
         confusion = judge.get("test_confusion")  # absent from artifacts written before it was recorded
         untranslated = (f"{100 * confusion[source][target] / sum(confusion[source]):.1f}" if confusion
                         else "not recorded")
+        back = load(reports, control[0]) if control else None
         rows.append([f"{m['source']} -> {m['target']}", f"{m['source_images']:,} / {m['target_images']:,}",
                      f"{m['history'][-1]['step']:,}", f"{m['cycle_l1']:.3f}",
                      f"{100 * e['class_consistency']['overall']:.1f}", untranslated,
-                     f"{100 * judge['test_per_class_recall'][target]:.1f}", f"{100 * judge['test_accuracy']:.1f}"])
+                     f"{100 * judge['test_per_class_recall'][target]:.1f}",
+                     f"{100 * back['class_consistency']['overall']:.1f}" if back else "not measured",
+                     f"{100 * judge['test_per_class_recall'][source]:.1f}", f"{100 * judge['test_accuracy']:.1f}"])
         lines += provenance(reports, artifact, m) + provenance(reports, evaluation, e)
+        lines += provenance(reports, control[0], back) if back else []
     return lines + table(
         ["translation", "source / target training images", "steps", "cycle L1 (all sources)",
          "translated judged as target (%)", "real source test images judged as target (%)",
-         "judge's recall of real target images (%)", "judge test accuracy (%)"], rows)
+         "judge's recall of real target images (%)", "translated back, judged as source (%)",
+         "judge's recall of real source images (%)", "judge test accuracy (%)"], rows)
 
 
 def segment(reports: Path, artifact: str) -> list[str]:
@@ -256,11 +262,11 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "ssl-mnist-100-labels-gpu": lambda r: ssl_methods(r, "ssl-mnist-100-labels-gpu.metrics.json"),
     "ssl-mnist-100-labels": lambda r: ssl_contest(r, "ssl-mnist-100-labels.metrics.json", "ssl-mnist-100"),
     "ssl-cifar10-4000-labels": lambda r: ssl_contest(r, "ssl-cifar10-4000-labels.metrics.json", "ssl-cifar10-4000"),
-    "translate-fashion-shirt": lambda r: translation(r, ("translate-fashion-shirt.metrics.json",
-                                                      "translate-fashion-shirt-eval.metrics.json")),
-    "translate-cifar10": lambda r: translation(r, *((f"translate-cifar10-{p}.metrics.json",
-                                                    f"translate-cifar10-{p}-eval.metrics.json")
-                                                   for p in ("cat-dog", "automobile-truck"))),
+    "translate-fashion-shirt": lambda r: translation(r, tuple(f"translate-fashion-shirt{p}.metrics.json"
+                                                              for p in ("", "-eval", "-recon-eval"))),
+    "translate-cifar10": lambda r: translation(r, *(tuple(f"translate-cifar10-{pair}{p}.metrics.json"
+                                                          for p in ("", "-eval", "-recon-eval"))
+                                                    for pair in ("cat-dog", "automobile-truck"))),
     "segment-isbi": lambda r: segment(r, "segment-isbi.metrics.json"),
     "augment-translate-fashion": lambda r: augment_paired(r, "augment-translate-fashion.metrics.json"),
     "ssl-triple-gan-attn-collapse": lambda r: ssl_variants(r, {

@@ -45,6 +45,7 @@ def test_class_consistency():
     c = class_consistency(predicted, intended, 3)
     assert c["overall"] == pytest.approx(4 / 6)
     assert c["per_class"] == [pytest.approx(0.5), pytest.approx(0.75), None]
+    assert c["answers"] == [[1, 1, 0], [1, 3, 0], [0, 0, 0]]  # rows: intended; columns: the classifier's answer
 
 
 def test_paired_difference_gives_no_interval_below_three_seeds_or_without_spread():
