@@ -131,32 +131,36 @@ def dcgan_added(reports: Path) -> list[str]:
 
 def translation(reports: Path, *runs: tuple[str, ...]) -> list[str]:
     """``ganaug translate``'s runs and ``evaluate-gan --images`` of their images, one row per (run, evaluation of
-    the translated images[, evaluation of the reconstructed ones]): how often a judge trained on the real training
-    split calls a translated image the target class, beside how often it calls a real source test image the target
-    and its recall of real target images (the two ends a translation moves between); and the control: how often it
-    calls the translations translated back the source, beside its recall of real source images."""
+    the translated images[, evaluation of the translations translated back]). How often a judge trained on the
+    real training split calls an image the target class: translated images, the control (translated back: the
+    translator's artefacts without the translation), real source and real target test images; and how often it
+    calls the translated-back images the source, beside its recall of real source images."""
     lines, rows = [], []
     for artifact, evaluation, *control in runs:
         m, e = load(reports, artifact), load(reports, evaluation)
         judge, names = e["feature_classifier"], e["class_names"]
         source, target = names.index(m["source"]), names.index(m["target"])
-        confusion = judge.get("test_confusion")  # absent from artifacts written before it was recorded
-        untranslated = (f"{100 * confusion[source][target] / sum(confusion[source]):.1f}" if confusion
-                        else "not recorded")
         back = load(reports, control[0]) if control else None
+
+        def share(counts: list[list[int]] | None, row: int, col: int) -> str:
+            return f"{100 * counts[row][col] / sum(counts[row]):.1f}" if counts else "not recorded"
+
+        confusion = judge.get("test_confusion")  # absent from artifacts written before it was recorded
+        back_answers = back["class_consistency"].get("answers") if back else None
         rows.append([f"{m['source']} -> {m['target']}", f"{m['source_images']:,} / {m['target_images']:,}",
                      f"{m['history'][-1]['step']:,}", f"{m['cycle_l1']:.3f}",
-                     f"{100 * e['class_consistency']['overall']:.1f}", untranslated,
-                     f"{100 * judge['test_per_class_recall'][target]:.1f}",
+                     f"{100 * e['class_consistency']['overall']:.1f}",
+                     share(back_answers, source, target) if back else "not measured",
+                     share(confusion, source, target), f"{100 * judge['test_per_class_recall'][target]:.1f}",
                      f"{100 * back['class_consistency']['overall']:.1f}" if back else "not measured",
                      f"{100 * judge['test_per_class_recall'][source]:.1f}", f"{100 * judge['test_accuracy']:.1f}"])
         lines += provenance(reports, artifact, m) + provenance(reports, evaluation, e)
         lines += provenance(reports, control[0], back) if back else []
     return lines + table(
         ["translation", "source / target training images", "steps", "cycle L1 (all sources)",
-         "translated judged as target (%)", "real source test images judged as target (%)",
-         "judge's recall of real target images (%)", "translated back, judged as source (%)",
-         "judge's recall of real source images (%)", "judge test accuracy (%)"], rows)
+         "judged target: translated (%)", "judged target: translated back (%)", "judged target: real source (%)",
+         "judged target: real target (%)", "judged source: translated back (%)", "judged source: real source (%)",
+         "judge test accuracy (%)"], rows)
 
 
 def segment(reports: Path, artifact: str) -> list[str]:
