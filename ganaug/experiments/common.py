@@ -241,7 +241,8 @@ def check_out_folder(out: str | Path, key: str = "out") -> Path:
 
 
 def claim_run_folder(out: Path, cfg: BaseModel) -> None:
-    """Write the resolved config first; refuse to resume a folder that holds a run with another config.
+    """Write the resolved config first; refuse to resume a folder that holds a run with another config (other than
+    its number of seeds: :func:`free_to_change`).
 
     A folder with nothing computed yet (a run that failed before or early in training) takes the new config, so
     that the corrected command is not refused. Under torchrun every rank checks (so all stop alike) and rank 0
@@ -255,12 +256,19 @@ def claim_run_folder(out: Path, cfg: BaseModel) -> None:
         current = json.loads(cfg.model_dump_json())
         for key in ("progress", "out", "tensorboard"):  # how a run is watched, not what it computes
             previous.pop(key, None), current.pop(key, None)
-        if previous != current:
-            changed = sorted(differences(previous, current))
+        changed = sorted(k for k in differences(previous, current) if not free_to_change(k))
+        if changed:
             raise ConfigError(f"{saved} holds a run with a different config ({', '.join(changed[:5])}); resume it "
                               "with the same options or choose another --out")
     dist.barrier()  # every rank has read the old config before rank 0 replaces it
     dist.on_main(save_config, cfg, saved)
+
+
+def free_to_change(key: str) -> bool:
+    """May a resumed run change this dotted config key? The number of seeds (any ``repeats``: seed k is always
+    ``seed + k``, whatever the count, so more seeds add runs and reuse the finished ones) and ``scale_note`` (words
+    about the scale, not the scale)."""
+    return key.rsplit(".", 1)[-1] in ("repeats", "scale_note")
 
 
 def has_results(out: Path) -> bool:

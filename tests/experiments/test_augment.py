@@ -5,6 +5,7 @@ import hashlib
 import json
 import math
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -173,6 +174,29 @@ def test_rerun_resumes_and_another_config_is_refused(run, tmp_path):
         m["results"]["small-cnn"]["arms"]["exp3"]["runs"] and again.is_file()
     with pytest.raises(Exception, match="different config"):
         A.run_augment(tiny(out, ratios=[0.2]), command="test")
+
+
+def test_a_finished_study_grows_more_seeds_reusing_the_ones_it_has(run, tmp_path):
+    """classifier.repeats may change on resume (seed k is seed + k whatever the count): 3 -> 4 seeds trains only
+    the fourth seed's classifiers, and the first three runs are the finished ones, number for number."""
+    out, _, m, _, _ = run
+    copy = tmp_path / "grown"
+    shutil.copytree(out, copy)
+    trained = []
+    train_classifier = A.train_classifier
+
+    def spy(cfg, train, seed, *args, **kwargs):
+        folder = kwargs.get("checkpoint_dir")
+        if folder is not None and not (folder / "last.json").exists():
+            trained.append(seed)
+        return train_classifier(cfg, train, seed, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(A, "train_classifier", spy)
+        A.run_augment(tiny(copy, classifier=ClassifierConfig(steps=15, width=8, repeats=4)), command="test")
+    grown = json.loads((copy / "metrics.json").read_text())["results"]["small-cnn"]["arms"]["exp3"]["runs"]
+    assert grown[:3] == m["results"]["small-cnn"]["arms"]["exp3"]["runs"] and len(grown) == 4
+    assert trained and set(trained) == {1 + 3}  # only seed 4 (seed 1 + repeat 3) trained anew
 
 
 def test_dcgan_study_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp_path):

@@ -5,7 +5,7 @@ import torch
 import yaml
 
 from ganaug.data import ImageDataset, load_dataset
-from ganaug.config import ConfigError, DemoConfig
+from ganaug.config import AugmentConfig, ConfigError, DemoConfig
 from ganaug.experiments.common import audit_generated, claim_run_folder, seeded_subset
 
 
@@ -42,7 +42,7 @@ def test_a_run_folder_of_an_older_version_resumes_when_new_keys_keep_their_defau
     a changed value does, and the error names the key."""
     import yaml
 
-    from ganaug.config import ConfigError, DemoConfig
+    from ganaug.config import AugmentConfig, ConfigError, DemoConfig
     from ganaug.experiments.common import claim_run_folder
 
     cfg = DemoConfig(out=str(tmp_path))
@@ -66,3 +66,14 @@ def test_a_folder_with_nothing_computed_takes_the_corrected_config(tmp_path):
     (tmp_path / "checkpoints" / "last.json").write_text("{}")
     with pytest.raises(ConfigError, match="different config"):
         claim_run_folder(tmp_path, DemoConfig(out=str(tmp_path), seed=3))
+
+
+def test_a_computed_run_may_change_its_number_of_seeds_and_scale_note_only(tmp_path):
+    """repeats (any depth) and scale_note are free to change on resume; the saved config then says the new value."""
+    claim_run_folder(tmp_path, AugmentConfig(out=str(tmp_path)))
+    (tmp_path / "metrics.json").write_text("{}")
+    claim_run_folder(tmp_path, AugmentConfig(out=str(tmp_path), classifier={"repeats": 5}, scale_note="5 seeds"))
+    saved = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    assert saved["classifier"]["repeats"] == 5 and saved["scale_note"] == "5 seeds"
+    with pytest.raises(ConfigError, match=r"different config \(classifier.steps\)"):
+        claim_run_folder(tmp_path, AugmentConfig(out=str(tmp_path), classifier={"repeats": 2, "steps": 7}))
