@@ -286,6 +286,8 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "augment-longtail-rho10-cifar10": lambda r: augment_paired(r, "augment-longtail-rho10-cifar10.metrics.json"),
     "augment-longtail-rho100-remedies-cifar10": lambda r: augment_paired(
         r, "augment-longtail-rho100-remedies-cifar10.metrics.json"),
+    "augment-longtail-rho10-remedies-cifar10": lambda r: augment_paired(
+        r, "augment-longtail-rho10-remedies-cifar10.metrics.json"),
     "augment-small-cifar10": lambda r: augment_paired(r, "augment-small-cifar10.metrics.json"),
     "augment-digits": lambda r: augment_paired(r, "augment-digits.metrics.json"),
     "smoke-grid": lambda r: grid(r, "smoke-grid.results.json"),
