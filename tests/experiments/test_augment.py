@@ -167,18 +167,10 @@ def test_report_says_it_in_words_and_is_self_contained(run):
     assert page.count('src="data:image/png;base64,') == 9 and not re.search(r'src="(?!data:)', page)
 
 
-def test_rerun_resumes_and_another_config_is_refused(run, tmp_path):
-    out, _, m, _, _ = run
-    again = A.run_augment(tiny(out), command="test")
-    assert json.loads((out / "metrics.json").read_text())["results"]["small-cnn"]["arms"]["exp3"]["runs"] == \
-        m["results"]["small-cnn"]["arms"]["exp3"]["runs"] and again.is_file()
-    with pytest.raises(Exception, match="different config"):
-        A.run_augment(tiny(out, ratios=[0.2]), command="test")
-
-
-def test_a_finished_study_grows_more_seeds_reusing_the_ones_it_has(run, tmp_path):
-    """classifier.repeats may change on resume (seed k is seed + k whatever the count): 3 -> 4 seeds trains only
-    the fourth seed's classifiers, and the first three runs are the finished ones, number for number."""
+def test_rerun_resumes_grows_more_seeds_and_another_config_is_refused(run, tmp_path):
+    """Re-running resumes; classifier.repeats may change on resume (seed k is seed + k whatever the count): 3 -> 4
+    seeds trains only the fourth seed's classifiers, and the first three runs are the finished ones, number for
+    number. Any other change is refused."""
     out, _, m, _, _ = run
     copy = tmp_path / "grown"
     shutil.copytree(out, copy)
@@ -193,10 +185,12 @@ def test_a_finished_study_grows_more_seeds_reusing_the_ones_it_has(run, tmp_path
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(A, "train_classifier", spy)
-        A.run_augment(tiny(copy, classifier=ClassifierConfig(steps=15, width=8, repeats=4)), command="test")
+        again = A.run_augment(tiny(copy, classifier=ClassifierConfig(steps=15, width=8, repeats=4)), command="test")
     grown = json.loads((copy / "metrics.json").read_text())["results"]["small-cnn"]["arms"]["exp3"]["runs"]
-    assert grown[:3] == m["results"]["small-cnn"]["arms"]["exp3"]["runs"] and len(grown) == 4
+    assert grown[:3] == m["results"]["small-cnn"]["arms"]["exp3"]["runs"] and len(grown) == 4 and again.is_file()
     assert trained and set(trained) == {1 + 3}  # only seed 4 (seed 1 + repeat 3) trained anew
+    with pytest.raises(Exception, match="different config"):
+        A.run_augment(tiny(out, ratios=[0.2]), command="test")
 
 
 def test_dcgan_study_protocol_unconditional_gan_snapshots_and_strengthened_reference(tmp_path):
