@@ -294,6 +294,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "gan-losses-grid": lambda r: grid(r, "gan-losses-grid.results.json"),
     "gan-bakeoff": lambda r: grid(r, "gan-bakeoff.results.json"),
     "gan-bakeoff-mnist": lambda r: grid(r, "gan-bakeoff-mnist.results.json"),
+    "gan-bakeoff-mnist-biggan": lambda r: grid(r, "gan-bakeoff-mnist-biggan.results.json"),
     "classifier-mlp-mnist": lambda r: grid(r, "classifier-mlp-mnist.results.json", TABLE1),
     "classifier-mlp-fashion-mnist": lambda r: plain_classifier(r, "classifier-mlp-fashion-mnist.metrics.json",
                                                                "91 / 88 %"),
