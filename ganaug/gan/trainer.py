@@ -88,7 +88,7 @@ def budget_total(cfg: GANConfig, g_done: int, history: list[dict[str, float]], a
     """The generator updates the run will make: ``asked``, or under ``gan.time_budget_s`` those done plus what the
     rest of the budget allows at the speed so far (re-estimated every epoch from the history's seconds, which are
     the same on every rank), so that progan's phases span a time-budgeted run as they span one of fixed length."""
-    spent = sum(r.get("seconds", 0.0) for r in history)
+    spent = seconds_trained(history)
     if cfg.time_budget_s is None or not history or spent <= 0:
         return asked
     return min(asked, g_done + int(g_done / spent * max(0.0, cfg.time_budget_s - spent)))
@@ -238,7 +238,7 @@ def train_gan(
 
 def budget_spent(cfg: GANConfig, history: list[dict[str, float]]) -> bool:
     """Has training (every epoch so far, resumed calls included) used up ``gan.time_budget_s``?"""
-    return cfg.time_budget_s is not None and sum(r.get("seconds", 0.0) for r in history) >= cfg.time_budget_s
+    return cfg.time_budget_s is not None and seconds_trained(history) >= cfg.time_budget_s
 
 
 def budget_deadline(cfg: GANConfig, history: list[dict[str, float]], now: float) -> float | None:
@@ -247,7 +247,12 @@ def budget_deadline(cfg: GANConfig, history: list[dict[str, float]], now: float)
     checked only at the end of each epoch, and an epoch longer than the budget runs to its end."""
     if cfg.time_budget_s is None or dist.is_distributed():
         return None
-    return now + cfg.time_budget_s - sum(r.get("seconds", 0.0) for r in history)
+    return now + cfg.time_budget_s - seconds_trained(history)
+
+
+def seconds_trained(history: list[dict[str, float]]) -> float:
+    """Training seconds of every epoch so far (resumed calls included), as the history records them."""
+    return sum(r.get("seconds", 0.0) for r in history)
 
 
 def train_epoch(p: Parts, ema: EMA | None, images: torch.Tensor, labels: torch.Tensor,

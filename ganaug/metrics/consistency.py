@@ -16,5 +16,6 @@ def class_consistency(predicted: torch.Tensor, intended: torch.Tensor, num_class
     """
     hits = predicted == intended
     per_class = [float(hits[intended == c].float().mean()) if (intended == c).any() else None for c in range(num_classes)]
-    answers = torch.bincount(intended.long() * num_classes + predicted.long(), minlength=num_classes**2).view(num_classes, num_classes)
+    pairs = intended.long() * num_classes + predicted.long()
+    answers = torch.bincount(pairs, minlength=num_classes**2).view(num_classes, num_classes)
     return {"overall": float(hits.float().mean()), "per_class": per_class, "answers": answers.tolist()}

@@ -129,6 +129,12 @@ def dcgan_added(reports: Path) -> list[str]:
                   "training set"], rows)
 
 
+def row_share(counts: list[list[int]] | None, row: int, col: int) -> str:
+    """``counts[row][col]`` as a percentage of its row (a confusion matrix: how often class ``row`` got answer
+    ``col``), or "not recorded" for an artifact written before it was."""
+    return f"{100 * counts[row][col] / sum(counts[row]):.1f}" if counts else "not recorded"
+
+
 def translation(reports: Path, *runs: tuple[str, ...]) -> list[str]:
     """``ganaug translate``'s runs and ``evaluate-gan --images`` of their images, one row per (run, evaluation of
     the translated images[, evaluation of the translations translated back]). How often a judge trained on the
@@ -141,17 +147,13 @@ def translation(reports: Path, *runs: tuple[str, ...]) -> list[str]:
         judge, names = e["feature_classifier"], e["class_names"]
         source, target = names.index(m["source"]), names.index(m["target"])
         back = load(reports, control[0]) if control else None
-
-        def share(counts: list[list[int]] | None, row: int, col: int) -> str:
-            return f"{100 * counts[row][col] / sum(counts[row]):.1f}" if counts else "not recorded"
-
         confusion = judge.get("test_confusion")  # absent from artifacts written before it was recorded
         back_answers = back["class_consistency"].get("answers") if back else None
         rows.append([f"{m['source']} -> {m['target']}", f"{m['source_images']:,} / {m['target_images']:,}",
                      f"{m['history'][-1]['step']:,}", f"{m['cycle_l1']:.3f}",
                      f"{100 * e['class_consistency']['overall']:.1f}",
-                     share(back_answers, source, target) if back else "not measured",
-                     share(confusion, source, target), f"{100 * judge['test_per_class_recall'][target]:.1f}",
+                     row_share(back_answers, source, target) if back else "not measured",
+                     row_share(confusion, source, target), f"{100 * judge['test_per_class_recall'][target]:.1f}",
                      f"{100 * back['class_consistency']['overall']:.1f}" if back else "not measured",
                      f"{100 * judge['test_per_class_recall'][source]:.1f}", f"{100 * judge['test_accuracy']:.1f}"])
         lines += provenance(reports, artifact, m) + provenance(reports, evaluation, e)
