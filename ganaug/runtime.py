@@ -249,6 +249,7 @@ class EpochProgress:
             self._say(f"{title}: resuming from step {start_step:,}{at} of {resumed_from}")
         if self.mode in ("phases", "lines"):
             todo = ("nothing to train," if start_step >= steps else
+                    "training on" if start_step and budget else
                     f"training {steps - start_step:,} more steps, to" if start_step else "training")
             limit = f" for {budget}, at most" if budget and start_step < steps else ""
             self._say(f"{title}: {todo}{limit} {self.length()}")

@@ -160,3 +160,13 @@ def test_classifier_and_ssl_say_where_they_resume(digits, tmp_path, capsys):
     assert lines[1].startswith("supervised  step 2/4  loss ") and lines[2].startswith("supervised  step 4/4  loss ")
     assert lines[4:6] == [f"supervised: resuming from step 4 of {tmp_path / 's' / 'last'}",
                           "supervised: training 2 more steps, to 6 steps"]
+
+
+def test_a_resumed_run_under_a_time_budget_says_it_trains_on_not_how_many_steps_remain():
+    log = io.StringIO()
+    with EpochProgress("GAN", 1_000_029, 93, epochs=10_753, start_epoch=1, enabled=False, stream=log,
+                       asked=1_000_000, resumed_from="gan/last", budget="120 s (gan.time_budget_s)"):
+        pass
+    assert log.getvalue().splitlines()[:2] == [
+        "GAN: resuming from step 93 (epoch 1) of gan/last",
+        "GAN: training on for 120 s (gan.time_budget_s), at most 1,000,029 steps (10,753 whole epochs; 1,000,000 asked)"]

@@ -6,6 +6,7 @@ and trains on its share (see ``ganaug.distributed``); losses and accuracies are 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,9 @@ def train_classifier(
                 return batch_loss(adjusted, targets, w.to(device) if w is not None else None, labels[idx_global])
 
             value = loss_on(y) if lam == 1.0 else lam * loss_on(y) + (1 - lam) * loss_on(y_partner)
+            if cfg.lr_schedule == "cosine":  # a function of the step alone: resumes exactly, nothing to checkpoint
+                for group in opt.param_groups:
+                    group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
             update(opt, value, scaler)
             sums += torch.tensor([value.item() * len(idx_global) / dist.world_size(),
                                   (logits.argmax(1) == y).sum().item(), len(idx)], dtype=torch.float64)

@@ -192,6 +192,7 @@ class ClassifierConfig(Strict):
     batch_size: int = Field(64, ge=2)
     optimizer: Literal["adam", "sgd"] = "adam"  # sgd: SGD with `momentum` (compared in the GAN overview's Table 1)
     lr: float = Field(1e-3, gt=0)  # the optimizer's learning rate
+    lr_schedule: Literal["constant", "cosine"] = "constant"  # cosine: from lr down to 0 over the training, per update
     momentum: float = Field(0.0, ge=0, lt=1)  # SGD only (0: Keras' default SGD, as in the GAN overview)
     weight_decay: float = Field(0.0, ge=0)
     repeats: int = Field(3, ge=1)  # independent seeds per training set, for mean +- std and paired intervals

@@ -3,7 +3,8 @@
 1. load the checkpoint's generator (its EMA copy unless ``use_ema`` is off) and the dataset, and check
    that they match (image size, channels, classes, class names) before anything trains;
 2. train the dataset-specific feature classifier on the real training split only (deterministic for
-   the seed; checkpointed under ``out/feature-classifier``, so a re-run reuses it);
+   the seed; checkpointed under ``out/feature-classifier``, so a re-run reuses it), or take the one an
+   earlier run trained (``feature_classifier_from``: one strong judge for every cell of a grid);
 3. generate ``samples_per_class`` images per class (an unconditional generator: the same total,
    labelled by the feature classifier's predictions);
 4. with the classifier's features: FID, KID, IS, precision/recall/density/coverage against a seeded
@@ -21,20 +22,19 @@ the classifier's features is never called plain "FID".
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ganaug.checkpoint import Checkpoint, write_json
+from ganaug.checkpoint import Checkpoint
 from ganaug.classifier.trainer import predict, train_classifier
 from ganaug.config import ClassifierConfig, ConfigError, EvaluateGANConfig
 from ganaug.data import ImageDataset, to_uint8
 from ganaug.data import splits as S
 from ganaug.data.imageset import read_image_set
-from ganaug.experiments.common import images_digest, seeded_subset
+from ganaug.experiments.common import seeded_subset
+from ganaug.experiments.judge import dataset_label, feature_classifier
 from ganaug.experiments.run import Run, load_data
 from ganaug.gan.sampling import generate, generator_mismatches, load_generator
 from ganaug.metrics import (
@@ -51,7 +51,6 @@ from ganaug.metrics import (
 )
 from ganaug.report.command import reproduce_command
 from ganaug.report.gan_table import metric_labels, metric_table
-from ganaug.runtime import num_epochs
 
 AUDIT_TOP = 16  # closest generated/train (and test/train) pairs kept and shown
 
@@ -82,7 +81,7 @@ def evaluate_gan(cfg: EvaluateGANConfig) -> Path:
     with run.timed("feature_classifier_seconds"):
         judge, judge_info = feature_classifier(cfg, train, test, device, run.out / "feature-classifier")
     extractor = ClassifierFeatures(judge, judge_info["features"], device=device)
-    judged_by = f"judged by the {dataset_label(cfg.dataset)} {cfg.feature_classifier.model} classifier"
+    judged_by = f"judged by the {dataset_label(cfg.dataset)} {judge_info['model']} classifier"
 
     # 3. Samples.
     with run.timed("sampling_seconds"):
@@ -220,65 +219,6 @@ def load_inception(weights: str, device: torch.device) -> InceptionV3Features:
         return InceptionV3Features.from_file(weights, device=device)
     except (FileNotFoundError, ValueError) as err:
         raise ConfigError(f"--inception-weights {weights}: {err}") from None
-
-
-def dataset_label(dataset: str) -> str:
-    """A short name for feature labels: ``folder:/a/b/pets`` -> ``folder pets``."""
-    if dataset.startswith("folder:"):
-        return f"folder {Path(dataset.split(':', 1)[1]).name}"
-    return dataset
-
-
-def feature_classifier(
-    cfg: EvaluateGANConfig, train: ImageDataset, test: ImageDataset, device: torch.device, folder: Path
-) -> tuple[torch.nn.Module, dict]:
-    """Train (or reuse from ``folder``) the feature classifier on the real training split; return it and its summary.
-
-    ``folder/source.json`` records what the checkpoint was trained on (dataset, images, labels, config,
-    seed); a checkpoint trained on anything else is discarded and trained again.
-    """
-    fc = cfg.feature_classifier
-    source = {
-        "dataset": cfg.dataset,
-        "train_images_sha256": images_digest(train.images),
-        "train_labels_sha256": images_digest(train.labels),
-        "config": fc.model_dump(mode="json"),
-        "seed": cfg.seed,
-    }
-    source_path, last = folder / "source.json", folder / "last"
-    epochs = num_epochs(fc.epochs, fc.steps, len(train), fc.batch_size)
-    retrained_because = None
-    if last.with_suffix(".json").exists():
-        previous = json.loads(source_path.read_text()) if source_path.exists() else None
-        if previous != source:
-            retrained_because = "the checkpoint in this folder was trained on other data or with another config"
-            shutil.rmtree(folder)
-    reused = last.with_suffix(".json").exists() and Checkpoint(last).meta.get("epoch") == epochs
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(source_path, source)
-    name = f"{dataset_label(cfg.dataset)} {fc.model} features"
-    if "inception" in name.lower():
-        name = name.replace("nception", "ncep.")  # ClassifierFeatures refuses names that could pass for Inception
-    result = train_classifier(fc, train, cfg.seed, device, checkpoint_dir=folder, progress=cfg.progress,
-                              title="feature classifier")
-    test_metrics = heldout_metrics(result.model, test, device)
-    return result.model, {
-        "features": name,
-        "model": fc.model,
-        "trained_on": f"the real training split ({len(train)} images), seed {cfg.seed}",
-        "epochs": epochs,
-        "test_accuracy": test_metrics["accuracy"],
-        "test_balanced_accuracy": test_metrics["balanced_accuracy"],
-        "test_per_class_recall": test_metrics["per_class_recall"],
-        # rows: true class, columns: the judge's answer; e.g. how often a real test cat is called a dog, the
-        # number to set beside the share of cats translated into dogs that the judge calls a dog
-        "test_confusion": test_metrics["confusion_matrix"],
-        "history": result.history,  # per epoch: training loss and accuracy (no validation split here)
-        "reused_checkpoint": reused,
-        "retrained_because": retrained_because,
-        "checkpoint": str(last),
-        "config": source["config"],
-    }
 
 
 def real_same_size(

@@ -24,7 +24,9 @@ def parts(cfg: GANStudyConfig) -> tuple[TrainGANConfig, EvaluateGANConfig]:
     evaluate = EvaluateGANConfig(checkpoint=str(out / "gan" / "checkpoints" / "gan" / "last"), dataset=d.dataset,
                                  data_dir=d.data_dir, download=d.download, image_size=d.image_size, channels=d.channels,
                                  samples_per_class=cfg.samples_per_class, seed=cfg.seed, out=str(out),
-                                 device=cfg.device, progress=cfg.progress, feature_classifier=cfg.feature_classifier)
+                                 device=cfg.device, progress=cfg.progress, feature_classifier=cfg.feature_classifier,
+                                 feature_classifier_augment=cfg.feature_classifier_augment,
+                                 feature_classifier_dir=cfg.feature_classifier_dir)
     return train, evaluate
 
 

@@ -1,5 +1,7 @@
 """The classifier trainer on digits: it learns far above chance, is deterministic, and resumes exactly."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -33,6 +35,25 @@ def test_deterministic_and_resumable(digits, tmp_path, precision):
                          progress=False)
     b = train_classifier(cfg, digits.train, 7, CPU, checkpoint_dir=tmp_path, progress=False)
     for (k, va), vb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(va, vb), k
+
+
+def test_cosine_schedule_decays_the_rate_by_the_step_and_resumes_exactly(digits, tmp_path):
+    """The rate of update k (from 0) is lr * (1 + cos(pi * k / total)) / 2, a function of the step alone: the saved
+    optimizer shows it at the end of epoch 1 and of the last epoch, and a run killed in epoch 2 and resumed ends
+    with the same weights as one that never stopped."""
+    cfg = ClassifierConfig(epochs=3, width=8, precision="fp32", lr=2e-3, lr_schedule="cosine", checkpoint_every=1)
+    per_epoch = len(digits.train) // cfg.batch_size
+    rate = lambda k: 2e-3 * 0.5 * (1 + math.cos(math.pi * k / (3 * per_epoch)))  # noqa: E731
+    saved_lr = lambda d: Checkpoint(d / "last").info["optimizers"]["classifier"]["param_groups"][0]["lr"]  # noqa: E731
+    straight = train_classifier(cfg, digits.train, 5, CPU, checkpoint_dir=tmp_path / "a", progress=False)
+    assert saved_lr(tmp_path / "a") == pytest.approx(rate(3 * per_epoch - 1)) and saved_lr(tmp_path / "a") < 2e-5
+    with pytest.raises(KeyboardInterrupt):
+        train_classifier(cfg, digits.train, 5, CPU, checkpoint_dir=tmp_path / "b", progress=False,
+                         transform=StopAt(at=per_epoch + 3))
+    assert saved_lr(tmp_path / "b") == pytest.approx(rate(per_epoch - 1))
+    resumed = train_classifier(cfg, digits.train, 5, CPU, checkpoint_dir=tmp_path / "b", progress=False)
+    for (k, va), vb in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(va, vb), k
 
 
