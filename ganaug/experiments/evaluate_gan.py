@@ -4,7 +4,7 @@
    that they match (image size, channels, classes, class names) before anything trains;
 2. train the dataset-specific feature classifier on the real training split only (deterministic for
    the seed; checkpointed under ``out/feature-classifier``, so a re-run reuses it), or take the one an
-   earlier run trained (``feature_classifier_from``: one strong judge for every cell of a grid);
+   earlier run trained in a shared folder (``feature_classifier_dir``: one judge for a whole grid);
 3. generate ``samples_per_class`` images per class (an unconditional generator: the same total,
    labelled by the feature classifier's predictions);
 4. with the classifier's features: FID, KID, IS, precision/recall/density/coverage against a seeded
