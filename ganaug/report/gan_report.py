@@ -53,7 +53,8 @@ def write_gan_report(out: Path, m: dict, train: ImageDataset, synthetic: ImageDa
         f"- Real reference for FID/KID/PRDC: {s['reference']}; real test split: {s['test_size']} images.",
         f"- **Features: {m['features']}.** A `{fc['model']}` classifier trained on {fc['trained_on']} "
         f"(test accuracy {pct(fc['test_accuracy'], '%')}"
-        f"{', checkpoint reused' if fc['reused_checkpoint'] else ''}); its penultimate layer gives the features, its "
+        f"{', checkpoint reused' if fc['reused_checkpoint'] else ''}){judge_strength(fc, m['dataset'])}; its "
+        "penultimate layer gives the features, its "
         "head the class judgements. Numbers on these features are **not** Inception numbers and compare only with "
         "numbers computed with the same features at the same sample sizes.",
     ]
@@ -172,3 +173,11 @@ def intensity_line(pi: dict | None) -> list[str]:
         return []
     return ["", f"Pixel-intensity histograms ({pi['bins']} bins over 0-255, real reference vs generated): "
             f"KL(real ‖ generated) {fmt(pi['kl_real_generated'])} nats, Jensen-Shannon {fmt(pi['js_divergence'])} bits."]
+
+
+def judge_strength(fc: dict, dataset: str) -> str:
+    """`` — too weak to judge (under the 80 % a cifar10 judge needs)`` for a judge under its dataset's bar, else ''."""
+    bar = fc.get("strong_enough_at")
+    if bar is None or fc["test_accuracy"] >= bar:
+        return ""
+    return f" — **too weak to judge** (under the {pct(bar, '%')} a {dataset} judge needs: its numbers are weak witnesses)"

@@ -124,6 +124,7 @@ def gan_task() -> Task:
     from ganaug.experiments.gan_study import check_gan_study, run_gan_study
 
     def scalars(metrics: dict) -> Scalars:
-        return {"": numbers({row["key"]: row["value"] for row in metrics["table"]})}
+        judge = {"judge_test_accuracy": metrics["feature_classifier"]["test_accuracy"]}  # a weak judge: weak numbers
+        return {"": numbers({**{row["key"]: row["value"] for row in metrics["table"]}, **judge})}
 
     return Task(GANStudyConfig, {}, check_gan_study, run_gan_study, scalars)

@@ -201,4 +201,19 @@ def test_grid_task_gan_reads_the_metric_table(run):
     scalars = TASKS.create("gan").scalars(m)[""]
     table = {row["key"]: row["value"] for row in m["table"]}
     assert scalars["fid"] == table["fid"] and scalars["cas"] == table["cas"]
-    assert set(scalars) <= set(table) and all(math.isfinite(v) for v in scalars.values())
+    assert scalars["judge_test_accuracy"] == m["feature_classifier"]["test_accuracy"]  # a weak judge shows in a grid
+    assert set(scalars) <= set(table) | {"judge_test_accuracy"} and all(math.isfinite(v) for v in scalars.values())
+
+
+def test_a_judge_under_its_datasets_bar_is_called_too_weak_to_judge(run):
+    from ganaug.report.gan_report import judge_strength
+
+    out, _, m = run
+    fc = m["feature_classifier"]
+    assert fc["strong_enough_at"] == 0.97  # the digits' bar
+    weak = fc["test_accuracy"] < 0.97
+    assert ("too weak to judge" in (out / "report.md").read_text()) == weak
+    assert "too weak to judge (under the 80" in judge_strength({**fc, "test_accuracy": 0.771, "strong_enough_at": 0.8},
+                                                               "cifar10").replace("**", "")
+    assert judge_strength({**fc, "test_accuracy": 0.83, "strong_enough_at": 0.8}, "cifar10") == ""
+    assert judge_strength({**fc, "test_accuracy": 0.3, "strong_enough_at": None}, "folder pets") == ""
