@@ -147,6 +147,18 @@ def test_unknown_architecture_in_a_gan_grid_fails_naming_the_cell(tmp_path):
         check_cells(cfg, expand(cfg, tmp_path / "run"))
 
 
+def test_the_repeats_of_a_cell_config_are_checked_once(tmp_path, monkeypatch):
+    """Each check may load the dataset (a minute for CIFAR-10): 2 architectures x 3 repeats are 2 checks, not 6."""
+    from ganaug.experiments import gan_study
+
+    checked = []
+    monkeypatch.setattr(gan_study, "check_gan_study", lambda cfg: checked.append((cfg.gan.architecture, cfg.seed)))
+    cfg = load_grid(write_grid(tmp_path, task="gan", grid={"gan.architecture": ["cdcgan", "biggan"]}, repeats=3),
+                    {"out": str(tmp_path / "run")})
+    check_cells(cfg, expand(cfg, tmp_path / "run"))
+    assert checked == [("cdcgan", 0), ("biggan", 0)]
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*grid*.yaml")), ids=lambda p: p.name)
 def test_every_grid_config_expands_to_valid_cells(tmp_path, path):
     grid = load_grid(path, {"out": str(tmp_path)})
