@@ -20,13 +20,14 @@ from typing import Callable
 
 from ganaug.report.artifacts import load, paired, provenance, table
 from ganaug.report.format import interval, mean_std, number
-from ganaug.report.grid import axis_value
+from ganaug.report.grid import axis_value, direction_word
 from ganaug.report.ssl_tables import ssl_beside_claims, ssl_contest, ssl_methods, ssl_variants, ssl_vs_supervised
 
 MARKER = re.compile(r"<!-- table:(?P<name>[\w.-]+) -->\n(?P<body>.*?)<!-- /table -->", re.S)
 METRIC_NAMES = {"accuracy": "accuracy", "balanced_accuracy": "balanced accuracy", "macro_f1": "macro-F1",
                 "roc_auc": "ROC-AUC", "auc": "ROC-AUC", "fid": "FID (small-cnn features)", "kid": "KID",
-                "class_consistency": "class consistency", "cas": "CAS", "precision": "precision", "recall": "recall"}
+                "class_consistency": "class consistency", "cas": "CAS", "precision": "precision", "recall": "recall",
+                "judge_test_accuracy": "judge test accuracy"}
 
 
 # --- augment studies -------------------------------------------------------------------------------------------
@@ -236,9 +237,11 @@ def plain_classifier(reports: Path, artifact: str, published: str) -> list[str]:
     return provenance(reports, artifact, data) + table(header, rows)
 
 
-def grid(reports: Path, artifact: str, published: dict[str, str] | None = None) -> list[str]:
+def grid(reports: Path, artifact: str, published: dict[str, str] | None = None, also: tuple[str, ...] = ()) -> list[str]:
     """``ganaug results --json`` of a grid: mean ± std per group and the paired difference to the baseline;
-    ``published``: a paper's figure per group (keyed by the group's axis values as the table writes them)."""
+    ``published``: a paper's figure per group (keyed by the group's axis values as the table writes them);
+    ``also``: more metrics whose paired difference gets a column, said as higher / lower / cannot tell (for a
+    metric where lower is better, such as FD, "helped" would mislead)."""
     data = load(reports, artifact)
     metrics = list(data["table"][0]["metrics"])
     first = metrics[0]
@@ -247,10 +250,13 @@ def grid(reports: Path, artifact: str, published: dict[str, str] | None = None) 
         cells = [number(g["metrics"][k]["mean"], k) + " ± " + number(g["metrics"][k]["std"], k) for k in metrics]
         delta = paired(g["vs_baseline"][first], first) if "vs_baseline" in g else "baseline"
         axes = [axis_value(g["axes"].get(a)) for a in data["axes"]]
+        more = [f"{interval(g['vs_baseline'][k], k)} {direction_word(g['vs_baseline'][k])}" if "vs_baseline" in g
+                else "baseline" for k in also]
         extra = [published.get(", ".join(axes), "—")] if published is not None else []
-        rows.append([*axes, str(len(g["repeats"])), *cells, delta, *extra])
+        rows.append([*axes, str(len(g["repeats"])), *cells, delta, *more, *extra])
     header = [*data["axes"], "n", *(METRIC_NAMES.get(k, k) for k in metrics), f"Δ {METRIC_NAMES.get(first, first)}"
-              " vs baseline", *(["published"] if published is not None else [])]
+              " vs baseline", *(f"Δ {METRIC_NAMES.get(k, k)}" for k in also),
+              *(["published"] if published is not None else [])]
     return provenance(reports, artifact) + table(header, rows)
 
 
@@ -297,6 +303,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "gan-bakeoff": lambda r: grid(r, "gan-bakeoff.results.json"),
     "gan-bakeoff-mnist": lambda r: grid(r, "gan-bakeoff-mnist.results.json"),
     "gan-bakeoff-mnist-biggan": lambda r: grid(r, "gan-bakeoff-mnist-biggan.results.json"),
+    "gan-bakeoff-fashion": lambda r: grid(r, "gan-bakeoff-fashion.results.json"),
     "classifier-mlp-mnist": lambda r: grid(r, "classifier-mlp-mnist.results.json", TABLE1),
     "classifier-mlp-fashion-mnist": lambda r: plain_classifier(r, "classifier-mlp-fashion-mnist.metrics.json",
                                                                "91 / 88 %"),

@@ -65,6 +65,22 @@ def test_grid_columns_follow_the_grid_axes_whatever_order_a_row_stores_them(tmp_
     assert header.startswith("| a | b | n |") and rows.startswith("| 1 | x | 2 |")
 
 
+def test_a_lower_is_better_metric_gets_its_own_difference_column_said_as_higher_or_lower(tmp_path):
+    from ganaug.report.tables import grid
+
+    diff = lambda mean, low, high: {"mean": mean, "n": 3, "confidence": 0.95, "low": low, "high": high}  # noqa: E731
+    metrics = {"class_consistency": {"mean": 0.2, "std": 0.01}, "fid": {"mean": 40.0, "std": 2.0}}
+    rows = [{"axes": {"g": "a"}, "repeats": [0, 1, 2], "metrics": metrics},
+            {"axes": {"g": "b"}, "repeats": [0, 1, 2], "metrics": metrics,
+             "vs_baseline": {"class_consistency": diff(-0.05, -0.08, -0.02), "fid": diff(12.0, 4.0, 20.0)}}]
+    (tmp_path / "g.results.json").write_text(json.dumps({"axes": ["g"], "table": rows}))
+    (tmp_path / "provenance.json").write_text(json.dumps({"g.results.json": {"command": "c", "device": "d", "date": "2026-12-04"}}))
+    lines = grid(tmp_path, "g.results.json", also=("fid",))
+    assert lines[-4].endswith("| Δ class consistency vs baseline | Δ FID (small-cnn features) |")
+    assert lines[-2].startswith("| a |") and lines[-2].endswith("| baseline | baseline |")
+    assert lines[-1].endswith("| -5.0 [-8.0, -2.0] **did not help** (it hurt) | +12 [+4, +20] higher |")
+
+
 def test_a_table_whose_artifact_is_missing_shows_its_command_and_no_number(tmp_path, monkeypatch):
     import ganaug.report.tables as T
 
