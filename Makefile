@@ -6,6 +6,8 @@ BIN     := $(VENV)/bin
 TORCH   ?= torch==2.13.0
 # Test worker processes (pytest-xdist), each with one torch thread (tests/conftest.py), one per core.
 JOBS    ?= 2
+# More pytest options, e.g. PYTEST_ARGS=--durations=30 make test (the slowest tests).
+PYTEST_ARGS ?=
 
 .PHONY: demo test test-data test-browser install clean
 
@@ -24,7 +26,7 @@ demo: install
 	$(BIN)/ganaug demo
 
 test: install test-data test-browser
-	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # Best effort: Debian's Fashion-MNIST package, so its loader test runs on the real files (skipped otherwise).
 test-data:
