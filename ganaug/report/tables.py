@@ -304,6 +304,7 @@ TABLES: dict[str, Callable[[Path], list[str]]] = {
     "gan-bakeoff-mnist": lambda r: grid(r, "gan-bakeoff-mnist.results.json"),
     "gan-bakeoff-mnist-biggan": lambda r: grid(r, "gan-bakeoff-mnist-biggan.results.json"),
     "gan-bakeoff-fashion": lambda r: grid(r, "gan-bakeoff-fashion.results.json"),
+    "gan-bakeoff-cifar10": lambda r: grid(r, "gan-bakeoff-cifar10.results.json", also=("fid",)),
     "classifier-mlp-mnist": lambda r: grid(r, "classifier-mlp-mnist.results.json", TABLE1),
     "classifier-mlp-fashion-mnist": lambda r: plain_classifier(r, "classifier-mlp-fashion-mnist.metrics.json",
                                                                "91 / 88 %"),
