@@ -152,3 +152,16 @@ def write_digit_folder(root, train_counts: dict[int, int], test_per_class: int =
 def digit_folder():
     """``write_digit_folder`` as a fixture (test modules cannot import conftest under --import-mode=importlib)."""
     return write_digit_folder
+
+
+# Longest files first: pytest-xdist (`--dist loadfile`) hands whole files to its workers in collection order, so a
+# slow file collected late runs alone at the end while the other worker idles. These took 30-100 s each on the
+# 2-core CI machine (`PYTEST_ARGS=--durations=45 make test`, 2026-12-04); the rest keep their order.
+SLOW_FIRST = ("tests/runner/test_grid.py", "tests/gan/test_architectures_train.py", "tests/test_distributed.py",
+              "tests/experiments/test_augment.py", "tests/runner/test_ray.py", "tests/experiments/test_ssl.py",
+              "tests/test_cli_augment.py", "tests/experiments/test_evaluate_gan.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: files stay whole
