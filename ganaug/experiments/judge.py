@@ -20,9 +20,9 @@ import torch
 from ganaug.augment.classic import ClassicAugment
 from ganaug.checkpoint import Checkpoint, write_json
 from ganaug.classifier.trainer import train_classifier
-from ganaug.config import ClassicAugConfig, ConfigError, EvaluateGANConfig
+from ganaug.config import ClassicAugConfig, ClassifierConfig, ConfigError, EvaluateGANConfig
 from ganaug.data import ImageDataset
-from ganaug.experiments.common import images_digest
+from ganaug.experiments.common import images_digest, with_new_defaults
 from ganaug.metrics import heldout_metrics
 from ganaug.runtime import num_epochs
 
@@ -111,6 +111,8 @@ def checked_source(folder: Path, source: dict, shared: bool) -> str | None:
     if not (folder / "last.json").exists():
         return None
     previous = json.loads(source_path.read_text()) if source_path.exists() else None
+    if previous is not None and isinstance(previous.get("config"), dict):  # keys added to ganaug since: defaults
+        previous["config"] = with_new_defaults(previous["config"], ClassifierConfig())
     if previous == source:
         return None
     if shared:

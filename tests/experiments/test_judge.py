@@ -66,3 +66,13 @@ def test_the_augmented_judge_records_it(digits, tmp_path):
                                  CPU, tmp_path / "a")
     assert info["augment"] == "flips and crops"
     assert json.loads((tmp_path / "j" / "source.json").read_text())["augment"] == "flips and crops"
+
+
+def test_a_judge_saved_before_a_config_key_existed_is_still_reused(digits, tmp_path):
+    shared = tmp_path / "judge"
+    feature_classifier(config(shared), digits.train, digits.test, CPU, tmp_path / "a")
+    source = json.loads((shared / "source.json").read_text())
+    del source["config"]["lr_schedule"]  # as an older ganaug wrote it
+    (shared / "source.json").write_text(json.dumps(source))
+    _, info = feature_classifier(config(shared, seed=4), digits.train, digits.test, CPU, tmp_path / "b")
+    assert info["reused_checkpoint"] and info["retrained_because"] is None
