@@ -101,9 +101,10 @@ def results_json(folder: Path) -> dict:
     return json.loads(json.dumps(data))
 
 
-# The smoke grid, shortened: 2 x 2 cells of 60 iterations with a checkpoint every 20.
+# The smoke grid, shortened: supervised only (the cheapest cells), 2 labelled amounts x 2 repeats, 60 iterations
+# with a checkpoint every 20.
 SHORT = ["--set", "config.steps=60", "--set", "config.checkpoint_every=20", "--set", "config.eval_every=20",
-         "--set", "grid.labeled=[0.3]"]
+         "--set", "grid.algorithms=[supervised]"]
 
 
 def test_grid_killed_mid_cell_resumes_to_the_same_table(tmp_path):
