@@ -17,6 +17,7 @@ from typing import Iterator
 
 import torch
 
+from ganaug import distributed as dist
 from ganaug.augment.classic import ClassicAugment
 from ganaug.checkpoint import Checkpoint, write_json
 from ganaug.classifier.trainer import train_classifier
@@ -68,7 +69,9 @@ def feature_classifier(
     if cfg.feature_classifier_augment:
         source["augment"] = "flips and crops"  # only when on: judges trained before the option keep their source
     folder.mkdir(parents=True, exist_ok=True)
-    with locked(folder / "lock" if shared else None):
+    # Under torchrun the ranks train the judge together (a rank blocked on the lock would hang the others'
+    # barrier), so the lock guards separate runs only.
+    with locked(folder / "lock" if shared and not dist.is_distributed() else None):
         retrained_because = checked_source(folder, source, shared)
         fc = cfg.feature_classifier
         epochs = num_epochs(fc.epochs, fc.steps, len(train), fc.batch_size)
