@@ -9,11 +9,13 @@ trainer saves and resumes through: one place that knows everything a run must re
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import os
 import random
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,19 @@ def current_umask() -> int:
     mask = os.umask(0o022)  # the only way to read it is to set it; put it straight back
     os.umask(mask)
     return mask
+
+
+@contextmanager
+def exclusive_lock(path: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``path`` while the block runs (None: no lock): one process at a time
+    per run folder or shared checkpoint; the OS drops the lock when its holder dies, so a killed run never blocks
+    its re-run."""
+    if path is None:
+        yield
+        return
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def write_json(path: Path, data: Any) -> None:

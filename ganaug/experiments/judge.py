@@ -8,18 +8,15 @@ split) takes longer to train than a GAN cell, so the first cell trains it and ev
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
 from ganaug import distributed as dist
 from ganaug.augment.classic import ClassicAugment
-from ganaug.checkpoint import Checkpoint, write_json
+from ganaug.checkpoint import Checkpoint, exclusive_lock, write_json
 from ganaug.classifier.trainer import train_classifier
 from ganaug.config import ClassicAugConfig, ClassifierConfig, ConfigError, EvaluateGANConfig
 from ganaug.data import ImageDataset
@@ -71,7 +68,7 @@ def feature_classifier(
     folder.mkdir(parents=True, exist_ok=True)
     # Under torchrun the ranks train the judge together (a rank blocked on the lock would hang the others'
     # barrier), so the lock guards separate runs only.
-    with locked(folder / "lock" if shared and not dist.is_distributed() else None):
+    with exclusive_lock(folder / "lock" if shared and not dist.is_distributed() else None):
         retrained_because = checked_source(folder, source, shared)
         fc = cfg.feature_classifier
         epochs = num_epochs(fc.epochs, fc.steps, len(train), fc.batch_size)
@@ -126,13 +123,3 @@ def checked_source(folder: Path, source: dict, shared: bool) -> str | None:
     folder.mkdir(parents=True)
     return "the checkpoint in this folder was trained on other data or with another config"
 
-
-@contextmanager
-def locked(path: Path | None) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (None: no lock) while the block runs; the OS drops it if we die."""
-    if path is None:
-        yield
-        return
-    with open(path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield

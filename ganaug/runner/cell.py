@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ganaug.checkpoint import write_json
+from ganaug.checkpoint import exclusive_lock, write_json
 from ganaug.runner.tasks import TASKS
 
 
@@ -19,8 +18,7 @@ def run_cell(cell: dict, command: str) -> dict:
     done = folder / "result.json"
     # One process per cell: a worker orphaned by a killed runner finishes its cell before a resumed runner starts
     # it again (the OS drops the lock when its holder dies).
-    with open(folder / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(folder / "lock"):
         if done.exists():
             return json.loads(done.read_text())
         task = TASKS.create(cell["task"])
